@@ -1,0 +1,47 @@
+# omniagent build, test and release targets. `make test` is what CI runs.
+GO       ?= go
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.0.0-dev)
+COMMIT   ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+DATE     ?= $(shell git log -1 --format=%cI 2>/dev/null || date -u +%Y-%m-%dT%H:%M:%SZ)
+PKG      := github.com/omniagent/omniagent
+LDFLAGS  := -s -w -buildid= -X $(PKG)/version.Version=$(VERSION) -X $(PKG)/version.Commit=$(COMMIT) -X $(PKG)/version.Date=$(DATE)
+TARGETS  := linux/amd64 linux/arm64 windows/amd64 windows/arm64 darwin/amd64 darwin/arm64
+
+.PHONY: all build test fmt-check vet unit cross bench clean dist
+
+all: build
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/omniagent ./cmd/omniagent
+
+test: fmt-check vet unit cross
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+unit:
+	$(GO) test -race -count=1 ./...
+
+# Every package must build for every OS and arch without cgo.
+cross:
+	@set -e; for t in $(TARGETS); do \
+		os=$${t%/*}; arch=$${t#*/}; \
+		echo "cross-build $$os/$$arch"; \
+		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) build ./... ; \
+		CGO_ENABLED=0 GOOS=$$os GOARCH=$$arch $(GO) vet ./... ; \
+	done
+
+bench:
+	./bench/run.sh
+
+# Every release artifact (binaries, .deb/.rpm, Windows zip [+ MSI with wixl], macOS tarball)
+# for every target, reproducibly, plus SHA256SUMS, into dist/. Not part of `test`.
+dist:
+	GO=$(GO) VERSION=$(VERSION) COMMIT=$(COMMIT) ./packaging/release.sh
+
+clean:
+	rm -rf bin dist

@@ -1,0 +1,255 @@
+// Package agent wires the configuration to the collectors, the job runners, the adapters and
+// the scheduler. The CLI and the service wrapper both run the agent through it.
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/omniagent/omniagent/collectors"
+	"github.com/omniagent/omniagent/config"
+	"github.com/omniagent/omniagent/httpclient"
+	"github.com/omniagent/omniagent/identity"
+	"github.com/omniagent/omniagent/inventory"
+	"github.com/omniagent/omniagent/jobs"
+	"github.com/omniagent/omniagent/protocols"
+	"github.com/omniagent/omniagent/scheduler"
+	"github.com/omniagent/omniagent/shutdown"
+	"github.com/omniagent/omniagent/state"
+)
+
+// Agent is a configured, ready-to-run agent.
+type Agent struct {
+	Config    *config.Config
+	Logger    *slog.Logger
+	Identity  identity.Identity
+	Inventory inventory.Provider
+	Store     *state.Store // nil when no server is configured
+	Servers   []scheduler.Server
+	Sched     *scheduler.Scheduler
+	opts      Options
+}
+
+// Options for Build.
+type Options struct {
+	Registry *protocols.Registry
+	Run      protocols.Options
+	// OnlyServer limits the agent to one server (by name) when set.
+	OnlyServer string
+	Clock      scheduler.Clock
+	// Shutdown tells an OS shutdown from a service stop when Run ends; nil: never a shutdown.
+	Shutdown shutdown.Detector
+	// ShutdownHookLimit bounds all shutdown hooks together; default 60 s.
+	ShutdownHookLimit time.Duration
+}
+
+// Build resolves the identity, opens the state directory (only when servers are configured) and
+// builds every enabled server's adapter.
+func Build(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options) (*Agent, error) {
+	a := &Agent{Config: cfg, Logger: log, opts: o}
+	var servers []config.Server
+	for _, s := range cfg.Servers {
+		if s.Disabled || (o.OnlyServer != "" && s.Name != o.OnlyServer) {
+			continue
+		}
+		servers = append(servers, s)
+	}
+	if o.OnlyServer != "" && len(servers) == 0 {
+		return nil, fmt.Errorf("no enabled server named %q in %s", o.OnlyServer, cfg.Source)
+	}
+	var idStore identity.Store
+	if len(servers) > 0 {
+		dir := cfg.Agent.StateDir
+		if dir == "" {
+			dir = config.DefaultStateDir()
+		}
+		st, err := state.Open(dir)
+		if err != nil {
+			return nil, err
+		}
+		a.Store = st
+		idStore = st.Agent()
+	}
+	id, err := identity.Resolve(ctx, identity.Options{Hostname: cfg.Agent.Hostname, MachineUID: cfg.Agent.MachineUID}, idStore)
+	if err != nil {
+		return nil, err
+	}
+	a.Identity = id
+	a.Inventory = collectors.New(collectors.Options{
+		Identity:        id,
+		Disable:         cfg.Inventory.Disable,
+		CategoryTimeout: cfg.Inventory.CategoryTimeout.D(),
+		TTL:             cfg.Inventory.TTL.D(),
+		Logger:          log.With("component", "inventory"),
+	})
+	for _, s := range servers {
+		srv, err := a.buildServer(s, o)
+		if err != nil {
+			return nil, err
+		}
+		a.Servers = append(a.Servers, srv)
+	}
+	a.Sched = scheduler.New(scheduler.Options{
+		Clock:      o.Clock,
+		Jitter:     cfg.Agent.Jitter,
+		Splay:      cfg.Agent.Splay.D(),
+		MaxBackoff: cfg.Agent.MaxBackoff.D(),
+		Store:      a.Store,
+		Logger:     log,
+	})
+	return a, nil
+}
+
+func (a *Agent) buildServer(s config.Server, o Options) (scheduler.Server, error) {
+	cfg := a.Config
+	proto, ok := o.Registry.Lookup(s.Protocol)
+	if !ok {
+		return scheduler.Server{}, fmt.Errorf("server %q: unknown protocol %q", s.Name, s.Protocol)
+	}
+	if err := state.ValidName(s.Name); err != nil {
+		return scheduler.Server{}, fmt.Errorf("server %q: %w", s.Name, err)
+	}
+	log := a.Logger.With("server", s.Name, "protocol", s.Protocol)
+	h := a.Store.Server(s.Name)
+	spool, err := h.SpoolDir()
+	if err != nil {
+		return scheduler.Server{}, err
+	}
+	exec, shell, power := cfg.Policy(s)
+	log.Info("server configured", "url", s.URL, "allow_exec", exec, "allow_shell", shell, "allow_power", power)
+	runner := jobs.New(jobs.Options{
+		Server:      s.Name,
+		SpoolDir:    spool,
+		Policy:      jobs.Policy{AllowExec: exec, AllowShell: shell, AllowPower: power},
+		Logger:      log.With("component", "jobs"),
+		Shell:       cfg.Jobs.Shell,
+		MaxOutput:   int64(cfg.Jobs.MaxOutput),
+		MaxDownload: int64(cfg.Jobs.MaxDownload),
+		Timeout:     cfg.Jobs.Timeout.D(),
+	})
+	// The insecure_skip_verify warning is logged once per server at start, not per client.
+	var warnOnce sync.Once
+	newClient := func(forceHTTP1 bool) (*http.Client, error) {
+		ho := httpclient.Options{
+			Server: s.Name, CAFile: s.CAFile, ClientCert: s.ClientCert, ClientKey: s.ClientKey,
+			InsecureSkipVerify: s.InsecureSkipVerify, Proxy: s.Proxy, Timeout: s.Timeout.D(),
+			MaxResponse: int64(s.MaxResponse), ForceHTTP1: forceHTTP1,
+		}
+		warnOnce.Do(func() { ho.Logger = log })
+		return httpclient.New(ho)
+	}
+	interval := s.Interval.D()
+	if interval == 0 {
+		interval = proto.DefaultInterval
+	}
+	if interval == 0 {
+		interval = time.Hour
+	}
+	s.Interval = config.Duration(interval)
+	ad, err := proto.New(protocols.Deps{
+		Server:    s,
+		Config:    cfg,
+		Logger:    log,
+		Identity:  a.Identity,
+		Inventory: a.Inventory,
+		Jobs:      runner,
+		State:     h,
+		HTTP:      newClient,
+		Options:   o.Run,
+		Now:       time.Now,
+	})
+	if err != nil {
+		return scheduler.Server{}, fmt.Errorf("server %q (%s): %w", s.Name, s.Protocol, err)
+	}
+	return scheduler.Server{Name: s.Name, Protocol: s.Protocol, Interval: interval, Adapter: ad}, nil
+}
+
+// Run runs every server until ctx ends, then closes the adapters.
+func (a *Agent) Run(ctx context.Context) error {
+	if len(a.Servers) == 0 {
+		a.Logger.Warn("no server is configured: nothing to do but wait; see agent.toml.example", "config", a.Config.Source)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	wdErr := make(chan error, 1)
+	if limit := a.Config.Agent.MemoryLimit; limit > 0 {
+		wd := newWatchdog(uint64(limit), a.Logger)
+		go func() {
+			err := wd.run(ctx)
+			wdErr <- err
+			if err != nil {
+				cancel()
+			}
+		}()
+	} else {
+		wdErr <- nil
+	}
+	err := a.Sched.Run(ctx, a.Servers)
+	cancel()
+	if werr := <-wdErr; werr != nil {
+		err = errors.Join(werr, err)
+	}
+	a.runShutdownHooks()
+	a.close()
+	return err
+}
+
+// runShutdownHooks gives adapters their say when the OS (not just the service) is going down.
+func (a *Agent) runShutdownHooks() {
+	if a.opts.Shutdown == nil {
+		return
+	}
+	limit := a.opts.ShutdownHookLimit
+	if limit <= 0 {
+		limit = 60 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	if !a.opts.Shutdown.SystemShuttingDown(ctx) {
+		return
+	}
+	a.Logger.Info("the system is shutting down: running shutdown actions")
+	var wg sync.WaitGroup
+	for _, s := range a.Servers {
+		h, ok := s.Adapter.(protocols.ShutdownHook)
+		if !ok {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := h.OnSystemShutdown(ctx); err != nil {
+				a.Logger.Warn("shutdown action failed", "server", s.Name, "err", err)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// Oneshot runs one cycle of every server.
+func (a *Agent) Oneshot(ctx context.Context) []scheduler.Outcome {
+	out := a.Sched.RunOnce(ctx, a.Servers)
+	a.close()
+	return out
+}
+
+func (a *Agent) close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var errs []error
+	for _, s := range a.Servers {
+		if c, ok := s.Adapter.(protocols.Closer); ok {
+			if err := c.Close(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("close %s: %w", s.Name, err))
+			}
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		a.Logger.Warn("closing adapters", "err", err)
+	}
+}

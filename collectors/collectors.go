@@ -1,0 +1,175 @@
+// Package collectors reads the machine into the common inventory model. Each category is an
+// independent collector with its own deadline; a failing or hanging one is reported in the
+// metadata and never blocks the others. The result is cached so servers share one collection.
+package collectors
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/shirou/gopsutil/v4/host"
+
+	"github.com/omniagent/omniagent/identity"
+	"github.com/omniagent/omniagent/inventory"
+	"github.com/omniagent/omniagent/version"
+)
+
+// Options configure collection.
+type Options struct {
+	Identity        identity.Identity
+	Disable         []string
+	CategoryTimeout time.Duration
+	TTL             time.Duration
+	Logger          *slog.Logger
+	Now             func() time.Time
+}
+
+// Category is one collector: it fills its part of inv. It must honour ctx.
+type Category struct {
+	Name    string
+	Collect func(ctx context.Context, inv *inventory.Inventory) error
+}
+
+// Cached is the inventory provider: collects on demand, reuses a result younger than TTL.
+type Cached struct {
+	o    Options
+	cats []Category
+	mu   sync.Mutex
+	last *inventory.Inventory
+	at   time.Time
+}
+
+// New returns a provider with this OS's categories.
+func New(o Options) *Cached {
+	if o.CategoryTimeout <= 0 {
+		o.CategoryTimeout = 10 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Cached{o: o, cats: categories()}
+}
+
+// Inventory returns the cached inventory or collects a new one. Callers must not modify it.
+func (c *Cached) Inventory(ctx context.Context) (*inventory.Inventory, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.last != nil && c.o.TTL > 0 && c.o.Now().Sub(c.at) < c.o.TTL {
+		return c.last, nil
+	}
+	inv, err := Collect(ctx, c.o, c.cats)
+	if err != nil {
+		return nil, err
+	}
+	c.last, c.at = inv, c.o.Now()
+	return inv, nil
+}
+
+// Collect runs every category concurrently, each under its own deadline.
+func Collect(ctx context.Context, o Options, cats []Category) (*inventory.Inventory, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("collect inventory: %w", err)
+	}
+	start := time.Now()
+	disabled := map[string]bool{}
+	for _, d := range o.Disable {
+		disabled[d] = true
+	}
+	inv := &inventory.Inventory{}
+	inv.Meta.AgentVersion = version.Version
+	inv.System.Hostname = o.Identity.Hostname
+	inv.System.FQDN = o.Identity.FQDN
+	inv.System.MachineUID = o.Identity.MachineUID
+
+	type done struct {
+		res  inventory.CategoryResult
+		part *inventory.Inventory
+	}
+	results := make(chan done, len(cats))
+	var running int
+	for _, cat := range cats {
+		if disabled[cat.Name] {
+			inv.Meta.Categories = append(inv.Meta.Categories, inventory.CategoryResult{Name: cat.Name, Skipped: true})
+			continue
+		}
+		running++
+		go func() {
+			cctx, cancel := context.WithTimeout(ctx, o.CategoryTimeout)
+			defer cancel()
+			t0 := time.Now()
+			part := &inventory.Inventory{}
+			errc := make(chan error, 1)
+			go func() {
+				defer func() {
+					if p := recover(); p != nil {
+						errc <- fmt.Errorf("collector panicked: %v", p)
+					}
+				}()
+				errc <- cat.Collect(cctx, part)
+			}()
+			r := inventory.CategoryResult{Name: cat.Name}
+			select {
+			case err := <-errc:
+				if err != nil {
+					r.Error = err.Error()
+				}
+			case <-cctx.Done():
+				// The collector may still be blocked (WMI, dead NFS): leave it and drop its part.
+				r.TimedOut, r.Error, part = true, "timed out after "+o.CategoryTimeout.String(), nil
+			}
+			r.Duration = time.Since(t0).Seconds()
+			results <- done{r, part}
+		}()
+	}
+	parts := make(map[string]*inventory.Inventory, running)
+	for range running {
+		d := <-results
+		inv.Meta.Categories = append(inv.Meta.Categories, d.res)
+		if d.part != nil {
+			parts[d.res.Name] = d.part
+		}
+		if d.res.Error != "" {
+			o.Logger.Debug("inventory category failed", "category", d.res.Name, "err", d.res.Error)
+		}
+	}
+	// Merge in category order so the result does not depend on timing.
+	for _, cat := range cats {
+		if p := parts[cat.Name]; p != nil {
+			merge(inv, p)
+		}
+	}
+	sort.Slice(inv.Meta.Categories, func(i, j int) bool { return inv.Meta.Categories[i].Name < inv.Meta.Categories[j].Name })
+	inv.Meta.CollectedAt = o.Now().UTC()
+	inv.Meta.Duration = time.Since(start).Seconds()
+	return inv, nil
+}
+
+func categories() []Category {
+	return []Category{
+		{Name: "os", Collect: collectOS},
+	}
+}
+
+func collectOS(ctx context.Context, inv *inventory.Inventory) error {
+	hi, err := host.InfoWithContext(ctx)
+	if err != nil {
+		return fmt.Errorf("host info: %w", err)
+	}
+	inv.OS.Family = runtime.GOOS
+	inv.OS.Name = hi.Platform
+	inv.OS.Version = hi.PlatformVersion
+	inv.OS.KernelName = hi.OS
+	inv.OS.KernelVersion = hi.KernelVersion
+	inv.OS.Arch = hi.KernelArch
+	inv.System.Uptime = float64(hi.Uptime)
+	inv.System.BootTime = time.Unix(int64(hi.BootTime), 0).UTC()
+	return nil
+}

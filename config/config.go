@@ -1,0 +1,334 @@
+// Package config reads agent.toml: the [agent], [inventory] and [jobs] tables and one [[server]]
+// table per management server. Protocol-specific keys of a server are decoded into the options
+// struct its protocol registers, so an unknown key is caught wherever it is.
+package config
+
+import (
+	_ "embed"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+//go:embed default.toml
+var defaultTOML []byte
+
+// DefaultSource names the embedded configuration in messages.
+const DefaultSource = "embedded default config"
+
+// Config is the whole agent configuration.
+type Config struct {
+	Agent     Agent     `toml:"agent"`
+	Inventory Inventory `toml:"inventory"`
+	Jobs      Jobs      `toml:"jobs"`
+	Servers   []Server  `toml:"-"`
+	// Source is the file the config came from, or DefaultSource.
+	Source string `toml:"-"`
+}
+
+// Agent holds the process-wide settings.
+type Agent struct {
+	StateDir   string   `toml:"state_dir"`
+	LogLevel   string   `toml:"log_level"`
+	LogFormat  string   `toml:"log_format"`
+	Hostname   string   `toml:"hostname"`
+	MachineUID string   `toml:"machine_uid"`
+	Splay      Duration `toml:"splay"`
+	MaxBackoff Duration `toml:"max_backoff"`
+	Jitter     float64  `toml:"jitter"`
+	// MemoryLimit is the self-watchdog's heap limit; 0 disables it.
+	MemoryLimit ByteSize `toml:"memory_limit"`
+}
+
+// Inventory controls the collectors.
+type Inventory struct {
+	TTL             Duration `toml:"ttl"`
+	CategoryTimeout Duration `toml:"category_timeout"`
+	Disable         []string `toml:"disable"`
+}
+
+// Jobs is the execution policy. Everything is refused unless enabled; a server may override.
+type Jobs struct {
+	AllowExec   bool     `toml:"allow_exec"`
+	AllowShell  bool     `toml:"allow_shell"`
+	AllowPower  bool     `toml:"allow_power"`
+	Shell       string   `toml:"shell"`
+	MaxOutput   ByteSize `toml:"max_output"`
+	MaxDownload ByteSize `toml:"max_download"`
+	Timeout     Duration `toml:"timeout"`
+}
+
+// Server holds the keys every [[server]] table shares, plus the protocol's own options.
+type Server struct {
+	Name               string   `toml:"name"`
+	Protocol           string   `toml:"protocol"`
+	URL                string   `toml:"url"`
+	Interval           Duration `toml:"interval"`
+	Disabled           bool     `toml:"disabled"`
+	CAFile             string   `toml:"ca_file"`
+	ClientCert         string   `toml:"client_cert"`
+	ClientKey          string   `toml:"client_key"`
+	InsecureSkipVerify bool     `toml:"insecure_skip_verify"`
+	Proxy              string   `toml:"proxy"`
+	Timeout            Duration `toml:"timeout"`
+	MaxResponse        ByteSize `toml:"max_response"`
+	AllowExec          *bool    `toml:"allow_exec"`
+	AllowShell         *bool    `toml:"allow_shell"`
+	AllowPower         *bool    `toml:"allow_power"`
+
+	// Options is the pointer returned by the protocol's options constructor, filled from the
+	// protocol-specific keys of this table.
+	Options any `toml:"-"`
+	// Line is the line of this server's [[server]] header (0 for servers built in code).
+	Line int `toml:"-"`
+}
+
+// Policy is the job policy for one server: the [jobs] table with this server's overrides.
+func (c *Config) Policy(s Server) (exec, shell, power bool) {
+	exec, shell, power = c.Jobs.AllowExec, c.Jobs.AllowShell, c.Jobs.AllowPower
+	if s.AllowExec != nil {
+		exec = *s.AllowExec
+	}
+	if s.AllowShell != nil {
+		shell = *s.AllowShell
+	}
+	if s.AllowPower != nil {
+		power = *s.AllowPower
+	}
+	return exec, shell, power
+}
+
+// Validator is implemented by protocol options that check themselves after decoding.
+type Validator interface {
+	Validate() error
+}
+
+// Protocols tells the parser which protocols exist and gives a fresh options struct (defaults
+// filled) for one of them.
+type Protocols interface {
+	Names() []string
+	NewOptions(protocol string) (any, bool)
+}
+
+// Error is a configuration error that names where it happened.
+type Error struct {
+	Source string
+	Line   int
+	Key    string
+	Msg    string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(e.Source)
+	if e.Line > 0 {
+		fmt.Fprintf(&b, ":%d", e.Line)
+	}
+	b.WriteString(": ")
+	if e.Key != "" {
+		fmt.Fprintf(&b, "key %q: ", e.Key)
+	}
+	b.WriteString(e.Msg)
+	return b.String()
+}
+
+// DefaultPath is where the service looks for its config on this OS.
+func DefaultPath() string { return defaultPath(runtime.GOOS) }
+
+func defaultPath(goos string) string {
+	switch goos {
+	case "windows":
+		return `C:\ProgramData\omniagent\agent.toml`
+	case "darwin":
+		return "/Library/Application Support/omniagent/agent.toml"
+	default:
+		return "/etc/omniagent/agent.toml"
+	}
+}
+
+// DefaultStateDir is the state directory used when [agent] state_dir is empty.
+func DefaultStateDir() string { return defaultStateDir(runtime.GOOS) }
+
+func defaultStateDir(goos string) string {
+	switch goos {
+	case "windows":
+		return `C:\ProgramData\omniagent\state`
+	case "darwin":
+		return "/Library/Application Support/omniagent/state"
+	default:
+		return "/var/lib/omniagent"
+	}
+}
+
+// Load reads path. When path is empty it reads the OS default path, or the embedded default
+// config when that file does not exist.
+func Load(path string, protos Protocols) (*Config, error) {
+	if path == "" {
+		p := DefaultPath()
+		if _, err := os.Stat(p); errors.Is(err, os.ErrNotExist) {
+			return Parse(defaultTOML, DefaultSource, protos)
+		}
+		path = p
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return Parse(data, path, protos)
+}
+
+// Default returns the embedded default configuration text.
+func Default() []byte { return append([]byte(nil), defaultTOML...) }
+
+type fileShape struct {
+	Agent     toml.Primitive   `toml:"agent"`
+	Inventory toml.Primitive   `toml:"inventory"`
+	Jobs      toml.Primitive   `toml:"jobs"`
+	Server    []toml.Primitive `toml:"server"`
+}
+
+// Parse decodes and validates a configuration.
+func Parse(data []byte, source string, protos Protocols) (*Config, error) {
+	cfg := &Config{Source: source}
+	cfg.applyDefaults()
+	var shape fileShape
+	md, err := toml.Decode(string(data), &shape)
+	if err != nil {
+		return nil, tomlError(source, err)
+	}
+	for _, part := range []struct {
+		prim toml.Primitive
+		dst  any
+		key  string
+	}{{shape.Agent, &cfg.Agent, "agent"}, {shape.Inventory, &cfg.Inventory, "inventory"}, {shape.Jobs, &cfg.Jobs, "jobs"}} {
+		if !md.IsDefined(part.key) {
+			continue
+		}
+		if err := md.PrimitiveDecode(part.prim, part.dst); err != nil {
+			return nil, tomlError(source, err)
+		}
+	}
+	headers := serverHeaderLines(string(data))
+	names := map[string]int{}
+	for i, prim := range shape.Server {
+		s := Server{}
+		if i < len(headers) {
+			s.Line = headers[i]
+		}
+		if err := md.PrimitiveDecode(prim, &s); err != nil {
+			return nil, tomlError(source, err)
+		}
+		where := func(msg string, key string) error {
+			return &Error{Source: source, Line: s.Line, Key: key, Msg: msg}
+		}
+		if s.Name == "" {
+			return nil, where(fmt.Sprintf("server #%d: missing required key", i+1), "name")
+		}
+		if prev, dup := names[s.Name]; dup {
+			return nil, where(fmt.Sprintf("duplicate server name %q (first defined on line %d)", s.Name, prev), "name")
+		}
+		names[s.Name] = s.Line
+		if s.Protocol == "" {
+			return nil, where(fmt.Sprintf("server %q: missing required key", s.Name), "protocol")
+		}
+		if protos == nil {
+			return nil, where(fmt.Sprintf("server %q: no protocols are registered", s.Name), "protocol")
+		}
+		opts, ok := protos.NewOptions(s.Protocol)
+		if !ok {
+			return nil, where(fmt.Sprintf("server %q: unknown protocol %q (known: %s)", s.Name, s.Protocol, strings.Join(protos.Names(), ", ")), "protocol")
+		}
+		if opts != nil {
+			if err := md.PrimitiveDecode(prim, opts); err != nil {
+				return nil, tomlError(source, err)
+			}
+		}
+		s.Options = opts
+		cfg.Servers = append(cfg.Servers, s)
+	}
+	if err := checkKeys(md, string(data), source); err != nil {
+		return nil, err
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+func (c *Config) applyDefaults() {
+	c.Agent = Agent{LogLevel: "info", LogFormat: "text", Splay: Duration(30 * time.Second), MaxBackoff: Duration(time.Hour), Jitter: 0.1, MemoryLimit: 256 << 20}
+	c.Inventory = Inventory{TTL: Duration(5 * time.Minute), CategoryTimeout: Duration(10 * time.Second)}
+	c.Jobs = Jobs{MaxOutput: 1 << 20, MaxDownload: 4 << 30, Timeout: Duration(time.Hour)}
+}
+
+func (c *Config) validate() error {
+	e := func(key, msg string) error {
+		return &Error{Source: c.Source, Key: key, Msg: msg}
+	}
+	switch c.Agent.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return e("agent.log_level", fmt.Sprintf("invalid value %q (want debug, info, warn or error)", c.Agent.LogLevel))
+	}
+	switch c.Agent.LogFormat {
+	case "text", "json":
+	default:
+		return e("agent.log_format", fmt.Sprintf("invalid value %q (want text or json)", c.Agent.LogFormat))
+	}
+	if c.Agent.Jitter < 0 || c.Agent.Jitter >= 1 {
+		return e("agent.jitter", fmt.Sprintf("invalid value %v (want a fraction between 0 and 1, such as 0.1)", c.Agent.Jitter))
+	}
+	if c.Agent.MaxBackoff.D() < time.Second {
+		return e("agent.max_backoff", "must be at least 1s")
+	}
+	for _, s := range c.Servers {
+		se := func(key, msg string) error {
+			return &Error{Source: c.Source, Line: s.Line, Key: key, Msg: fmt.Sprintf("server %q: %s", s.Name, msg)}
+		}
+		if s.URL != "" {
+			if !strings.Contains(s.URL, "://") {
+				return se("url", fmt.Sprintf("%q is not an absolute URL (missing scheme)", s.URL))
+			}
+		}
+		if (s.ClientCert == "") != (s.ClientKey == "") {
+			return se("client_cert", "client_cert and client_key go together")
+		}
+		for key, p := range map[string]string{"ca_file": s.CAFile, "client_cert": s.ClientCert, "client_key": s.ClientKey} {
+			if p != "" && !filepath.IsAbs(p) {
+				return se(key, fmt.Sprintf("path %q must be absolute", p))
+			}
+		}
+		if v, ok := s.Options.(Validator); ok {
+			if err := v.Validate(); err != nil {
+				return se("", err.Error())
+			}
+		}
+	}
+	return nil
+}
+
+// checkKeys refuses keys that matched no field, and keys whose case only matched by the
+// decoder's case-insensitive fallback.
+func checkKeys(md toml.MetaData, src, source string) error {
+	var bad []toml.Key
+	bad = append(bad, md.Undecoded()...)
+	for _, k := range md.Keys() {
+		// Depth 1 and 2 are our own keys; deeper keys may be user-defined map keys.
+		if len(k) <= 2 && strings.ToLower(k.String()) != k.String() {
+			bad = append(bad, k)
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	sort.SliceStable(bad, func(i, j int) bool { return keyLine(src, bad[i]) < keyLine(src, bad[j]) })
+	k := bad[0]
+	return &Error{Source: source, Line: keyLine(src, k), Key: k.String(), Msg: "unknown key (check its spelling and the table it is in; keys are lower case)"}
+}

@@ -1,0 +1,260 @@
+package installer
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/omniagent/omniagent/shutdown"
+)
+
+func TestServiceConfig(t *testing.T) {
+	o := Options{Executable: "/usr/bin/omniagent", ConfigPath: "/srv/omni.toml"}
+	tests := []struct {
+		goos string
+		exe  string
+		want map[string]any
+	}{
+		{"linux", "/usr/bin/omniagent", map[string]any{"Restart": "on-failure"}},
+		{"darwin", "/usr/local/bin/omniagent", map[string]any{"RunAtLoad": true, "KeepAlive": true}},
+		{"windows", `C:\Program Files\omniagent\omniagent.exe`, map[string]any{"OnFailure": "restart", "OnFailureDelayDuration": "10s", "OnFailureResetPeriod": 86400, "StartType": "automatic"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.goos, func(t *testing.T) {
+			o.Executable = tt.exe
+			c, err := ServiceConfig(tt.goos, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Name != "omniagent" || c.Executable != tt.exe {
+				t.Errorf("name %q exe %q", c.Name, c.Executable)
+			}
+			if got := strings.Join(c.Arguments, " "); got != "run --config /srv/omni.toml" {
+				t.Errorf("arguments %q", got)
+			}
+			for k, v := range tt.want {
+				if c.Option[k] != v {
+					t.Errorf("option %s = %v, want %v", k, c.Option[k], v)
+				}
+			}
+			switch tt.goos {
+			case "linux":
+				unit, _ := c.Option["SystemdScript"].(string)
+				if !strings.Contains(unit, "ExecStart=/usr/bin/omniagent run --config /srv/omni.toml\n") {
+					t.Errorf("unit ExecStart wrong:\n%s", unit)
+				}
+				// kardianos v1.3.0's template engine would reject {{.X}}: we pass plain text.
+				if strings.Contains(unit, "{{") {
+					t.Error("unit contains template syntax")
+				}
+			case "darwin":
+				plist, _ := c.Option["LaunchdConfig"].(string)
+				if !strings.Contains(plist, "<string>/srv/omni.toml</string>") || strings.Contains(plist, "{{") {
+					t.Errorf("plist wrong:\n%s", plist)
+				}
+			}
+		})
+	}
+	if _, err := ServiceConfig("linux", Options{Executable: "omniagent"}); err == nil {
+		t.Error("relative executable accepted")
+	}
+}
+
+func TestProgramStartStop(t *testing.T) {
+	started := make(chan struct{})
+	p := &Program{Run: func(ctx context.Context) error {
+		close(started)
+		<-ctx.Done()
+		return ctx.Err()
+	}}
+	if err := p.Start(nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Start(nil); err == nil {
+		t.Error("second Start accepted")
+	}
+	<-started
+	if err := p.Stop(nil); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+	select {
+	case <-p.Done():
+	default:
+		t.Fatal("agent goroutine still running after Stop")
+	}
+}
+
+func TestProgramShutdownRaisesNotice(t *testing.T) {
+	n := &shutdown.Notice{}
+	var raisedBeforeCancel bool
+	p := &Program{Notice: n, Run: func(ctx context.Context) error {
+		<-ctx.Done()
+		raisedBeforeCancel = n.Raised()
+		return nil
+	}}
+	if err := p.Start(nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Shutdown(nil); err != nil {
+		t.Fatal(err)
+	}
+	if !raisedBeforeCancel {
+		t.Error("the agent saw ctx end before the shutdown notice was raised")
+	}
+}
+
+func TestProgramErrors(t *testing.T) {
+	if err := (&Program{}).Start(nil); err == nil {
+		t.Error("Start without Run accepted")
+	}
+	boom := errors.New("boom")
+	p := &Program{Run: func(ctx context.Context) error { <-ctx.Done(); return boom }}
+	if err := p.Start(nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Stop(nil); !errors.Is(err, boom) {
+		t.Errorf("Stop = %v, want boom", err)
+	}
+	if err := (&Program{}).Stop(nil); err != nil {
+		t.Errorf("Stop before Start = %v", err)
+	}
+}
+
+func TestAction(t *testing.T) {
+	for _, tt := range []struct {
+		c    uint32
+		want act
+	}{{ctlStop, actStop}, {ctlShutdown, actShutdown}, {ctlPreShutdown, actShutdown}, {ctlInterrogate, actInterrogate}, {2, actIgnore}} {
+		if got := action(tt.c); got != tt.want {
+			t.Errorf("action(%#x) = %v, want %v", tt.c, got, tt.want)
+		}
+	}
+}
+
+func TestPrepareDirsAndPurge(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "etc", "agent.toml")
+	st := filepath.Join(dir, "state")
+	wrote, err := PrepareDirs(cfg, st, []byte("x = 1\n"))
+	if err != nil || !wrote {
+		t.Fatalf("first PrepareDirs: wrote=%v err=%v", wrote, err)
+	}
+	fi, err := os.Stat(cfg)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("config mode %v err %v", fi.Mode(), err)
+	}
+	if fi, err := os.Stat(st); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Fatalf("state mode err %v", err)
+	}
+	if err := os.WriteFile(cfg, []byte("mine\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if wrote, err := PrepareDirs(cfg, st, []byte("x = 1\n")); err != nil || wrote {
+		t.Fatalf("second PrepareDirs: wrote=%v err=%v", wrote, err)
+	}
+	if b, _ := os.ReadFile(cfg); string(b) != "mine\n" {
+		t.Fatal("existing config overwritten")
+	}
+	if err := Purge(cfg, st); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(cfg); !os.IsNotExist(err) {
+		t.Error("config not purged")
+	}
+	if _, err := os.Stat(st); !os.IsNotExist(err) {
+		t.Error("state not purged")
+	}
+}
+
+func TestRotatingFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "logs", "omniagent.log")
+	r := &RotatingFile{Path: path, MaxBytes: 10, Keep: 2}
+	defer r.Close()
+	for _, s := range []string{"aaaaaa\n", "bbbbbb\n", "cccccc\n", "dddddd\n"} {
+		if _, err := r.Write([]byte(s)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, want := range map[string]string{"": "dddddd\n", ".1": "cccccc\n", ".2": "bbbbbb\n"} {
+		b, err := os.ReadFile(path + name)
+		if err != nil || string(b) != want {
+			t.Errorf("%s = %q (%v), want %q", name, b, err, want)
+		}
+	}
+	if _, err := os.Stat(path + ".3"); !os.IsNotExist(err) {
+		t.Error("kept more than Keep files")
+	}
+}
+
+func TestStopTimeoutBounded(t *testing.T) {
+	if StopTimeout > 10*time.Second {
+		t.Fatalf("StopTimeout %s exceeds the 10 s service managers allow", StopTimeout)
+	}
+}
+
+func TestServeControls(t *testing.T) {
+	tests := []struct {
+		name       string
+		ctls       []uint32
+		wantNotice bool
+	}{
+		{"stop", []uint32{ctlInterrogate, 0x2, ctlStop}, false},
+		{"shutdown", []uint32{ctlShutdown}, true},
+		{"preshutdown", []uint32{ctlInterrogate, ctlPreShutdown}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n := &shutdown.Notice{}
+			sawNotice := make(chan bool, 1)
+			p := &Program{Notice: n, Run: func(ctx context.Context) error {
+				<-ctx.Done()
+				sawNotice <- n.Raised()
+				return nil
+			}}
+			if err := p.start(); err != nil {
+				t.Fatal(err)
+			}
+			reqs := make(chan ctlRequest)
+			interrogated, pending := 0, 0
+			go func() {
+				for _, c := range tt.ctls {
+					reqs <- ctlRequest{cmd: c, interrogate: func() { interrogated++ }}
+				}
+			}()
+			code, err := serveControls(p, reqs, func() { pending++ })
+			if err != nil || code != 0 {
+				t.Fatalf("serveControls = %d, %v", code, err)
+			}
+			if got := <-sawNotice; got != tt.wantNotice {
+				t.Errorf("agent saw notice %v, want %v", got, tt.wantNotice)
+			}
+			want := 0
+			for _, c := range tt.ctls {
+				if c == ctlInterrogate {
+					want++
+				}
+			}
+			if interrogated != want {
+				t.Errorf("answered %d interrogations, want %d", interrogated, want)
+			}
+			if pending != 1 {
+				t.Errorf("StopPending reported %d times", pending)
+			}
+		})
+	}
+	t.Run("agent fails", func(t *testing.T) {
+		boom := errors.New("boom")
+		p := &Program{Run: func(context.Context) error { return boom }}
+		if err := p.start(); err != nil {
+			t.Fatal(err)
+		}
+		code, err := serveControls(p, make(chan ctlRequest), func() {})
+		if code == 0 || !errors.Is(err, boom) {
+			t.Errorf("serveControls = %d, %v; want non-zero and boom", code, err)
+		}
+	})
+}

@@ -1,0 +1,159 @@
+// Package protocols is the adapter contract and the registry of server kinds. An adapter lives
+// in protocols/<name>, registers itself from an init function, and is linked in by one line in
+// protocols/all.
+package protocols
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/omniagent/omniagent/config"
+	"github.com/omniagent/omniagent/identity"
+	"github.com/omniagent/omniagent/inventory"
+	"github.com/omniagent/omniagent/jobs"
+	"github.com/omniagent/omniagent/state"
+)
+
+// Result is what one cycle reports to the scheduler.
+type Result struct {
+	// Next is when the server wants the next cycle (GLPI expiration, RDFM retry interval...).
+	// Zero means the server's configured interval.
+	Next time.Duration
+	// Summary is one short line for --oneshot and the log ("inventory sent", "2 jobs run").
+	Summary string
+	// Details are shown by `omniagent status` ("waiting for acceptance", groups, users).
+	Details map[string]string
+}
+
+// Adapter is one configured server. Cycle runs one exchange with the server (a poll); it must
+// honour ctx and return, never loop on its own.
+type Adapter interface {
+	Cycle(ctx context.Context) (Result, error)
+}
+
+// Session is implemented by adapters that also hold a long-lived connection (RDFM management
+// WebSocket, MIG relay). Serve runs until ctx ends, reconnecting with back-off itself; the
+// scheduler runs it beside the poll loop in the daemon and never in --oneshot, where Cycle
+// connects, drains what is pending and disconnects.
+type Session interface {
+	Serve(ctx context.Context) error
+}
+
+// Closer is implemented by adapters that hold resources to release at shutdown.
+type Closer interface {
+	Close(ctx context.Context) error
+}
+
+// Options tweak a run from the command line.
+type Options struct {
+	Oneshot     bool
+	ForceUpdate bool // `--oneshot --force-update`: send the full inventory whatever the server says
+}
+
+// Deps is everything an adapter may use. Nothing is global.
+type Deps struct {
+	Server    config.Server
+	Config    *config.Config
+	Logger    *slog.Logger
+	Identity  identity.Identity
+	Inventory inventory.Provider
+	Jobs      *jobs.Runner // scoped to this server's policy and spool folder
+	State     *state.Handle
+	// HTTP builds this server's client (TLS, proxy, timeouts, User-Agent, size limit).
+	HTTP    HTTPFactory
+	Options Options
+	// Now is the clock; tests replace it.
+	Now func() time.Time
+}
+
+// HTTPFactory builds the server's HTTP client; forceHTTP1 is for servers that need HTTP/1.1.
+type HTTPFactory func(forceHTTP1 bool) (*http.Client, error)
+
+// Protocol is a registered server kind.
+type Protocol struct {
+	Name string
+	// NewOptions returns a pointer to a fresh options struct with its defaults, into which the
+	// protocol-specific keys of a [[server]] table are decoded. Nil when there are none.
+	NewOptions func() any
+	// DefaultInterval is used when the server table has no interval.
+	DefaultInterval time.Duration
+	// New builds the adapter.
+	New func(Deps) (Adapter, error)
+	// FormatInventory renders the inventory exactly as this protocol would send it, for
+	// `omniagent inventory --format <protocol>`. Nil when the protocol sends no inventory.
+	FormatInventory func(ctx context.Context, inv *inventory.Inventory, id identity.Identity) ([]byte, error)
+}
+
+// Registry holds the known protocols.
+type Registry struct {
+	mu sync.RWMutex
+	m  map[string]Protocol
+}
+
+// NewRegistry returns an empty registry (tests build their own).
+func NewRegistry() *Registry { return &Registry{m: map[string]Protocol{}} }
+
+// Register adds a protocol; registering a name twice is a programming error.
+func (r *Registry) Register(p Protocol) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if p.Name == "" || p.New == nil {
+		panic("protocols: Register needs a name and a constructor")
+	}
+	if _, dup := r.m[p.Name]; dup {
+		panic(fmt.Sprintf("protocols: %q registered twice", p.Name))
+	}
+	r.m[p.Name] = p
+}
+
+// Lookup finds a protocol by name.
+func (r *Registry) Lookup(name string) (Protocol, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	p, ok := r.m[name]
+	return p, ok
+}
+
+// Names lists the registered protocols, sorted.
+func (r *Registry) Names() []string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	out := make([]string, 0, len(r.m))
+	for n := range r.m {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// NewOptions satisfies config.Protocols.
+func (r *Registry) NewOptions(name string) (any, bool) {
+	p, ok := r.Lookup(name)
+	if !ok {
+		return nil, false
+	}
+	if p.NewOptions == nil {
+		return nil, true
+	}
+	return p.NewOptions(), true
+}
+
+// Builtin is the registry the binary uses; adapters add themselves to it in init. It is the one
+// package-level registry, filled only at program start.
+var Builtin = NewRegistry()
+
+// ShutdownHook is implemented by adapters that act when the operating system shuts down (not
+// on a plain service stop). The agent calls it once, bounded by the adapter's own timeout.
+type ShutdownHook interface {
+	OnSystemShutdown(ctx context.Context) error
+}
+
+// Uninstaller is implemented by adapters that act when the agent is uninstalled (opt-in).
+type Uninstaller interface {
+	OnUninstall(ctx context.Context) error
+}

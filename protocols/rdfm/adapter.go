@@ -1,0 +1,569 @@
+// Package rdfm speaks the device side of RDFM (Remote Device Fleet Manager): RSA-signed
+// device authentication with admin approval, and the update check/download/install loop.
+package rdfm
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"regexp"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/omniagent/omniagent/jobs"
+	"github.com/omniagent/omniagent/protocols"
+)
+
+// Name is the protocol name in agent.toml.
+const Name = "rdfm"
+
+// keyBits is the device key size (the official Linux client uses 4096).
+const keyBits = 4096
+
+func init() {
+	protocols.Builtin.Register(Protocol())
+}
+
+// Protocol describes RDFM for the registry.
+func Protocol() protocols.Protocol {
+	return protocols.Protocol{
+		Name:            Name,
+		NewOptions:      func() any { return NewOptions() },
+		DefaultInterval: 15 * time.Minute,
+		New:             func(d protocols.Deps) (protocols.Adapter, error) { return New(d) },
+	}
+}
+
+// ErrPending is wrapped by the Cycle error while the server has not accepted the device yet.
+// In the daemon it is not an error (the Result carries it in Details); --oneshot reports it as
+// a failure so that scripts notice an unapproved device.
+var ErrPending = errors.New("device waiting for acceptance by an RDFM administrator")
+
+// persisted is the per-server state file.
+type persisted struct {
+	Schema          int    `json:"schema"`
+	PrivateKey      string `json:"private_key"` // PKCS#8 PEM
+	PublicKey       string `json:"public_key"`  // the exact string sent to the server
+	MAC             string `json:"mac"`
+	SoftwareVersion string `json:"software_version"`
+	// Failed holds the install failures per package ("id:sha256").
+	Failed map[string]failure `json:"failed,omitempty"`
+}
+
+type failure struct {
+	Count int       `json:"count"`
+	Until time.Time `json:"until"`
+}
+
+// Adapter is one configured RDFM server.
+type Adapter struct {
+	d      protocols.Deps
+	opts   *Options
+	log    *slog.Logger
+	client *http.Client
+	// wsClient is HTTP/1.1 for WebSocket upgrades.
+	wsClient *http.Client
+	base     *url.URL
+	now      func() time.Time
+	genKey   func() (*rsa.PrivateKey, error)
+
+	sessMu sync.Mutex
+	sess   *session // the live management connection, if any
+	shells int      // running shell sessions
+
+	mu     sync.Mutex // one cycle at a time; guards everything below
+	loaded bool
+	st     persisted
+	key    *rsa.PrivateKey
+	token  string
+	tokAt  time.Time // local monotonic receipt time
+	tokTTL time.Duration
+}
+
+// New builds the adapter.
+func New(d protocols.Deps) (*Adapter, error) {
+	opts, _ := d.Server.Options.(*Options)
+	if opts == nil {
+		opts = NewOptions()
+	}
+	if err := opts.Validate(); err != nil {
+		return nil, fmt.Errorf("rdfm %s: %w", d.Server.Name, err)
+	}
+	u, err := url.Parse(strings.TrimRight(d.Server.URL, "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("rdfm %s: url %q must be http(s)://host[:port]", d.Server.Name, d.Server.URL)
+	}
+	if d.HTTP == nil || d.State == nil || d.Jobs == nil {
+		return nil, fmt.Errorf("rdfm %s: HTTP, State and Jobs are required", d.Server.Name)
+	}
+	client, err := d.HTTP(false)
+	if err != nil {
+		return nil, fmt.Errorf("rdfm %s: http client: %w", d.Server.Name, err)
+	}
+	wsClient, err := d.HTTP(true)
+	if err != nil {
+		return nil, fmt.Errorf("rdfm %s: http client: %w", d.Server.Name, err)
+	}
+	log := d.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	now := d.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Adapter{
+		d: d, opts: opts, log: log.With("server", d.Server.Name), client: client, wsClient: wsClient, base: u, now: now,
+		genKey: func() (*rsa.PrivateKey, error) { return rsa.GenerateKey(rand.Reader, keyBits) },
+	}, nil
+}
+
+// Cycle authenticates (if needed) and runs one update check.
+// With --oneshot it then connects the management socket, answers what the server has queued
+// (capability report, action list, queued actions) and disconnects.
+func (a *Adapter) Cycle(ctx context.Context) (protocols.Result, error) {
+	res, err := a.cycle(ctx)
+	// Only queued actions are worth draining; without the capability the server sends none.
+	if err != nil || !a.d.Options.Oneshot || !a.capabilities()["action"] {
+		return res, err
+	}
+	if _, derr := a.serve(ctx, true); derr != nil {
+		return res, fmt.Errorf("rdfm %s: oneshot management session: %w", a.d.Server.Name, derr)
+	}
+	res.Summary += "; management queue drained"
+	return res, nil
+}
+
+func (a *Adapter) cycle(ctx context.Context) (protocols.Result, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if err := a.load(ctx); err != nil {
+		return protocols.Result{}, err
+	}
+	if err := a.ensureToken(ctx, false); err != nil {
+		if errors.Is(err, ErrPending) {
+			res := protocols.Result{
+				Next:    a.opts.RetryInterval.D(),
+				Summary: "waiting for acceptance",
+				Details: map[string]string{"registration": "waiting for acceptance by an administrator (device " + a.st.MAC + ")"},
+			}
+			if a.d.Options.Oneshot {
+				return res, err
+			}
+			return res, nil
+		}
+		return protocols.Result{}, err
+	}
+	return a.checkUpdate(ctx)
+}
+
+// load reads the state, creating the key and choosing the MAC the first time.
+func (a *Adapter) load(ctx context.Context) error {
+	if a.loaded {
+		return nil
+	}
+	var st persisted
+	found, err := a.d.State.Load(&st)
+	if err != nil {
+		return fmt.Errorf("rdfm %s: state: %w", a.d.Server.Name, err)
+	}
+	dirty := !found
+	if st.PrivateKey == "" {
+		k, err := a.genKey()
+		if err != nil {
+			return fmt.Errorf("rdfm %s: generate device key: %w", a.d.Server.Name, err)
+		}
+		der, err := x509.MarshalPKCS8PrivateKey(k)
+		if err != nil {
+			return fmt.Errorf("rdfm %s: encode device key: %w", a.d.Server.Name, err)
+		}
+		st.PrivateKey = string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+		st.PublicKey = ""
+		dirty = true
+	}
+	key, err := parsePrivateKey(st.PrivateKey)
+	if err != nil {
+		return fmt.Errorf("rdfm %s: stored device key: %w", a.d.Server.Name, err)
+	}
+	if st.PublicKey == "" {
+		pub, err := PublicPEM(&key.PublicKey)
+		if err != nil {
+			return fmt.Errorf("rdfm %s: %w", a.d.Server.Name, err)
+		}
+		st.PublicKey = pub
+		dirty = true
+	}
+	if st.MAC == "" {
+		mac, err := a.chooseMAC(ctx)
+		if err != nil {
+			return err
+		}
+		st.MAC = mac
+		dirty = true
+	}
+	if st.SoftwareVersion == "" {
+		st.SoftwareVersion = a.opts.SoftwareVersion
+		if st.SoftwareVersion == "" {
+			st.SoftwareVersion = "0.0.0"
+		}
+		dirty = true
+	}
+	if dirty {
+		st.Schema = 1
+		if err := a.d.State.Save(&st); err != nil {
+			return fmt.Errorf("rdfm %s: save state: %w", a.d.Server.Name, err)
+		}
+	}
+	a.st, a.key, a.loaded = st, key, true
+	return nil
+}
+
+func parsePrivateKey(s string) (*rsa.PrivateKey, error) {
+	b, _ := pem.Decode([]byte(s))
+	if b == nil {
+		return nil, errors.New("no PEM block")
+	}
+	if k, err := x509.ParsePKCS8PrivateKey(b.Bytes); err == nil {
+		rk, ok := k.(*rsa.PrivateKey)
+		if !ok {
+			return nil, errors.New("not an RSA key")
+		}
+		return rk, nil
+	}
+	// The official client labels PKCS#1 DER as PRIVATE KEY.
+	return x509.ParsePKCS1PrivateKey(b.Bytes)
+}
+
+// PublicPEM is the SubjectPublicKeyInfo PEM (64-column lines, final newline) sent as public_key.
+func PublicPEM(k *rsa.PublicKey) (string, error) {
+	der, err := x509.MarshalPKIXPublicKey(k)
+	if err != nil {
+		return "", fmt.Errorf("encode public key: %w", err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})), nil
+}
+
+// chooseMAC picks the config override or the first physical MAC sorted by interface name.
+func (a *Adapter) chooseMAC(ctx context.Context) (string, error) {
+	if a.opts.DeviceID != "" {
+		return a.opts.DeviceID, nil
+	}
+	if a.d.Inventory == nil {
+		return "", fmt.Errorf("rdfm %s: no device_id configured and no inventory to pick a MAC from", a.d.Server.Name)
+	}
+	inv, err := a.d.Inventory.Inventory(ctx)
+	if err != nil {
+		return "", fmt.Errorf("rdfm %s: inventory for the device MAC: %w", a.d.Server.Name, err)
+	}
+	nets := append(inv.Networks[:0:0], inv.Networks...)
+	sort.Slice(nets, func(i, j int) bool { return nets[i].Name < nets[j].Name })
+	for _, n := range nets {
+		m := strings.ToLower(strings.ReplaceAll(n.MAC, "-", ":"))
+		if n.Virtual || n.Type == "loopback" || n.Type == "virtual" || n.Type == "bridge" || n.Type == "tunnel" || !macRe.MatchString(m) || m == "00:00:00:00:00:00" {
+			continue
+		}
+		return m, nil
+	}
+	return "", fmt.Errorf("rdfm %s: no physical network interface with a MAC; set device_id", a.d.Server.Name)
+}
+
+// metadata is the flat metadata dict (values string or []string only).
+func (a *Adapter) metadata() map[string]any {
+	m := map[string]any{}
+	for k, v := range a.opts.Metadata {
+		m[k] = v
+	}
+	dt := a.opts.DeviceType
+	if dt == "" {
+		dt = "omniagent-" + runtime.GOOS + "-" + runtime.GOARCH
+	}
+	m["rdfm.software.version"] = a.st.SoftwareVersion
+	m["rdfm.hardware.devtype"] = dt
+	m["rdfm.hardware.macaddr"] = a.st.MAC
+	if len(a.opts.Tags) > 0 {
+		m["rdfm.software.tags"] = a.opts.Tags
+	}
+	return m
+}
+
+// SignBody signs the exact body bytes: base64(RSASSA-PKCS1-v1_5(SHA-256(body))).
+func SignBody(k *rsa.PrivateKey, body []byte) (string, error) {
+	h := sha256.Sum256(body)
+	sig, err := rsa.SignPKCS1v15(rand.Reader, k, crypto.SHA256, h[:])
+	if err != nil {
+		return "", fmt.Errorf("sign auth body: %w", err)
+	}
+	return base64.StdEncoding.EncodeToString(sig), nil
+}
+
+// tokenFresh: re-auth when elapsed ≥ expires − max(10 s, 10 %).
+func (a *Adapter) tokenFresh() bool {
+	if a.token == "" {
+		return false
+	}
+	margin := max(10*time.Second, a.tokTTL/10)
+	return time.Since(a.tokAt) < a.tokTTL-margin
+}
+
+func (a *Adapter) ensureToken(ctx context.Context, force bool) error {
+	if !force && a.tokenFresh() {
+		return nil
+	}
+	a.token = ""
+	body, err := json.Marshal(map[string]any{"metadata": a.metadata(), "public_key": a.st.PublicKey, "timestamp": a.now().Unix()})
+	if err != nil {
+		return fmt.Errorf("rdfm %s: encode auth body: %w", a.d.Server.Name, err)
+	}
+	sig, err := SignBody(a.key, body)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.base.String()+"/api/v1/auth/device", bytes.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("rdfm %s: auth request: %w", a.d.Server.Name, err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-RDFM-Device-Signature", sig)
+	start := time.Now()
+	resp, err := a.client.Do(req)
+	if err != nil {
+		return fmt.Errorf("rdfm %s: auth: %w", a.d.Server.Name, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	switch resp.StatusCode {
+	case http.StatusOK:
+		var ok struct {
+			Expires int64  `json:"expires"`
+			Token   string `json:"token"`
+		}
+		if err := json.Unmarshal(raw, &ok); err != nil || ok.Token == "" || ok.Expires <= 0 {
+			return fmt.Errorf("rdfm %s: auth: malformed answer %q", a.d.Server.Name, trim(raw))
+		}
+		a.token, a.tokAt, a.tokTTL = ok.Token, start, time.Duration(ok.Expires)*time.Second
+		a.log.Debug("rdfm: authenticated", "expires", ok.Expires)
+		return nil
+	case http.StatusUnauthorized:
+		a.log.Info("rdfm: device not accepted yet", "mac", a.st.MAC)
+		return fmt.Errorf("rdfm %s: %w", a.d.Server.Name, ErrPending)
+	case http.StatusBadRequest:
+		a.log.Error("rdfm: server refused the auth request (signing or metadata bug)", "answer", trim(raw))
+		return fmt.Errorf("rdfm %s: auth refused (400): %s", a.d.Server.Name, trim(raw))
+	default:
+		return fmt.Errorf("rdfm %s: auth: HTTP %d: %s", a.d.Server.Name, resp.StatusCode, trim(raw))
+	}
+}
+
+func trim(b []byte) string {
+	s := strings.TrimSpace(string(b))
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return s
+}
+
+// authorized builds a device-route request with the token header (Bearer token=<jwt>).
+func (a *Adapter) authorized(ctx context.Context, method, path string, body []byte) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, method, a.base.String()+path, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer token="+a.token)
+	req.Header.Set("Content-Type", "application/json")
+	return req, nil
+}
+
+// pkg is a 200 answer of update/check.
+type pkg struct {
+	ID      int64  `json:"id"`
+	Created string `json:"created"`
+	SHA256  string `json:"sha256"`
+	URI     string `json:"uri"`
+}
+
+var hexRe = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+func (a *Adapter) checkUpdate(ctx context.Context) (protocols.Result, error) {
+	body, err := json.Marshal(a.metadata())
+	if err != nil {
+		return protocols.Result{}, fmt.Errorf("rdfm %s: encode metadata: %w", a.d.Server.Name, err)
+	}
+	var resp *http.Response
+	var raw []byte
+	for attempt := 0; ; attempt++ {
+		req, err := a.authorized(ctx, http.MethodPost, "/api/v1/update/check", body)
+		if err != nil {
+			return protocols.Result{}, fmt.Errorf("rdfm %s: update check request: %w", a.d.Server.Name, err)
+		}
+		resp, err = a.client.Do(req)
+		if err != nil {
+			return protocols.Result{}, fmt.Errorf("rdfm %s: update check: %w", a.d.Server.Name, err)
+		}
+		raw, _ = io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		resp.Body.Close()
+		// 401: token expired server-side; 500 "does not match any device": removed, re-auth.
+		removed := resp.StatusCode == http.StatusInternalServerError && bytes.Contains(raw, []byte("does not match any device"))
+		if (resp.StatusCode == http.StatusUnauthorized || removed) && attempt == 0 {
+			if err := a.ensureToken(ctx, true); err != nil {
+				if errors.Is(err, ErrPending) {
+					res := protocols.Result{Next: a.opts.RetryInterval.D(), Summary: "waiting for acceptance",
+						Details: map[string]string{"registration": "waiting for acceptance by an administrator (device " + a.st.MAC + ")"}}
+					if a.d.Options.Oneshot {
+						return res, err
+					}
+					return res, nil
+				}
+				return protocols.Result{}, err
+			}
+			continue
+		}
+		break
+	}
+	details := map[string]string{"registration": "accepted", "version": a.st.SoftwareVersion, "device": a.st.MAC}
+	switch resp.StatusCode {
+	case http.StatusNoContent:
+		return protocols.Result{Summary: "no update", Details: details}, nil
+	case http.StatusOK:
+	default:
+		return protocols.Result{}, fmt.Errorf("rdfm %s: update check: HTTP %d: %s", a.d.Server.Name, resp.StatusCode, trim(raw))
+	}
+	var p pkg
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return protocols.Result{}, fmt.Errorf("rdfm %s: update check answer: %w", a.d.Server.Name, err)
+	}
+	p.SHA256 = strings.ToLower(p.SHA256)
+	if !hexRe.MatchString(p.SHA256) || p.URI == "" {
+		return protocols.Result{}, fmt.Errorf("rdfm %s: update check answer lacks a valid sha256/uri: %q", a.d.Server.Name, trim(raw))
+	}
+	key := strconv.FormatInt(p.ID, 10) + ":" + p.SHA256
+	if f, ok := a.st.Failed[key]; ok && a.now().Before(f.Until) {
+		details["update"] = fmt.Sprintf("package %d skipped after %d failed install(s) until %s", p.ID, f.Count, f.Until.UTC().Format(time.RFC3339))
+		return protocols.Result{Summary: "update skipped (cool-down)", Details: details}, nil
+	}
+	if len(a.opts.InstallCommand) == 0 {
+		details["update"] = fmt.Sprintf("package %d offered; no install_command configured", p.ID)
+		return protocols.Result{Summary: "update offered, not installed", Details: details}, nil
+	}
+	newVer, err := a.install(ctx, p)
+	if err != nil {
+		a.recordFailure(key)
+		return protocols.Result{}, fmt.Errorf("rdfm %s: package %d: %w", a.d.Server.Name, p.ID, err)
+	}
+	if newVer != "" {
+		a.st.SoftwareVersion = newVer
+	}
+	delete(a.st.Failed, key)
+	if newVer == "" {
+		// The server would offer the same package forever: skip it like a failure would.
+		a.recordFailure(key)
+	}
+	if err := a.d.State.Save(&a.st); err != nil {
+		return protocols.Result{}, fmt.Errorf("rdfm %s: save state: %w", a.d.Server.Name, err)
+	}
+	details["version"] = a.st.SoftwareVersion
+	return protocols.Result{Summary: fmt.Sprintf("package %d installed (version %s)", p.ID, a.st.SoftwareVersion), Details: details}, nil
+}
+
+func (a *Adapter) recordFailure(key string) {
+	if a.st.Failed == nil {
+		a.st.Failed = map[string]failure{}
+	}
+	f := a.st.Failed[key]
+	f.Count++
+	cool := a.opts.FailedCooldown.D()
+	for i := 1; i < f.Count && cool < 30*24*time.Hour; i++ {
+		cool *= 2
+	}
+	f.Until = a.now().Add(cool)
+	a.st.Failed[key] = f
+	if err := a.d.State.Save(&a.st); err != nil {
+		a.log.Error("rdfm: save install failure", "err", err)
+	}
+}
+
+// versionLine is how an install command reports the version it installed.
+var versionLine = regexp.MustCompile(`(?m)^rdfm\.software\.version=(\S+)\s*$`)
+
+// install downloads (sha256 verified by the runner), sanity-checks and installs a package. The
+// new version is taken from the install command's output line "rdfm.software.version=<v>"
+// (update/check carries no version).
+func (a *Adapter) install(ctx context.Context, p pkg) (string, error) {
+	client := a.client
+	lastPct := -1
+	f, err := a.d.Jobs.Download(ctx, jobs.Download{
+		// Download is 0–90 %, the install the rest.
+		Progress: func(pr jobs.Progress) {
+			if pr.Percent < 0 {
+				return
+			}
+			if pct := int(pr.Percent * 0.9); pct/10 != lastPct/10 {
+				lastPct = pct
+				a.notify(map[string]any{"method": "update_progress", "progress": pct})
+			}
+		},
+		Client: client,
+		// No Authorization: the URI may point at S3.
+		NewRequest: func(ctx context.Context) (*http.Request, error) {
+			return http.NewRequestWithContext(ctx, http.MethodGet, p.URI, nil)
+		},
+		Name:     fmt.Sprintf("rdfm-package-%d", p.ID),
+		MaxBytes: int64(a.opts.MaxPackage),
+		Want:     &jobs.Hash{Algo: "sha256", Hex: p.SHA256},
+		CheckResponse: func(r *http.Response) error {
+			if r.StatusCode != http.StatusOK && r.StatusCode != http.StatusPartialContent {
+				return fmt.Errorf("package download: HTTP %d", r.StatusCode)
+			}
+			return nil
+		},
+	})
+	if err != nil {
+		return "", fmt.Errorf("download: %w", err)
+	}
+	defer os.Remove(f.Path)
+	if f.Size == 0 {
+		return "", errors.New("package is empty")
+	}
+	if !strings.EqualFold(f.SHA256, p.SHA256) {
+		return "", fmt.Errorf("sha256 mismatch: got %s want %s", f.SHA256, p.SHA256)
+	}
+	argv := make([]string, len(a.opts.InstallCommand))
+	r := strings.NewReplacer("{file}", f.Path, "{sha256}", p.SHA256, "{id}", strconv.FormatInt(p.ID, 10))
+	for i, s := range a.opts.InstallCommand {
+		argv[i] = r.Replace(s)
+	}
+	res, err := a.d.Jobs.Exec(ctx, jobs.Command{Argv: argv, Timeout: a.opts.InstallTimeout.D(), MaxOutput: 64 << 10})
+	if err != nil {
+		return "", fmt.Errorf("install command: %w", err)
+	}
+	if res.TimedOut {
+		return "", fmt.Errorf("install command timed out after %s", a.opts.InstallTimeout.D())
+	}
+	if res.ExitCode != 0 {
+		return "", fmt.Errorf("install command exited with %d: %s", res.ExitCode, trim(res.Output))
+	}
+	if m := versionLine.FindSubmatch(res.Output); m != nil {
+		a.notify(map[string]any{"method": "update_progress", "progress": 100})
+		a.notify(map[string]any{"method": "update_version", "version": string(m[1])})
+		return string(m[1]), nil
+	}
+	a.log.Warn("rdfm: install command printed no rdfm.software.version= line; version unchanged", "package", p.ID)
+	return "", nil
+}

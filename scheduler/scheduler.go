@@ -1,0 +1,316 @@
+// Package scheduler runs every configured server on its own: one goroutine per server, the next
+// run from the adapter or the interval with jitter, a random splay at start, capped exponential
+// back-off on errors, and panic isolation so one broken adapter never stalls the others.
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/omniagent/omniagent/protocols"
+	"github.com/omniagent/omniagent/state"
+)
+
+// Clock is the time source; tests inject a fake.
+type Clock interface {
+	Now() time.Time
+	// After waits d or until ctx ends; it reports false when ctx ended first.
+	Sleep(ctx context.Context, d time.Duration) bool
+}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time { return time.Now() }
+func (realClock) Sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// RealClock is the wall clock.
+func RealClock() Clock { return realClock{} }
+
+// StatusStore records per-server status; *state.Store satisfies it.
+type StatusStore interface {
+	SaveStatus(state.Status) error
+	LoadStatus(name string) (state.Status, bool, error)
+}
+
+// Server is one scheduled server.
+type Server struct {
+	Name     string
+	Protocol string
+	Interval time.Duration
+	Adapter  protocols.Adapter
+}
+
+// Options tune the scheduler.
+type Options struct {
+	Clock       Clock
+	Rand        func() float64 // in [0,1); nil = math/rand/v2
+	Jitter      float64        // fraction, 0.1 = ±10%
+	Splay       time.Duration  // maximum random delay before a server's first run
+	MaxBackoff  time.Duration
+	MinBackoff  time.Duration // first retry delay cap; default 1 min (or the interval if shorter)
+	StopTimeout time.Duration // how long Run waits for busy servers after ctx ends; default 10 s
+	CycleLimit  time.Duration // upper bound of one cycle; default 30 min
+	Store       StatusStore   // nil: status is not recorded
+	Logger      *slog.Logger
+}
+
+// Scheduler runs servers.
+type Scheduler struct {
+	o Options
+}
+
+// New returns a scheduler with defaults filled.
+func New(o Options) *Scheduler {
+	if o.Clock == nil {
+		o.Clock = realClock{}
+	}
+	if o.Rand == nil {
+		o.Rand = rand.Float64
+	}
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = time.Hour
+	}
+	if o.MinBackoff <= 0 {
+		o.MinBackoff = time.Minute
+	}
+	if o.StopTimeout <= 0 {
+		o.StopTimeout = 10 * time.Second
+	}
+	if o.CycleLimit <= 0 {
+		o.CycleLimit = 30 * time.Minute
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Scheduler{o: o}
+}
+
+// Outcome is the result of one cycle of one server.
+type Outcome struct {
+	Server   string
+	Protocol string
+	Err      error
+	Result   protocols.Result
+	Started  time.Time
+	Duration time.Duration
+	Next     time.Duration // delay before the next cycle
+}
+
+// Jittered spreads d by ±jitter using r in [0,1).
+func Jittered(d time.Duration, jitter, r float64) time.Duration {
+	if jitter <= 0 || d <= 0 {
+		return d
+	}
+	f := 1 + jitter*(2*r-1)
+	return time.Duration(float64(d) * f)
+}
+
+// Backoff is the delay after the n-th consecutive failure (n >= 1): base doubling, capped.
+func Backoff(n int, base, max time.Duration) time.Duration {
+	if n < 1 {
+		n = 1
+	}
+	if base <= 0 {
+		base = time.Second
+	}
+	exp := math.Pow(2, float64(n-1))
+	d := float64(base) * exp
+	if d > float64(max) || math.IsInf(d, 0) {
+		return max
+	}
+	return time.Duration(d)
+}
+
+// ErrPanic marks a cycle that panicked.
+var ErrPanic = errors.New("adapter panicked")
+
+// cycle runs one adapter cycle, turning a panic into an error.
+func (s *Scheduler) cycle(ctx context.Context, srv Server) (res protocols.Result, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.o.Logger.Error("adapter panicked; counted as a failure of this server only", "server", srv.Name, "protocol", srv.Protocol, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			err = fmt.Errorf("%w: %v", ErrPanic, p)
+		}
+	}()
+	ctx, cancel := context.WithTimeout(ctx, s.o.CycleLimit)
+	defer cancel()
+	return srv.Adapter.Cycle(ctx)
+}
+
+// nextDelay computes the wait after a cycle.
+func (s *Scheduler) nextDelay(srv Server, res protocols.Result, err error, failures int) time.Duration {
+	var d time.Duration
+	if err != nil {
+		base := s.o.MinBackoff
+		if srv.Interval > 0 && srv.Interval < base {
+			base = srv.Interval
+		}
+		d = Backoff(failures, base, s.o.MaxBackoff)
+		if res.Next > d {
+			d = res.Next
+		}
+	} else {
+		d = srv.Interval
+		if res.Next > 0 {
+			d = res.Next
+		}
+	}
+	return Jittered(d, s.o.Jitter, s.o.Rand())
+}
+
+// RunOnce runs one cycle of every server concurrently and returns the outcomes in input order.
+func (s *Scheduler) RunOnce(ctx context.Context, servers []Server) []Outcome {
+	out := make([]Outcome, len(servers))
+	var wg sync.WaitGroup
+	for i, srv := range servers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out[i] = s.runCycle(ctx, srv, 0)
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+func (s *Scheduler) runCycle(ctx context.Context, srv Server, failures int) Outcome {
+	start := s.o.Clock.Now()
+	res, err := s.cycle(ctx, srv)
+	o := Outcome{Server: srv.Name, Protocol: srv.Protocol, Err: err, Result: res, Started: start, Duration: s.o.Clock.Now().Sub(start)}
+	if err != nil {
+		failures++
+	} else {
+		failures = 0
+	}
+	o.Next = s.nextDelay(srv, res, err, failures)
+	s.record(srv, o, failures)
+	return o
+}
+
+func (s *Scheduler) record(srv Server, o Outcome, failures int) {
+	if s.o.Store == nil {
+		return
+	}
+	st, _, err := s.o.Store.LoadStatus(srv.Name)
+	if err != nil {
+		st = state.Status{}
+	}
+	st.Server, st.Protocol = srv.Name, srv.Protocol
+	st.LastRun = o.Started.UTC()
+	st.NextRun = o.Started.Add(o.Duration + o.Next).UTC()
+	st.Failures = failures
+	if o.Result.Details != nil {
+		st.Details = o.Result.Details
+	}
+	if o.Err != nil {
+		st.LastResult, st.LastError = "failed", o.Err.Error()
+	} else {
+		st.LastResult, st.LastError = "ok", ""
+		st.LastContact = st.LastRun
+	}
+	if err := s.o.Store.SaveStatus(st); err != nil {
+		s.o.Logger.Warn("cannot record status", "server", srv.Name, "err", err)
+	}
+}
+
+// Run runs every server until ctx ends, then waits at most StopTimeout for cycles in flight.
+func (s *Scheduler) Run(ctx context.Context, servers []Server) error {
+	var wg sync.WaitGroup
+	for _, srv := range servers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.loop(ctx, srv)
+		}()
+		if sess, ok := srv.Adapter.(protocols.Session); ok {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				s.serve(ctx, srv, sess)
+			}()
+		}
+	}
+	<-ctx.Done()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	t := time.NewTimer(s.o.StopTimeout)
+	defer t.Stop()
+	select {
+	case <-done:
+		return nil
+	case <-t.C:
+		return fmt.Errorf("scheduler: servers still busy %s after stop", s.o.StopTimeout)
+	}
+}
+
+func (s *Scheduler) loop(ctx context.Context, srv Server) {
+	log := s.o.Logger.With("server", srv.Name, "protocol", srv.Protocol)
+	wait := time.Duration(float64(s.o.Splay) * s.o.Rand())
+	failures := 0
+	for {
+		if !s.o.Clock.Sleep(ctx, wait) {
+			return
+		}
+		o := s.runCycle(ctx, srv, failures)
+		if o.Err != nil {
+			failures++
+			if ctx.Err() != nil {
+				return
+			}
+			log.Warn("cycle failed", "err", o.Err, "failures", failures, "retry_in", o.Next.Round(time.Second))
+		} else {
+			failures = 0
+			log.Info("cycle done", "summary", o.Result.Summary, "took", o.Duration.Round(time.Millisecond), "next_in", o.Next.Round(time.Second))
+		}
+		wait = o.Next
+	}
+}
+
+// serve keeps a session adapter connected, restarting it with back-off when it returns.
+func (s *Scheduler) serve(ctx context.Context, srv Server, sess protocols.Session) {
+	log := s.o.Logger.With("server", srv.Name, "protocol", srv.Protocol)
+	failures := 0
+	for ctx.Err() == nil {
+		start := s.o.Clock.Now()
+		err := func() (err error) {
+			defer func() {
+				if p := recover(); p != nil {
+					log.Error("session panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+					err = fmt.Errorf("%w: %v", ErrPanic, p)
+				}
+			}()
+			return sess.Serve(ctx)
+		}()
+		if ctx.Err() != nil {
+			return
+		}
+		if s.o.Clock.Now().Sub(start) > 5*time.Minute {
+			failures = 0 // it ran a good while: start the back-off afresh
+		}
+		failures++
+		d := Jittered(Backoff(failures, time.Second, s.o.MaxBackoff), s.o.Jitter, s.o.Rand())
+		log.Warn("session ended; reconnecting", "err", err, "in", d.Round(time.Millisecond))
+		if !s.o.Clock.Sleep(ctx, d) {
+			return
+		}
+	}
+}

@@ -1,0 +1,353 @@
+package scheduler
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/omniagent/omniagent/protocols"
+	"github.com/omniagent/omniagent/state"
+)
+
+// fakeAdapter records when it ran and answers from a script.
+type fakeAdapter struct {
+	mu     sync.Mutex
+	calls  []time.Time
+	answer func(n int) (protocols.Result, error)
+}
+
+func (f *fakeAdapter) Cycle(ctx context.Context) (protocols.Result, error) {
+	f.mu.Lock()
+	f.calls = append(f.calls, time.Now())
+	n := len(f.calls)
+	f.mu.Unlock()
+	return f.answer(n)
+}
+
+func (f *fakeAdapter) gaps(start time.Time) []time.Duration {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []time.Duration
+	prev := start
+	for _, c := range f.calls {
+		out = append(out, c.Sub(prev))
+		prev = c
+	}
+	return out
+}
+
+func equalDurations(a, b []time.Duration) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func half() float64 { return 0.5 } // jitter factor 1: deterministic
+
+func TestJitteredAndBackoff(t *testing.T) {
+	for _, tc := range []struct {
+		d    time.Duration
+		j, r float64
+		want time.Duration
+	}{
+		{time.Hour, 0.1, 0, 54 * time.Minute},
+		{time.Hour, 0.1, 0.5, time.Hour},
+		{time.Hour, 0.1, 1, 66 * time.Minute},
+		{time.Hour, 0, 0.9, time.Hour},
+	} {
+		if got := Jittered(tc.d, tc.j, tc.r); got != tc.want {
+			t.Errorf("Jittered(%v,%v,%v) = %v, want %v", tc.d, tc.j, tc.r, got, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		n    int
+		want time.Duration
+	}{{0, time.Minute}, {1, time.Minute}, {2, 2 * time.Minute}, {4, 8 * time.Minute}, {5, 10 * time.Minute}, {500, 10 * time.Minute}} {
+		if got := Backoff(tc.n, time.Minute, 10*time.Minute); got != tc.want {
+			t.Errorf("Backoff(%d) = %v, want %v", tc.n, got, tc.want)
+		}
+	}
+}
+
+func TestJitterStaysInBounds(t *testing.T) {
+	s := New(Options{Jitter: 0.1})
+	srv := Server{Interval: time.Hour}
+	for range 1000 {
+		d := s.nextDelay(srv, protocols.Result{}, nil, 0)
+		if d < 54*time.Minute || d > 66*time.Minute {
+			t.Fatalf("jittered delay %v outside ±10%% of 1h", d)
+		}
+	}
+}
+
+func TestNextRunFromAdapterAndInterval(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a := &fakeAdapter{answer: func(n int) (protocols.Result, error) {
+			if n == 2 {
+				return protocols.Result{Next: 5 * time.Minute}, nil // server-given expiration
+			}
+			return protocols.Result{}, nil
+		}}
+		s := New(Options{Rand: half, Jitter: 0.1, Splay: 20 * time.Second})
+		ctx, cancel := context.WithCancel(context.Background())
+		start := time.Now()
+		done := make(chan error)
+		go func() { done <- s.Run(ctx, []Server{{Name: "a", Interval: time.Hour, Adapter: a}}) }()
+		time.Sleep(3 * time.Hour)
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		// splay 10 s (half of 20 s), then the interval, then the server's 5 min, then the interval.
+		want := []time.Duration{10 * time.Second, time.Hour, 5 * time.Minute, time.Hour}
+		if got := a.gaps(start); !equalDurations(got, want) {
+			t.Fatalf("gaps = %v, want %v", got, want)
+		}
+	})
+}
+
+func TestBackoffOnErrorsThenReset(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a := &fakeAdapter{answer: func(n int) (protocols.Result, error) {
+			if n <= 5 {
+				return protocols.Result{}, errors.New("server down")
+			}
+			return protocols.Result{}, nil
+		}}
+		s := New(Options{Rand: half, MinBackoff: time.Minute, MaxBackoff: 8 * time.Minute})
+		ctx, cancel := context.WithCancel(context.Background())
+		start := time.Now()
+		done := make(chan error)
+		go func() { done <- s.Run(ctx, []Server{{Name: "a", Interval: 30 * time.Minute, Adapter: a}}) }()
+		time.Sleep(time.Minute + 2*time.Minute + 4*time.Minute + 8*time.Minute + 8*time.Minute + 30*time.Minute + time.Second)
+		cancel()
+		<-done
+		want := []time.Duration{0, time.Minute, 2 * time.Minute, 4 * time.Minute, 8 * time.Minute, 8 * time.Minute, 30 * time.Minute}
+		if got := a.gaps(start); !equalDurations(got, want) {
+			t.Fatalf("gaps = %v, want %v", got, want)
+		}
+	})
+}
+
+type memStore struct {
+	mu sync.Mutex
+	m  map[string]state.Status
+}
+
+func (m *memStore) SaveStatus(s state.Status) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.m[s.Server] = s
+	return nil
+}
+
+func (m *memStore) LoadStatus(n string) (state.Status, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s, ok := m.m[n]
+	return s, ok, nil
+}
+
+func TestPanicIsolated(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		bad := &fakeAdapter{answer: func(int) (protocols.Result, error) { panic("nil map in adapter") }}
+		good := &fakeAdapter{answer: func(int) (protocols.Result, error) { return protocols.Result{Summary: "fine"}, nil }}
+		st := &memStore{m: map[string]state.Status{}}
+		s := New(Options{Rand: half, Store: st, MinBackoff: time.Minute})
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error)
+		go func() {
+			done <- s.Run(ctx, []Server{{Name: "bad", Interval: 10 * time.Minute, Adapter: bad}, {Name: "good", Interval: 10 * time.Minute, Adapter: good}})
+		}()
+		time.Sleep(31 * time.Minute)
+		cancel()
+		<-done
+		if n := len(good.calls); n != 4 {
+			t.Errorf("good server ran %d times, want 4", n)
+		}
+		if len(bad.calls) < 4 {
+			t.Errorf("bad server ran %d times: a panic must not stop its own loop either", len(bad.calls))
+		}
+		b, _, _ := st.LoadStatus("bad")
+		g, _, _ := st.LoadStatus("good")
+		if b.LastResult != "failed" || b.Failures < 3 || !strings.Contains(b.LastError, "panicked") {
+			t.Errorf("bad status = %+v", b)
+		}
+		if g.LastResult != "ok" || g.LastContact.IsZero() || g.LastError != "" {
+			t.Errorf("good status = %+v", g)
+		}
+	})
+}
+
+// slowAdapter checkpoints when cancelled, or ignores cancellation when stubborn.
+type slowAdapter struct {
+	stubborn    bool
+	checkpoints int
+	mu          sync.Mutex
+}
+
+func (s *slowAdapter) Cycle(ctx context.Context) (protocols.Result, error) {
+	if s.stubborn {
+		time.Sleep(time.Hour)
+		return protocols.Result{}, nil
+	}
+	<-ctx.Done()
+	s.mu.Lock()
+	s.checkpoints++
+	s.mu.Unlock()
+	return protocols.Result{}, ctx.Err()
+}
+
+func TestCleanShutdown(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a := &slowAdapter{}
+		s := New(Options{Rand: half})
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error)
+		go func() { done <- s.Run(ctx, []Server{{Name: "a", Interval: time.Minute, Adapter: a}}) }()
+		time.Sleep(time.Second)
+		cancel()
+		start := time.Now()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		if time.Since(start) != 0 || a.checkpoints != 1 {
+			t.Fatalf("stop took %v, checkpoints %d", time.Since(start), a.checkpoints)
+		}
+	})
+	synctest.Test(t, func(t *testing.T) {
+		a := &slowAdapter{stubborn: true}
+		s := New(Options{Rand: half, StopTimeout: 10 * time.Second})
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error)
+		go func() { done <- s.Run(ctx, []Server{{Name: "a", Interval: time.Minute, Adapter: a}}) }()
+		time.Sleep(time.Second)
+		cancel()
+		start := time.Now()
+		if err := <-done; err == nil {
+			t.Fatal("a server that ignores cancellation must be reported")
+		}
+		if d := time.Since(start); d != 10*time.Second {
+			t.Fatalf("stop took %v, want the 10 s stop timeout", d)
+		}
+		time.Sleep(time.Hour) // let the stubborn cycle end inside the bubble
+	})
+}
+
+type sessionAdapter struct {
+	fakeAdapter
+	mu     sync.Mutex
+	starts []time.Time
+}
+
+func (s *sessionAdapter) Serve(ctx context.Context) error {
+	s.mu.Lock()
+	s.starts = append(s.starts, time.Now())
+	s.mu.Unlock()
+	return errors.New("connection closed by broker")
+}
+
+func TestSessionRestartsWithBackoff(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a := &sessionAdapter{fakeAdapter: fakeAdapter{answer: func(int) (protocols.Result, error) { return protocols.Result{}, nil }}}
+		s := New(Options{Rand: half, MaxBackoff: 4 * time.Second})
+		ctx, cancel := context.WithCancel(context.Background())
+		start := time.Now()
+		done := make(chan error)
+		go func() { done <- s.Run(ctx, []Server{{Name: "mig", Interval: time.Hour, Adapter: a}}) }()
+		time.Sleep(1*time.Second + 2*time.Second + 4*time.Second + 4*time.Second + 500*time.Millisecond)
+		cancel()
+		<-done
+		var gaps []time.Duration
+		prev := start
+		for _, s := range a.starts {
+			gaps = append(gaps, s.Sub(prev))
+			prev = s
+		}
+		want := []time.Duration{0, time.Second, 2 * time.Second, 4 * time.Second, 4 * time.Second}
+		if !equalDurations(gaps, want) {
+			t.Fatalf("session restarts at %v, want %v", gaps, want)
+		}
+	})
+}
+
+func TestRunOnce(t *testing.T) {
+	ok := &fakeAdapter{answer: func(int) (protocols.Result, error) {
+		return protocols.Result{Summary: "sent", Next: 2 * time.Hour}, nil
+	}}
+	bad := &fakeAdapter{answer: func(int) (protocols.Result, error) { return protocols.Result{}, errors.New("401 unauthorized") }}
+	s := New(Options{Rand: half})
+	out := s.RunOnce(context.Background(), []Server{{Name: "a", Protocol: "glpi", Interval: time.Hour, Adapter: ok}, {Name: "b", Protocol: "oco", Interval: time.Hour, Adapter: bad}})
+	if len(out) != 2 || out[0].Err != nil || out[0].Result.Summary != "sent" || out[0].Next != 2*time.Hour {
+		t.Fatalf("outcome a = %+v", out[0])
+	}
+	if out[1].Err == nil || out[1].Server != "b" || out[1].Protocol != "oco" || out[1].Next != time.Minute {
+		t.Fatalf("outcome b = %+v", out[1])
+	}
+}
+
+// stepClock is an injected clock whose Sleep returns at once, moving its time forward: the loop
+// runs at full speed and the recorded sleeps are exactly the scheduler's decisions.
+type stepClock struct {
+	mu     sync.Mutex
+	now    time.Time
+	sleeps []time.Duration
+}
+
+func (c *stepClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *stepClock) Sleep(ctx context.Context, d time.Duration) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.sleeps = append(c.sleeps, d)
+	c.now = c.now.Add(d)
+	return true
+}
+
+func TestInjectedClockDecisions(t *testing.T) {
+	clock := &stepClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	rs := []float64{0.25, 0, 1, 0.5, 0.5, 0.5, 0.5}
+	var ri int
+	script := []error{nil, errors.New("503"), errors.New("503"), nil, nil}
+	a := &fakeAdapter{answer: func(n int) (protocols.Result, error) {
+		if n == len(script) {
+			cancel()
+		}
+		return protocols.Result{}, script[n-1]
+	}}
+	st := &memStore{m: map[string]state.Status{}}
+	s := New(Options{Clock: clock, Jitter: 0.1, Splay: 40 * time.Second, MinBackoff: time.Minute, Store: st, StopTimeout: time.Second,
+		Rand: func() float64 { r := rs[ri]; ri++; return r }})
+	if err := s.Run(ctx, []Server{{Name: "glpi", Interval: 10 * time.Minute, Adapter: a}}); err != nil {
+		t.Fatal(err)
+	}
+	// splay 25% of 40 s; interval -10%; back-off 1 min +10%; 2 min; interval; (cancelled).
+	want := []time.Duration{10 * time.Second, 9 * time.Minute, 66 * time.Second, 2 * time.Minute, 10 * time.Minute}
+	if !equalDurations(clock.sleeps, want) {
+		t.Fatalf("sleeps = %v, want %v", clock.sleeps, want)
+	}
+	g, _, _ := st.LoadStatus("glpi")
+	wantNext := clock.now.Add(10 * time.Minute)
+	if g.LastResult != "ok" || !g.NextRun.Equal(wantNext) || !g.LastContact.Equal(clock.now) {
+		t.Fatalf("status = %+v, want next run %v", g, wantNext)
+	}
+}

@@ -1,0 +1,23 @@
+// Package version holds the build stamp set by the Makefile through -ldflags.
+package version
+
+import (
+	"fmt"
+	"runtime"
+)
+
+// Set with -ldflags "-X github.com/omniagent/omniagent/version.Version=...".
+// These are the only package-level variables in the project: the linker can only stamp those.
+var (
+	Version = "0.0.0-dev"
+	Commit  = "unknown"
+	Date    = "unknown"
+)
+
+// UserAgent is the User-Agent header every adapter sends unless its protocol demands another.
+func UserAgent() string { return "omniagent/" + Version }
+
+// String is the one-line form printed by `omniagent version`.
+func String() string {
+	return fmt.Sprintf("omniagent %s (commit %s, built %s, %s %s/%s)", Version, Commit, Date, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+}

@@ -7,12 +7,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"runtime"
 	"sort"
 	"sync"
 	"time"
-
-	"github.com/shirou/gopsutil/v4/host"
 
 	"github.com/omniagent/omniagent/identity"
 	"github.com/omniagent/omniagent/inventory"
@@ -150,26 +147,4 @@ func Collect(ctx context.Context, o Options, cats []Category) (*inventory.Invent
 	inv.Meta.CollectedAt = o.Now().UTC()
 	inv.Meta.Duration = time.Since(start).Seconds()
 	return inv, nil
-}
-
-func categories() []Category {
-	return []Category{
-		{Name: "os", Collect: collectOS},
-	}
-}
-
-func collectOS(ctx context.Context, inv *inventory.Inventory) error {
-	hi, err := host.InfoWithContext(ctx)
-	if err != nil {
-		return fmt.Errorf("host info: %w", err)
-	}
-	inv.OS.Family = runtime.GOOS
-	inv.OS.Name = hi.Platform
-	inv.OS.Version = hi.PlatformVersion
-	inv.OS.KernelName = hi.OS
-	inv.OS.KernelVersion = hi.KernelVersion
-	inv.OS.Arch = hi.KernelArch
-	inv.System.Uptime = float64(hi.Uptime)
-	inv.System.BootTime = time.Unix(int64(hi.BootTime), 0).UTC()
-	return nil
 }

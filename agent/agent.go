@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/omniagent/omniagent/collectors"
@@ -33,7 +35,13 @@ type Agent struct {
 	Servers   []scheduler.Server
 	Sched     *scheduler.Scheduler
 	opts      Options
+	// exitReq receives when a server asks the agent to exit (jobs.ExitAgent).
+	exitReq chan struct{}
 }
+
+// ErrExitRequested is returned by Run when a server asked the agent to exit (OCO's "restart
+// agent" after an update, say). The non-zero exit makes the service manager start it again.
+var ErrExitRequested = errors.New("a server asked the agent to exit; the service manager restarts it")
 
 // Options for Build.
 type Options struct {
@@ -51,7 +59,7 @@ type Options struct {
 // Build resolves the identity, opens the state directory (only when servers are configured) and
 // builds every enabled server's adapter.
 func Build(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options) (*Agent, error) {
-	a := &Agent{Config: cfg, Logger: log, opts: o}
+	a := &Agent{Config: cfg, Logger: log, opts: o, exitReq: make(chan struct{}, 1)}
 	var servers []config.Server
 	for _, s := range cfg.Servers {
 		if s.Disabled || (o.OnlyServer != "" && s.Name != o.OnlyServer) {
@@ -101,6 +109,9 @@ func Build(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options)
 		MaxBackoff: cfg.Agent.MaxBackoff.D(),
 		Store:      a.Store,
 		Logger:     log,
+		// Between bursts the agent idles for minutes: give the heap the cycle used (inventory,
+		// request bodies) back to the OS now rather than after the scavenger's slow decay.
+		Idle: debug.FreeOSMemory,
 	})
 	return a, nil
 }
@@ -131,6 +142,12 @@ func (a *Agent) buildServer(s config.Server, o Options) (scheduler.Server, error
 		MaxOutput:   int64(cfg.Jobs.MaxOutput),
 		MaxDownload: int64(cfg.Jobs.MaxDownload),
 		Timeout:     cfg.Jobs.Timeout.D(),
+		OnExit: func() {
+			select {
+			case a.exitReq <- struct{}{}:
+			default:
+			}
+		},
 	})
 	// The insecure_skip_verify warning is logged once per server at start, not per client.
 	var warnOnce sync.Once
@@ -189,8 +206,21 @@ func (a *Agent) Run(ctx context.Context) error {
 	} else {
 		wdErr <- nil
 	}
+	var exitRequested atomic.Bool
+	go func() {
+		select {
+		case <-a.exitReq:
+			a.Logger.Warn("a server asked the agent to exit: stopping")
+			exitRequested.Store(true)
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	err := a.Sched.Run(ctx, a.Servers)
 	cancel()
+	if exitRequested.Load() {
+		err = errors.Join(ErrExitRequested, err)
+	}
 	if werr := <-wdErr; werr != nil {
 		err = errors.Join(werr, err)
 	}

@@ -71,11 +71,16 @@ type Options struct {
 	CycleLimit  time.Duration // upper bound of one cycle; default 30 min
 	Store       StatusStore   // nil: status is not recorded
 	Logger      *slog.Logger
+	// Idle is called when the last running cycle ends (no cycle of any server is running).
+	// The agent uses it to hand freed memory back to the OS between bursts of work.
+	Idle func()
 }
 
 // Scheduler runs servers.
 type Scheduler struct {
-	o Options
+	o      Options
+	mu     sync.Mutex
+	active int // cycles running
 }
 
 // New returns a scheduler with defaults filled.
@@ -193,8 +198,18 @@ func (s *Scheduler) RunOnce(ctx context.Context, servers []Server) []Outcome {
 }
 
 func (s *Scheduler) runCycle(ctx context.Context, srv Server, failures int) Outcome {
+	s.mu.Lock()
+	s.active++
+	s.mu.Unlock()
 	start := s.o.Clock.Now()
 	res, err := s.cycle(ctx, srv)
+	s.mu.Lock()
+	s.active--
+	idle := s.active == 0
+	s.mu.Unlock()
+	if idle && s.o.Idle != nil {
+		s.o.Idle()
+	}
 	o := Outcome{Server: srv.Name, Protocol: srv.Protocol, Err: err, Result: res, Started: start, Duration: s.o.Clock.Now().Sub(start)}
 	if err != nil {
 		failures++

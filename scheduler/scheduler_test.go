@@ -351,3 +351,38 @@ func TestInjectedClockDecisions(t *testing.T) {
 		t.Fatalf("status = %+v, want next run %v", g, wantNext)
 	}
 }
+
+// Idle fires once per burst: when two overlapping cycles end, only the last one's end counts.
+func TestIdleAfterLastCycle(t *testing.T) {
+	release := make(chan struct{})
+	started := make(chan struct{}, 2)
+	slow := &fakeAdapter{answer: func(int) (protocols.Result, error) {
+		started <- struct{}{}
+		<-release
+		return protocols.Result{}, nil
+	}}
+	var mu sync.Mutex
+	var idle []int
+	var s *Scheduler
+	s = New(Options{Rand: half, Idle: func() {
+		s.mu.Lock()
+		n := s.active
+		s.mu.Unlock()
+		mu.Lock()
+		idle = append(idle, n)
+		mu.Unlock()
+	}})
+	done := make(chan []Outcome)
+	go func() {
+		done <- s.RunOnce(context.Background(), []Server{{Name: "a", Interval: time.Hour, Adapter: slow}, {Name: "b", Interval: time.Hour, Adapter: slow}})
+	}()
+	<-started
+	<-started
+	close(release)
+	<-done
+	mu.Lock()
+	defer mu.Unlock()
+	if len(idle) != 1 || idle[0] != 0 {
+		t.Fatalf("Idle calls = %v, want exactly one with no cycle running", idle)
+	}
+}

@@ -15,7 +15,7 @@ const examplePath = "../../agent.toml.example"
 
 // settingLine is a commented setting: "# key = value", "# [table]" or "# [[server]]".
 // Prose lines start with "##".
-var settingLine = regexp.MustCompile(`^#\s?(\[\[?[a-z_.]+\]\]?\s*$|[a-z_][a-z0-9_]*\s*=)`)
+var settingLine = regexp.MustCompile(`^#\s?(\[\[?[a-z_.]+\]\]?\s*$|[a-z_"][a-z0-9_."]*\s*=)`)
 
 func uncomment(src string) string {
 	var b strings.Builder

@@ -211,6 +211,15 @@ func (a *Adapter) load(ctx context.Context) error {
 		st.PublicKey = pub
 		dirty = true
 	}
+	if dirty && st.MAC == "" {
+		// Keep the new key even if no MAC can be chosen yet: generating a 4096-bit key costs
+		// seconds of CPU and must not be repeated on every retry.
+		st.Schema = 1
+		if err := a.d.State.Save(&st); err != nil {
+			return fmt.Errorf("rdfm %s: save state: %w", a.d.Server.Name, err)
+		}
+		dirty = false
+	}
 	if st.MAC == "" {
 		mac, err := a.chooseMAC(ctx)
 		if err != nil {

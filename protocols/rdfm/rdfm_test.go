@@ -60,6 +60,7 @@ type env struct {
 	exec  bool
 	shell bool
 	gens  int
+	inv   *inventory.Inventory // nil: sampleInventory()
 }
 
 func newEnv(t *testing.T) *env { return newEnvTB(t) }
@@ -89,8 +90,12 @@ func (e *env) adapter(oneshot bool) *rdfm.Adapter {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	runner := jobs.New(jobs.Options{Server: srv.Name, SpoolDir: spool, Policy: jobs.Policy{AllowExec: e.exec, AllowShell: e.shell}, Logger: log, Timeout: time.Minute})
+	inv := e.inv
+	if inv == nil {
+		inv = sampleInventory()
+	}
 	a, err := rdfm.New(protocols.Deps{
-		Server: srv, Logger: log, Inventory: fixedInventory{sampleInventory()}, Jobs: runner, State: h,
+		Server: srv, Logger: log, Inventory: fixedInventory{inv}, Jobs: runner, State: h,
 		HTTP: func(h1 bool) (*http.Client, error) {
 			return httpclient.New(httpclient.Options{Server: srv.Name, ForceHTTP1: h1, Timeout: 10 * time.Second, Proxy: "none"})
 		},
@@ -310,5 +315,28 @@ func TestOptionsValidate(t *testing.T) {
 				t.Fatalf("Validate() = %v, want ok=%v", err, tt.ok)
 			}
 		})
+	}
+}
+
+// A machine without a usable MAC fails every cycle until device_id is set, but the 4096-bit
+// key is generated once and kept, not regenerated at each retry.
+func TestKeyKeptWhenNoMAC(t *testing.T) {
+	e := newEnv(t)
+	e.inv = &inventory.Inventory{Networks: []inventory.Network{{Name: "lo", Type: "loopback"}}}
+	a := e.adapter(false)
+	for range 3 {
+		if _, err := a.Cycle(t.Context()); err == nil || !strings.Contains(err.Error(), "set device_id") {
+			t.Fatalf("Cycle() error = %v, want one asking for device_id", err)
+		}
+	}
+	if e.gens != 1 {
+		t.Fatalf("key generated %d times, want once", e.gens)
+	}
+	e.opts.DeviceID = "aa:bb:cc:dd:ee:01"
+	if _, err := e.adapter(false).Cycle(t.Context()); err != nil {
+		t.Fatalf("cycle with device_id: %v", err)
+	}
+	if e.gens != 1 {
+		t.Fatalf("key regenerated after restart (%d generations)", e.gens)
 	}
 }

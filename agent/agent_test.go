@@ -1,0 +1,64 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/omniagent/omniagent/config"
+	"github.com/omniagent/omniagent/jobs"
+	"github.com/omniagent/omniagent/protocols"
+)
+
+// exitAdapter asks the job runner for an agent exit on its first cycle, as OCO does after an
+// agent update.
+type exitAdapter struct{ jobs *jobs.Runner }
+
+func (a exitAdapter) Cycle(ctx context.Context) (protocols.Result, error) {
+	if err := a.jobs.Power(ctx, jobs.PowerRequest{Action: jobs.ExitAgent}); err != nil {
+		return protocols.Result{}, fmt.Errorf("exit request: %w", err)
+	}
+	return protocols.Result{Summary: "exit requested"}, nil
+}
+
+func TestServerRequestedExitStopsRun(t *testing.T) {
+	tests := []struct {
+		name       string
+		allowPower bool
+		wantExit   bool
+	}{
+		{"allowed", true, true},
+		{"refused by policy", false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			reg := protocols.NewRegistry()
+			reg.Register(protocols.Protocol{
+				Name:            "exiter",
+				DefaultInterval: time.Hour,
+				New:             func(d protocols.Deps) (protocols.Adapter, error) { return exitAdapter{d.Jobs}, nil },
+			})
+			src := fmt.Sprintf("[agent]\nstate_dir = %q\nmemory_limit = \"0\"\nsplay = \"0s\"\n[[server]]\nname = \"x\"\nprotocol = \"exiter\"\nurl = \"https://x.invalid\"\nallow_power = %v\n", t.TempDir(), tt.allowPower)
+			cfg, err := config.Parse([]byte(src), "test.toml", reg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, err := Build(t.Context(), cfg, slog.New(slog.DiscardHandler), Options{Registry: reg})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(t.Context(), 3*time.Second)
+			defer cancel()
+			err = a.Run(ctx)
+			if got := errors.Is(err, ErrExitRequested); got != tt.wantExit {
+				t.Fatalf("Run() = %v; exit requested = %v, want %v", err, got, tt.wantExit)
+			}
+			if tt.wantExit && ctx.Err() != nil {
+				t.Fatal("Run only ended at the test deadline, not on the exit request")
+			}
+		})
+	}
+}

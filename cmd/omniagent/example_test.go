@@ -8,26 +8,11 @@ import (
 	"testing"
 
 	"github.com/omniagent/omniagent/config"
+	"github.com/omniagent/omniagent/config/configtest"
 	"github.com/omniagent/omniagent/protocols"
 )
 
 const examplePath = "../../agent.toml.example"
-
-// settingLine is a commented setting: "# key = value", "# [table]" or "# [[server]]".
-// Prose lines start with "##".
-var settingLine = regexp.MustCompile(`^#\s?(\[\[?[a-z_.]+\]\]?\s*$|[a-z_"][a-z0-9_."]*\s*=)`)
-
-func uncomment(src string) string {
-	var b strings.Builder
-	for _, line := range strings.Split(src, "\n") {
-		if settingLine.MatchString(line) {
-			line = strings.TrimPrefix(strings.TrimPrefix(line, "#"), " ")
-		}
-		b.WriteString(line)
-		b.WriteByte('\n')
-	}
-	return b.String()
-}
 
 // TestExampleConfig checks that agent.toml.example parses as shipped (everything commented) and
 // with every setting uncommented, against the real protocol registry.
@@ -39,7 +24,7 @@ func TestExampleConfig(t *testing.T) {
 	if _, err := config.Parse(raw, "agent.toml.example", protocols.Builtin); err != nil {
 		t.Fatalf("as shipped: %v", err)
 	}
-	cfg, err := config.Parse([]byte(uncomment(string(raw))), "agent.toml.example (uncommented)", protocols.Builtin)
+	cfg, err := config.Parse([]byte(configtest.Uncomment(string(raw))), "agent.toml.example (uncommented)", protocols.Builtin)
 	if err != nil {
 		t.Fatalf("uncommented: %v", err)
 	}
@@ -61,7 +46,7 @@ func TestExampleShowsEveryKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	text := uncomment(string(raw))
+	text := configtest.Uncomment(string(raw))
 	has := func(key string) bool {
 		return regexp.MustCompile(`(?m)^\s*` + regexp.QuoteMeta(key) + `\s*=|\[\[?[a-z_.]*\b` + regexp.QuoteMeta(key) + `\]\]?|^##.*\b` + regexp.QuoteMeta(key) + `\b`).MatchString(text)
 	}

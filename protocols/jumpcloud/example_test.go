@@ -1,41 +1,21 @@
 package jumpcloud_test
 
 import (
-	"os"
-	"regexp"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/omniagent/omniagent/config"
+	"github.com/omniagent/omniagent/config/configtest"
 	"github.com/omniagent/omniagent/protocols"
+	_ "github.com/omniagent/omniagent/protocols/all"
 	"github.com/omniagent/omniagent/protocols/jumpcloud"
 )
 
-// TestExampleTOML parses example.toml with every setting uncommented, and rejects bad values.
+// TestExampleTOML checks the protocol's section of agent.toml.example, every setting uncommented, and rejects bad values.
 func TestExampleTOML(t *testing.T) {
-	raw, err := os.ReadFile("example.toml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	setting := regexp.MustCompile(`^#\s?(\[\[?[a-z_.]+\]\]?\s*$|[a-z_][a-z0-9_]*\s*=)`)
-	var b strings.Builder
-	for _, line := range strings.Split(string(raw), "\n") {
-		if setting.MatchString(line) {
-			line = strings.TrimPrefix(strings.TrimPrefix(line, "#"), " ")
-		}
-		b.WriteString(line + "\n")
-	}
 	reg := protocols.NewRegistry()
 	reg.Register(jumpcloud.Protocol())
-	cfg, err := config.Parse([]byte(b.String()), "example.toml", reg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(cfg.Servers) != 1 {
-		t.Fatalf("servers = %d", len(cfg.Servers))
-	}
-	o := cfg.Servers[0].Options.(*jumpcloud.Options)
+	o := configtest.ExampleServer(t, protocols.Builtin, "jumpcloud").Options.(*jumpcloud.Options)
 	if o.Description != "summary" || len(o.SystemGroups) != 1 || len(o.Users) != 1 || !o.Users[0].Sudo || o.OnShutdown != "none" || o.ShutdownTimeout.D() != 20*time.Second || !o.Attributes {
 		t.Errorf("options = %+v", o)
 	}

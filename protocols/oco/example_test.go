@@ -1,40 +1,20 @@
 package oco_test
 
 import (
-	"os"
-	"regexp"
-	"strings"
 	"testing"
 
 	"github.com/omniagent/omniagent/config"
+	"github.com/omniagent/omniagent/config/configtest"
 	"github.com/omniagent/omniagent/protocols"
+	_ "github.com/omniagent/omniagent/protocols/all"
 	"github.com/omniagent/omniagent/protocols/oco"
 )
 
-// TestExampleTOML parses example.toml with every setting uncommented.
+// TestExampleTOML checks the protocol's section of agent.toml.example, every setting uncommented.
 func TestExampleTOML(t *testing.T) {
-	raw, err := os.ReadFile("example.toml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	setting := regexp.MustCompile(`^#\s?(\[\[?[a-z_.]+\]\]?\s*$|[a-z_][a-z0-9_]*\s*=)`)
-	var b strings.Builder
-	for _, line := range strings.Split(string(raw), "\n") {
-		if setting.MatchString(line) {
-			line = strings.TrimPrefix(strings.TrimPrefix(line, "#"), " ")
-		}
-		b.WriteString(line + "\n")
-	}
 	reg := protocols.NewRegistry()
 	reg.Register(oco.Protocol())
-	cfg, err := config.Parse([]byte(b.String()), "example.toml", reg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(cfg.Servers) != 1 {
-		t.Fatalf("servers = %d", len(cfg.Servers))
-	}
-	o := cfg.Servers[0].Options.(*oco.Options)
+	o := configtest.ExampleServer(t, protocols.Builtin, "oco").Options.(*oco.Options)
 	if o.RegistrationKey != "change-me" || o.OCOProtocol != "hmac" || !o.StrictServerTimestamp || o.LiveOutput.D().Seconds() != 5 {
 		t.Errorf("options = %+v", o)
 	}

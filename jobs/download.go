@@ -67,28 +67,13 @@ func (r *Runner) Download(ctx context.Context, d Download) (*File, error) {
 			want = h
 		}
 	}
-	max := d.MaxBytes
-	if max <= 0 {
-		max = r.opts.MaxDownload
-	}
-	if max <= 0 {
-		max = defaultMaxDownload
-	}
-	dir, err := r.spool()
+	max := r.maxDownload(d.MaxBytes)
+	tmp, err := r.createSpool(name)
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.CreateTemp(dir, "dl-*-"+name)
-	if err != nil {
-		return nil, fmt.Errorf("jobs: download %s: %w", name, err)
-	}
-	ok := false
-	defer func() {
-		if !ok {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
+	defer tmp.cleanup()
+	f := tmp.File
 
 	dl := &download{r: r, d: d, name: name, max: max, f: f, sha: sha256.New(), want: want}
 	if err := dl.run(ctx); err != nil {
@@ -108,7 +93,7 @@ func (r *Runner) Download(ctx context.Context, d Download) (*File, error) {
 				name, strings.ToLower(d.Want.Algo), ErrHashMismatch, strings.ToLower(d.Want.Hex), file.Digest)
 		}
 	}
-	ok = true
+	tmp.kept = true
 	r.log.Info("download verified", "name", name, "bytes", file.Size, "sha256", file.SHA256)
 	return file, nil
 }
@@ -348,4 +333,39 @@ func fill(r io.Reader, buf []byte) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// maxDownload is the size cap of one download: its own, else the runner's, else the default.
+func (r *Runner) maxDownload(own int64) int64 {
+	for _, m := range []int64{own, r.opts.MaxDownload} {
+		if m > 0 {
+			return m
+		}
+	}
+	return defaultMaxDownload
+}
+
+// spoolTemp is a download's file in the spool folder, removed by cleanup unless kept.
+type spoolTemp struct {
+	*os.File
+	kept bool
+}
+
+func (r *Runner) createSpool(name string) (*spoolTemp, error) {
+	dir, err := r.spool()
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.CreateTemp(dir, "dl-*-"+name)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: download %s: %w", name, err)
+	}
+	return &spoolTemp{File: f}, nil
+}
+
+func (t *spoolTemp) cleanup() {
+	if !t.kept {
+		t.Close()
+		os.Remove(t.Name())
+	}
 }

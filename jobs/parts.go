@@ -37,25 +37,13 @@ func (r *Runner) DownloadPartsWant(ctx context.Context, name string, parts []Par
 		}
 		wantH = h
 	}
-	max := r.opts.MaxDownload
-	if max <= 0 {
-		max = defaultMaxDownload
-	}
-	dir, err := r.spool()
+	max := r.maxDownload(0)
+	tmp, err := r.createSpool(name)
 	if err != nil {
 		return nil, err
 	}
-	out, err := os.CreateTemp(dir, "dl-*-"+name)
-	if err != nil {
-		return nil, fmt.Errorf("jobs: download %s: %w", name, err)
-	}
-	ok := false
-	defer func() {
-		if !ok {
-			out.Close()
-			os.Remove(out.Name())
-		}
-	}()
+	defer tmp.cleanup()
+	out := tmp.File
 	s256, s512 := sha256.New(), sha512.New()
 	hashes := []io.Writer{out, s256, s512}
 	if wantH != nil {
@@ -91,7 +79,7 @@ func (r *Runner) DownloadPartsWant(ctx context.Context, name string, parts []Par
 				name, want.Algo, ErrHashMismatch, want.Hex, got)
 		}
 	}
-	ok = true
+	tmp.kept = true
 	return f, nil
 }
 

@@ -77,7 +77,7 @@ func TestDeployTwoPartFile(t *testing.T) {
 		t.Errorf("next = %s, want 10m", res.Next)
 	}
 	n := len(e.fake.JobStatuses("job1"))
-	e.clock.advance(11 * time.Minute)
+	e.clock.Advance(11 * time.Minute)
 	if _, err := cycle(t, a); err != nil {
 		t.Fatal(err)
 	}

@@ -115,7 +115,7 @@ func TestContactPending(t *testing.T) {
 func TestCloneGetsNewIdentity(t *testing.T) {
 	e := newEnv(t)
 	a := e.adapter(nil)
-	e.clock.advance(time.Hour)
+	e.clock.Advance(time.Hour)
 	b := e.adapter(nil)
 	if a.DeviceID() != b.DeviceID() {
 		t.Fatal("identity changed without a clone")

@@ -85,7 +85,7 @@ func TestFirstContactJSON(t *testing.T) {
 		}
 	}
 	// Second cycle before expiration does nothing; after it, CONTACT without PROLOG.
-	e.clock.advance(time.Hour)
+	e.clock.Advance(time.Hour)
 	if _, err := cycle(t, a); err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +93,7 @@ func TestFirstContactJSON(t *testing.T) {
 	if len(contacts) != 1 {
 		t.Errorf("contacted before expiration: %d", len(contacts))
 	}
-	e.clock.advance(24 * time.Hour)
+	e.clock.Advance(24 * time.Hour)
 	a2 := e.adapter(nil) // restart: the server kind and ids are remembered
 	if a2.DeviceID() != a.DeviceID() || a2.AgentID() != a.AgentID() {
 		t.Errorf("identity changed across restart")
@@ -210,7 +210,7 @@ func TestBusyServerRetryAcrossRestart(t *testing.T) {
 	changed := sampleInventory()
 	changed.System.Hostname = "renamed"
 	e.inv.set(changed)
-	e.clock.advance(10 * time.Minute)
+	e.clock.Advance(10 * time.Minute)
 	a2 := e.adapter(nil)
 	if _, err := cycle(t, a2); err != nil {
 		t.Fatal(err)
@@ -218,7 +218,7 @@ func TestBusyServerRetryAcrossRestart(t *testing.T) {
 	if len(e.fake.Received()) != 0 {
 		t.Fatal("sent before the busy expiration")
 	}
-	e.clock.advance(21 * time.Minute)
+	e.clock.Advance(21 * time.Minute)
 	res, err = cycle(t, a2)
 	if err != nil {
 		t.Fatal(err)
@@ -247,7 +247,7 @@ func TestServerErrorAndNetworkFailureSpool(t *testing.T) {
 		t.Fatalf("received %d", n)
 	}
 	// Network failure: the server is gone at CONTACT.
-	e.clock.advance(25 * time.Hour)
+	e.clock.Advance(25 * time.Hour)
 	url := e.fake.URL
 	e.fake.Close()
 	a2 := e.adapter(func(s *config.Server, _ *glpi.Options) { s.URL = url + "/front/inventory.php" })
@@ -264,7 +264,7 @@ func TestPartialThenFull(t *testing.T) {
 	a := e.adapter(mut)
 	run := func() glpifake.Inventory {
 		t.Helper()
-		e.clock.advance(25 * time.Hour)
+		e.clock.Advance(25 * time.Hour)
 		if _, err := cycle(t, a); err != nil {
 			t.Fatal(err)
 		}

@@ -1,7 +1,6 @@
 package glpi_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/http"
@@ -18,6 +17,7 @@ import (
 	"github.com/omniagent/omniagent/protocols"
 	"github.com/omniagent/omniagent/protocols/glpi"
 	"github.com/omniagent/omniagent/protocols/glpi/glpifake"
+	"github.com/omniagent/omniagent/protocols/protocoltest"
 	"github.com/omniagent/omniagent/state"
 )
 
@@ -80,26 +80,9 @@ type testEnv struct {
 	stateDir string
 	uid      string
 	inv      *fixedInventory
-	clock    *clock
+	clock    *protocoltest.Clock
 	noExec   bool
 	quiet    bool
-}
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
 }
 
 func newEnv(t testing.TB) *testEnv {
@@ -109,7 +92,7 @@ func newEnv(t testing.TB) *testEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(f.Close)
-	return &testEnv{t: t, fake: f, stateDir: filepath.Join(t.TempDir(), "state"), inv: &fixedInventory{inv: sampleInventory()}, clock: &clock{t: time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)}}
+	return &testEnv{t: t, fake: f, stateDir: filepath.Join(t.TempDir(), "state"), inv: &fixedInventory{inv: sampleInventory()}, clock: protocoltest.NewClock(time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC))}
 }
 
 // adapter builds a fresh adapter over the same state directory, as a restarted agent would.
@@ -142,7 +125,7 @@ func (e *testEnv) build(mut func(*config.Server, *glpi.Options), po protocols.Op
 	if err != nil {
 		return nil, err
 	}
-	log := slog.New(slog.NewTextHandler(testWriter{e.t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	log := protocoltest.Logger(e.t)
 	if e.quiet {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -158,19 +141,12 @@ func (e *testEnv) build(mut func(*config.Server, *glpi.Options), po protocols.Op
 			return httpclient.New(httpclient.Options{Server: srv.Name, ForceHTTP1: h1, Timeout: 10 * time.Second, Proxy: "none"})
 		},
 		Options: po,
-		Now:     e.clock.now,
+		Now:     e.clock.Now,
 	})
 	if err != nil {
 		return nil, err
 	}
 	return a.(*glpi.Adapter), nil
-}
-
-type testWriter struct{ t testing.TB }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(string(bytes.TrimRight(p, "\n")))
-	return len(p), nil
 }
 
 func firstOf(a, b string) string {

@@ -101,7 +101,7 @@ func TestRegisterSuccessVector(t *testing.T) {
 	}
 	// The registration holds for half its 30 days: no REGISTER at the next contact.
 	n := len(e2.fake.RegisterAnswers())
-	e2.clock.advance(25 * time.Hour)
+	e2.clock.Advance(25 * time.Hour)
 	if _, err := cycle(t, a2); err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +158,7 @@ func TestRegisterFailures(t *testing.T) {
 				// No message at all to the server until the expiration.
 				var before int
 				e.fake.Get(func(s *glpifake.Server) { before = len(s.Requests) })
-				e.clock.advance(30 * time.Minute)
+				e.clock.Advance(30 * time.Minute)
 				res, _ := cycle(t, a)
 				if res.Next < 30*time.Minute {
 					t.Errorf("next = %s while the REGISTER error holds", res.Next)

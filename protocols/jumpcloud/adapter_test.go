@@ -79,8 +79,8 @@ func TestCycles(t *testing.T) {
 
 	// Second cycle, nothing changed: reads only.
 	e.fake.ResetLog()
-	e.clock.advance(time.Hour)
-	e.fclock.advance(time.Hour)
+	e.clock.Advance(time.Hour)
+	e.fclock.Advance(time.Hour)
 	res, err = cycle(t, a)
 	if err != nil {
 		t.Fatal(err)
@@ -97,8 +97,8 @@ func TestCycles(t *testing.T) {
 	e.inv.mu.Lock()
 	e.inv.inv.Memory.TotalBytes = 32 << 30
 	e.inv.mu.Unlock()
-	e.clock.advance(time.Hour)
-	e.fclock.advance(time.Hour)
+	e.clock.Advance(time.Hour)
+	e.fclock.Advance(time.Hour)
 	if _, err := cycle(t, a); err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +206,7 @@ func TestUninstallOptIn(t *testing.T) {
 func TestClockSkew(t *testing.T) {
 	for _, d := range []time.Duration{10 * time.Minute, -10 * time.Minute} {
 		e := newEnv(t, false)
-		e.clock.advance(d)
+		e.clock.Advance(d)
 		res, err := cycle(t, e.adapter(e.options()))
 		var ae *jumpcloud.AuthError
 		if !errors.As(err, &ae) {

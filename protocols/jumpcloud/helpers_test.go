@@ -7,7 +7,6 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -22,6 +21,7 @@ import (
 	"github.com/omniagent/omniagent/protocols"
 	"github.com/omniagent/omniagent/protocols/jumpcloud"
 	"github.com/omniagent/omniagent/protocols/jumpcloud/jcfake"
+	"github.com/omniagent/omniagent/protocols/protocoltest"
 	"github.com/omniagent/omniagent/state"
 )
 
@@ -86,28 +86,11 @@ func sampleInventory() inventory.Inventory {
 	}
 }
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 type testEnv struct {
 	t      testing.TB
 	fake   *jcfake.Server
-	clock  *clock // the agent's clock
-	fclock *clock // the fake server's clock
+	clock  *protocoltest.Clock // the agent's clock
+	fclock *protocoltest.Clock // the fake server's clock
 	inv    *fixedInventory
 	dir    string
 	conf   string
@@ -119,8 +102,8 @@ type testEnv struct {
 // newEnv starts a fake with system sysID enrolled, groups A, B, X, users U, V.
 func newEnv(t testing.TB, tlsH2 bool) *testEnv {
 	t.Helper()
-	fakeClock := &clock{t: time.Date(2026, 11, 5, 3, 4, 5, 0, time.UTC)}
-	f := jcfake.New(jcfake.Options{Now: fakeClock.now})
+	fakeClock := protocoltest.NewClock(time.Date(2026, 11, 5, 3, 4, 5, 0, time.UTC))
+	f := jcfake.New(jcfake.Options{Now: fakeClock.Now})
 	if tlsH2 {
 		f.StartTLS(true)
 	} else {
@@ -133,7 +116,7 @@ func newEnv(t testing.TB, tlsH2 bool) *testEnv {
 	f.AddGroup(groupA, groupB, groupX)
 	f.AddUser(userU, userV)
 	dir := t.TempDir()
-	e := &testEnv{t: t, fake: f, fclock: fakeClock, clock: &clock{t: fakeClock.now()}, inv: &fixedInventory{inv: sampleInventory()}, dir: dir}
+	e := &testEnv{t: t, fake: f, fclock: fakeClock, clock: protocoltest.NewClock(fakeClock.Now()), inv: &fixedInventory{inv: sampleInventory()}, dir: dir}
 	e.key = writeKey(t, dir, k, false)
 	e.conf = filepath.Join(dir, "jcagent.conf")
 	e.writeConf(sysID, "agent.eu.jumpcloud.com")
@@ -177,14 +160,14 @@ func (e *testEnv) adapter(o *jumpcloud.Options) *jumpcloud.Adapter {
 	}
 	a, err := jumpcloud.New(protocols.Deps{
 		Server:    config.Server{Name: "jc", Protocol: "jumpcloud", URL: e.fake.URL(), Options: o},
-		Logger:    slog.New(slog.NewTextHandler(testWriter{e.t}, nil)),
+		Logger:    protocoltest.Logger(e.t),
 		Identity:  identity.Identity{Hostname: "pc1", FQDN: "pc1.example.org", AgentVersion: "1.2.3"},
 		Inventory: e.inv,
 		State:     e.state,
 		HTTP: func(force bool) (*http.Client, error) {
 			return httpclient.New(httpclient.Options{Server: "jc", CAFile: e.caFile, ForceHTTP1: force, Proxy: "none"})
 		},
-		Now: e.clock.now,
+		Now: e.clock.Now,
 	})
 	if err != nil {
 		e.t.Fatal(err)
@@ -197,13 +180,6 @@ func cycle(t testing.TB, a *jumpcloud.Adapter) (protocols.Result, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	return a.Cycle(ctx)
-}
-
-type testWriter struct{ t testing.TB }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(string(p))
-	return len(p), nil
 }
 
 var testKey2 = sync.OnceValue(func() *rsa.PrivateKey {

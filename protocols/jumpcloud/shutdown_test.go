@@ -3,7 +3,6 @@ package jumpcloud_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/omniagent/omniagent/config"
 	"github.com/omniagent/omniagent/protocols"
 	"github.com/omniagent/omniagent/protocols/jumpcloud"
+	"github.com/omniagent/omniagent/protocols/protocoltest"
 )
 
 // TestOnShutdownModes: each on_shutdown mode's effect on the record and the groups.
@@ -86,7 +86,7 @@ func TestAgentShutdownWiring(t *testing.T) {
 	for _, shuttingDown := range []bool{false, true} {
 		t.Run(fmt.Sprintf("shutdown=%v", shuttingDown), func(t *testing.T) {
 			e := newEnv(t, false)
-			e.fclock.t = time.Now() // the agent signs with the real clock
+			e.fclock.Set(time.Now()) // the agent signs with the real clock
 			reg := protocols.NewRegistry()
 			reg.Register(jumpcloud.Protocol())
 			toml := fmt.Sprintf(`[agent]
@@ -105,7 +105,7 @@ shutdown_timeout = "5s"
 			if err != nil {
 				t.Fatal(err)
 			}
-			log := slog.New(slog.NewTextHandler(testWriter{t}, nil))
+			log := protocoltest.Logger(t)
 			a, err := agent.Build(context.Background(), cfg, log, agent.Options{Registry: reg, Shutdown: fixedDetector(shuttingDown)})
 			if err != nil {
 				t.Fatal(err)

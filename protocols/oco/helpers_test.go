@@ -22,6 +22,7 @@ import (
 	"github.com/omniagent/omniagent/protocols"
 	"github.com/omniagent/omniagent/protocols/oco"
 	"github.com/omniagent/omniagent/protocols/oco/ocofake"
+	"github.com/omniagent/omniagent/protocols/protocoltest"
 	"github.com/omniagent/omniagent/state"
 )
 
@@ -93,24 +94,7 @@ type testEnv struct {
 	inv      *inventory.Inventory
 	hostname string
 	now      func() time.Time
-	clock    *fakeClock // the fake server's clock
-}
-
-type fakeClock struct {
-	mu  sync.Mutex
-	off time.Duration
-}
-
-func (c *fakeClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return time.Now().Add(c.off)
-}
-
-func (c *fakeClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.off += d
+	clock    *protocoltest.Clock // the fake server's clock
 }
 
 func newEnv(t testing.TB, fo ocofake.Options) *testEnv {
@@ -118,8 +102,8 @@ func newEnv(t testing.TB, fo ocofake.Options) *testEnv {
 	if fo.RegistrationKey == "" {
 		fo.RegistrationKey = regKey
 	}
-	clk := &fakeClock{}
-	fo.Now = clk.now
+	clk := &protocoltest.Clock{}
+	fo.Now = clk.Now
 	f := ocofake.New(fo)
 	if err := f.StartTLS("127.0.0.1:0"); err != nil {
 		t.Fatal(err)
@@ -164,7 +148,7 @@ func (e *testEnv) build(mut func(*config.Server, *oco.Options)) (*oco.Adapter, e
 	if err != nil {
 		return nil, err
 	}
-	log := slog.New(slog.NewTextHandler(testWriter{e.t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	log := protocoltest.Logger(e.t)
 	if e.quiet {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -185,13 +169,6 @@ func (e *testEnv) build(mut func(*config.Server, *oco.Options)) (*oco.Adapter, e
 		},
 		Now: now,
 	})
-}
-
-type testWriter struct{ t testing.TB }
-
-func (w testWriter) Write(p []byte) (int, error) {
-	w.t.Log(string(bytes.TrimRight(p, "\n")))
-	return len(p), nil
 }
 
 // zipOf builds a ZIP with the given files, stored uncompressed so tests can corrupt bytes.
@@ -243,5 +220,5 @@ func recordedEvents(queries *[]string) func(ctx context.Context, q eventlog.Quer
 }
 
 func newTestLogger(t testing.TB) *slog.Logger {
-	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	return protocoltest.Logger(t)
 }

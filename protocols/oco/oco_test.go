@@ -115,7 +115,7 @@ func TestFirstContactRestartAndPinnedKeys(t *testing.T) {
 	if _, err = a2.Cycle(ctx); err == nil || !strings.Contains(err.Error(), `"Update refused (too often or invalid data)"`) {
 		t.Errorf("forced update within 25 s: %v", err)
 	}
-	e.clock.advance(time.Minute)
+	e.clock.Advance(time.Minute)
 	if res, err = a2.Cycle(ctx); err != nil || !strings.Contains(res.Summary, "inventory sent") {
 		t.Errorf("forced update: %q %v", res.Summary, err)
 	}

@@ -1,6 +1,21 @@
 // Package file is MIG's file module: it walks the given paths and reports the files matching
 // name, content, size, mode, mtime and hash filters, with results byte-compatible with MIG's so
-// that MIG's console and client decode them.
+// that MIG's console and client decode them (shared/protocols/mig.md §5).
+//
+// Documented deviations from MIG's agent (bugs fixed, or behaviour made deterministic):
+//   - decompress, returnsha256 and the other options apply per search (MIG took decompress from
+//     one search at random, for all of them);
+//   - a matchany echo of a sha2/sha3 check holds that check's value (MIG echoed nothing for
+//     SHA-256/384 and SHA3-224/256/384, and the search's sha2 list plus the value for SHA3-512);
+//   - maxdepth 0 and matchlimit 0 mean unlimited (MIG turned them into 1000);
+//   - a root the investigator names that is a symlink to a directory is walked (MIG skipped it
+//     with a warning; macOS's /etc is such a link); symlinked directories met during the walk
+//     are still not followed;
+//   - a file met both as a root and inside another root is inspected once, and a search that
+//     was active in one directory never leaks into a sibling (MIG's depth counters did);
+//   - searches run in label order, so the first validation error and the errors list are
+//     stable;
+//   - no process-wide state: several runs may proceed concurrently.
 package file
 
 import (
@@ -15,6 +30,7 @@ import (
 	"crypto/sha512"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash"
 	"io"
@@ -63,16 +79,26 @@ func (m Module) Run(ctx context.Context, raw json.RawMessage) (modules.Result, e
 	start := time.Now()
 	searches, err := parse(raw)
 	if err != nil {
-		return modules.Result{Elements: map[string][]MatchedFile{}, Errors: []string{err.Error()}}, nil
+		// MIG answers invalid parameters with an empty element map and zero statistics.
+		return modules.Normalize(modules.Result{Elements: map[string][]MatchedFile{},
+			Statistics: Statistics{}, Errors: []string{err.Error()}})
 	}
 	now := time.Now
 	if m.Now != nil {
 		now = m.Now
 	}
-	r := &run{ctx: ctx, now: now(), searches: sortedSearches(searches), hits: map[*search][]hit{}}
-	for _, root := range roots(r.searches) {
+	r := &run{ctx: ctx, now: now(), searches: sortedSearches(searches), hits: map[*search][]hit{},
+		roots: map[string]bool{}, traversed: map[string]bool{}}
+	roots := rootList(r.searches)
+	for _, root := range roots {
+		r.roots[root] = true
+	}
+	for _, root := range roots {
 		if err := ctx.Err(); err != nil {
 			return modules.Result{}, err
+		}
+		if r.traversed[root] {
+			continue
 		}
 		r.walkRoot(root)
 	}
@@ -84,7 +110,11 @@ func (m Module) Run(ctx context.Context, raw json.RawMessage) (modules.Result, e
 	res.Statistics = Statistics{Filescount: float64(r.files), Openfailed: float64(r.openFailed),
 		Totalhits: float64(r.totalHits), Exectime: time.Since(start).String()}
 	res.Errors = r.cappedErrors()
-	return res, nil
+	out, err := modules.Normalize(res)
+	if err != nil {
+		return modules.Failed(fmt.Errorf("file module: %w", err)), nil
+	}
+	return out, nil
 }
 
 func sortedSearches(m map[string]*search) []*search {
@@ -96,9 +126,9 @@ func sortedSearches(m map[string]*search) []*search {
 	return out
 }
 
-// roots is the sorted union of all paths, without paths that lie inside another root (each
-// tree is walked once).
-func roots(ss []*search) []string {
+// rootList is the sorted union of all searches' paths. A root met while walking another one is
+// marked traversed and not walked again.
+func rootList(ss []*search) []string {
 	set := map[string]bool{}
 	for _, s := range ss {
 		for _, p := range s.paths {
@@ -110,31 +140,7 @@ func roots(ss []*search) []string {
 		all = append(all, p)
 	}
 	sort.Strings(all)
-	var out []string
-	for _, p := range all {
-		inside := false
-		for _, q := range out {
-			if isUnder(p, q) {
-				inside = true
-				break
-			}
-		}
-		if !inside {
-			out = append(out, p)
-		}
-	}
-	return out
-}
-
-// isUnder reports whether p is q or a path inside q.
-func isUnder(p, q string) bool {
-	if p == q {
-		return true
-	}
-	if strings.HasSuffix(q, string(filepath.Separator)) {
-		return strings.HasPrefix(p, q)
-	}
-	return strings.HasPrefix(p, q+string(filepath.Separator))
+	return all
 }
 
 type hit struct {
@@ -149,55 +155,66 @@ type run struct {
 	now        time.Time
 	searches   []*search
 	hits       map[*search][]hit
+	roots      map[string]bool
+	traversed  map[string]bool
 	files      int
 	openFailed int
 	totalHits  int
 	errs       []string
+	lineBuf    []byte // scanner buffer reused across files
+	copyBuf    []byte // hashing buffer reused across files
 }
 
 func (r *run) addErr(err error) { r.errs = append(r.errs, "ERROR: "+err.Error()) }
 
+func (r *run) openFailure(err error) {
+	r.openFailed++
+	r.addErr(err)
+}
+
 func (r *run) walkRoot(root string) {
+	// MIG opens each root first: a missing or unreadable root is an open failure.
+	f, err := os.Open(root)
+	if err != nil {
+		r.openFailure(err)
+		return
+	}
+	f.Close()
 	fi, err := os.Lstat(root)
 	if err != nil {
-		r.addErr(err)
+		r.openFailure(err)
 		return
 	}
 	if fi.Mode()&os.ModeSymlink != 0 {
-		t, err := os.Stat(root)
-		if err != nil {
-			r.openFailed++
-			r.addErr(err)
+		// Deviation from MIG (documented): a root the investigator named is followed even when
+		// it is a symlink to a directory (macOS's /etc is one); symlinked directories met
+		// during the walk are not.
+		if fi, err = os.Stat(root); err != nil {
+			r.openFailure(err)
 			return
 		}
-		fi = t
 	}
-	if !fi.IsDir() {
-		var act []*search
-		for _, s := range r.searches {
-			for _, p := range s.paths {
-				if strings.HasPrefix(root, p) && r.underLimit(s) {
-					act = append(act, s)
-					break
-				}
-			}
-		}
-		if fi.Mode().IsRegular() {
-			r.inspect(root, fi, act)
-		}
-		return
+	switch {
+	case fi.IsDir():
+		r.walkDir(root)
+	case fi.Mode().IsRegular():
+		r.inspect(root, fi, r.activeForFile(root))
 	}
-	r.walkDir(root)
 }
 
-// depth of the files directly in dir for search s, or -1 when s does not cover dir.
+// depth of the files directly in dir for search s, or -1 when s does not cover dir. Coverage is
+// a string prefix test (MIG's: /etc covers /etcfoo).
 func depth(s *search, dir string) int {
 	best := -1
 	for _, p := range s.paths {
 		if !strings.HasPrefix(dir, p) {
 			continue
 		}
-		d := strings.Count(dir[len(p):], string(filepath.Separator)) + 1
+		d := 1
+		if dir != p {
+			base := strings.TrimSuffix(p, string(filepath.Separator)) // "/" counts as ""
+			d = strings.Count(dir[len(base):], string(filepath.Separator)) + 1
+		}
 		if best < 0 || d < best {
 			best = d
 		}
@@ -212,46 +229,55 @@ func (r *run) underLimit(s *search) bool {
 func (r *run) activeIn(dir string) []*search {
 	var act []*search
 	for _, s := range r.searches {
-		d := depth(s, dir)
-		if d < 0 || (s.maxDepth > 0 && d > s.maxDepth) || !r.underLimit(s) {
-			continue
+		if r.coversDir(s, dir) {
+			act = append(act, s)
 		}
-		act = append(act, s)
 	}
 	return act
 }
 
-// worthDescending: some search is (or may become) active in dir or below.
-func (r *run) worthDescending(dir string) bool {
+func (r *run) coversDir(s *search, dir string) bool {
+	d := depth(s, dir)
+	return d >= 0 && (s.maxDepth == 0 || d <= s.maxDepth) && r.underLimit(s)
+}
+
+// activeForFile: the searches for a file given as a root, those naming it and those covering
+// its directory.
+func (r *run) activeForFile(path string) []*search {
+	dir := filepath.Dir(path)
+	var act []*search
 	for _, s := range r.searches {
-		if !r.underLimit(s) {
-			continue
-		}
-		if d := depth(s, dir); d >= 0 && (s.maxDepth == 0 || d <= s.maxDepth) {
-			return true
-		}
+		named := false
 		for _, p := range s.paths {
-			if isUnder(p, dir) {
-				return true
+			if p == path {
+				named = true
 			}
 		}
+		if (named && r.underLimit(s)) || r.coversDir(s, dir) {
+			act = append(act, s)
+		}
 	}
-	return false
+	return act
 }
 
 func (r *run) walkDir(dir string) {
 	if r.ctx.Err() != nil {
 		return
 	}
+	if r.roots[dir] {
+		r.traversed[dir] = true
+	}
+	act := r.activeIn(dir)
+	if len(act) == 0 {
+		return // MIG neither reads nor descends a directory no search is interested in
+	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		r.openFailed++
-		r.addErr(err)
+		r.openFailure(err)
 		if len(entries) == 0 {
 			return
 		}
 	}
-	act := r.activeIn(dir)
 	var subdirs []string
 	for _, e := range entries {
 		if r.ctx.Err() != nil {
@@ -262,51 +288,39 @@ func (r *run) walkDir(dir string) {
 		switch {
 		case t.IsDir():
 			subdirs = append(subdirs, p)
+		case r.roots[p]:
+			// A file that is itself a root is inspected once, as a root.
 		case t&os.ModeSymlink != 0:
 			// File symlinks are followed (even outside the roots), directory ones are not.
 			fi, err := os.Stat(p)
 			if err != nil {
-				r.openFailed++
-				r.addErr(err)
+				r.openFailure(err)
 				continue
 			}
-			if fi.Mode().IsRegular() && len(act) > 0 {
-				r.inspect(p, fi, r.stillActive(act))
+			if fi.Mode().IsRegular() {
+				r.inspect(p, fi, act)
 			}
 		case t.IsRegular():
-			if len(act) == 0 {
-				continue
-			}
 			fi, err := e.Info()
 			if err != nil {
-				r.openFailed++
-				r.addErr(err)
+				r.openFailure(err)
 				continue
 			}
-			r.inspect(p, fi, r.stillActive(act))
+			r.inspect(p, fi, act)
 		}
 	}
 	for _, sd := range subdirs {
-		if r.worthDescending(sd) {
-			r.walkDir(sd)
-		}
+		r.walkDir(sd)
 	}
 }
 
-func (r *run) stillActive(act []*search) []*search {
-	out := act[:0:0]
-	for _, s := range act {
-		if r.underLimit(s) {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-// fileData caches what was read from one file across searches.
+// fileData is one file under inspection; it caches what was read from it across searches.
 type fileData struct {
-	path   string
-	hashes map[string]string // key: alg + decompress flag
+	ctx     context.Context
+	path    string
+	info    os.FileInfo
+	hashes  map[string]string // key: alg + decompress flag
+	openErr error             // the first open failure, counted once
 }
 
 func (r *run) inspect(path string, fi os.FileInfo, act []*search) {
@@ -314,33 +328,41 @@ func (r *run) inspect(path string, fi os.FileInfo, act []*search) {
 		return
 	}
 	r.files++
-	fd := &fileData{path: path, hashes: map[string]string{}}
+	fd := &fileData{ctx: r.ctx, path: path, info: fi}
 	for _, s := range act {
 		if !r.underLimit(s) {
 			continue
 		}
 		if s.matchAll {
-			r.matchAll(s, fd, fi)
+			r.matchAll(s, fd)
 		} else {
-			r.matchAny(s, fd, fi)
+			r.matchAny(s, fd)
 		}
 	}
 }
 
-func (r *run) matchAll(s *search, fd *fileData, fi os.FileInfo) {
+func contentChecks(s *search) []*check {
+	var out []*check
 	for _, c := range s.checks {
-		if isMeta(c.kind) && !evalMeta(c, fd.path, fi, r.now) {
+		if c.kind == "content" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func (r *run) matchAll(s *search, fd *fileData) {
+	if len(s.checks) == 0 {
+		return // MIG: a matchall search without filters matches nothing
+	}
+	for _, c := range s.checks {
+		if isMeta(c.kind) && !evalMeta(c, fd.path, fd.info, r.now) {
 			return
 		}
 	}
-	var contents []*check
-	for _, c := range s.checks {
-		if c.kind == "content" {
-			contents = append(contents, c)
-		}
-	}
-	if len(contents) > 0 {
-		res, ok := r.evalContents(fd.path, contents, s.macroal, s.raw.Options.Decompress)
+	decompress := s.raw.Options.Decompress
+	if contents := contentChecks(s); len(contents) > 0 {
+		res, ok := r.evalContents(fd, contents, s.macroal, decompress)
 		if !ok {
 			return
 		}
@@ -352,36 +374,31 @@ func (r *run) matchAll(s *search, fd *fileData, fi os.FileInfo) {
 	}
 	for _, c := range s.checks {
 		if isHash(c.kind) {
-			pass, ok := r.evalHash(fd, c, s.raw.Options.Decompress)
+			pass, ok := r.evalHash(fd, c, decompress)
 			if !ok || !pass {
 				return
 			}
 		}
 	}
-	h := hit{path: fd.path, info: fi}
+	h := hit{path: fd.path, info: fd.info}
 	if s.raw.Options.ReturnSHA256 {
-		if sum, err := fileHash(fd.path, algSHA256, false); err == nil {
-			h.sum = sum
-		} else {
-			r.openFailed++
-			r.addErr(err)
+		// Like MIG, on the decompressed stream when decompress is set.
+		sum, err := r.hash(fd, algSHA256, decompress)
+		if err != nil {
+			return
 		}
+		h.sum = sum
 	}
 	r.hits[s] = append(r.hits[s], h)
 	r.totalHits++
 }
 
-func (r *run) matchAny(s *search, fd *fileData, fi os.FileInfo) {
-	var contents []*check
-	for _, c := range s.checks {
-		if c.kind == "content" {
-			contents = append(contents, c)
-		}
-	}
+func (r *run) matchAny(s *search, fd *fileData) {
+	contents := contentChecks(s)
 	var contentRes []bool
 	contentOK := true
 	if len(contents) > 0 {
-		contentRes, contentOK = r.evalContents(fd.path, contents, s.macroal, s.raw.Options.Decompress)
+		contentRes, contentOK = r.evalContents(fd, contents, s.macroal, s.raw.Options.Decompress)
 	}
 	ci := 0
 	for _, c := range s.checks {
@@ -391,13 +408,13 @@ func (r *run) matchAny(s *search, fd *fileData, fi os.FileInfo) {
 			pass = contentOK && contentRes[ci]
 			ci++
 		case isMeta(c.kind):
-			pass = evalMeta(c, fd.path, fi, r.now)
+			pass = evalMeta(c, fd.path, fd.info, r.now)
 		default:
 			p, ok := r.evalHash(fd, c, s.raw.Options.Decompress)
 			pass = ok && p
 		}
 		if pass {
-			r.hits[s] = append(r.hits[s], hit{check: c, path: fd.path, info: fi})
+			r.hits[s] = append(r.hits[s], hit{check: c, path: fd.path, info: fd.info})
 			r.totalHits++
 		}
 	}
@@ -434,82 +451,102 @@ func evalMeta(c *check, path string, fi os.FileInfo, now time.Time) bool {
 			match = sz == c.size
 		}
 	case "mtime":
+		// MIG's bounds are strict: "<N" = after now-N, ">N" = before now-N.
 		limit := now.Add(-c.mtimeAge)
 		if c.mtimeOp == '<' {
-			match = !fi.ModTime().Before(limit)
+			match = fi.ModTime().After(limit)
 		} else {
-			match = !fi.ModTime().After(limit)
+			match = fi.ModTime().Before(limit)
 		}
 	}
 	return outcome(c, match)
 }
 
-// open returns the file's stream, gunzipped when decompress is set and the file is gzip.
-func open(path string, decompress bool) (io.ReadCloser, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	if !decompress {
-		return f, nil
-	}
-	br := bufio.NewReader(f)
-	magic, _ := br.Peek(2)
-	if !bytes.Equal(magic, []byte{0x1f, 0x8b}) {
-		return struct {
-			io.Reader
-			io.Closer
-		}{br, f}, nil
-	}
-	zr, err := gzip.NewReader(br)
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("gunzip %s: %w", path, err)
-	}
-	return struct {
-		io.Reader
-		io.Closer
-	}{zr, f}, nil
+// ctxReader stops a long read when the operation's context ends.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
 }
 
-// evalContents scans the file once for all content checks; ok is false when it could not be
-// read.
-func (r *run) evalContents(path string, cs []*check, macroal, decompress bool) ([]bool, bool) {
-	rc, err := open(path, decompress)
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+// open returns the file's stream, gunzipped when decompress is set and the file starts with the
+// gzip magic. An open failure is counted once per file.
+func (r *run) open(fd *fileData, decompress bool) (io.ReadCloser, bool) {
+	if fd.openErr != nil {
+		return nil, false
+	}
+	f, err := os.Open(fd.path)
 	if err != nil {
-		r.openFailed++
-		r.addErr(err)
+		fd.openErr = err
+		r.openFailure(err)
+		return nil, false
+	}
+	cr := ctxReader{fd.ctx, f}
+	if !decompress {
+		return readCloser{cr, f}, true
+	}
+	br := bufio.NewReader(cr)
+	if magic, _ := br.Peek(2); bytes.Equal(magic, []byte{0x1f, 0x8b}) {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			f.Close()
+			r.addErr(fmt.Errorf("gunzip %s: %w", fd.path, err))
+			return nil, false
+		}
+		return readCloser{zr, f}, true
+	}
+	return readCloser{br, f}, true
+}
+
+type readCloser struct {
+	io.Reader
+	io.Closer
+}
+
+// evalContents scans the file once for all content checks of a search; ok is false when it
+// could not be read.
+func (r *run) evalContents(fd *fileData, cs []*check, macroal, decompress bool) ([]bool, bool) {
+	rc, ok := r.open(fd, decompress)
+	if !ok {
 		return nil, false
 	}
 	defer rc.Close()
-	any := make([]bool, len(cs))
-	all := make([]bool, len(cs))
-	for i := range all {
-		all[i] = true
+	anyLine := make([]bool, len(cs))
+	allLines := make([]bool, len(cs))
+	for i := range allLines {
+		allLines[i] = true
 	}
 	sc := bufio.NewScanner(rc)
-	sc.Buffer(make([]byte, 0, 4096), maxLine)
-	n := 0
+	if r.lineBuf == nil {
+		r.lineBuf = make([]byte, 0, 16<<10)
+	}
+	sc.Buffer(r.lineBuf[:0], maxLine) // reused across files: one walk is one goroutine
+	lines := 0
 	for sc.Scan() {
-		if n%1024 == 0 && r.ctx.Err() != nil {
-			return nil, false
-		}
-		n++
+		lines++
 		line := sc.Bytes()
 		for i, c := range cs {
 			if c.re.Match(line) {
-				any[i] = true
+				anyLine[i] = true
 			} else {
-				all[i] = false
+				allLines[i] = false
 			}
 		}
 	}
-	// A scan error (line over 64 KiB, read error) ends the scan of this file silently.
+	// A scan error (line over 64 KiB, read error) ends the scan of this file silently, as in
+	// MIG.
 	out := make([]bool, len(cs))
 	for i, c := range cs {
-		match := any[i]
+		match := anyLine[i]
 		if macroal && !c.inverse {
-			match = all[i]
+			// Every line must match; MIG never passes an empty file in macroal.
+			match = allLines[i] && lines > 0
 		}
 		out[i] = outcome(c, match)
 	}
@@ -517,22 +554,42 @@ func (r *run) evalContents(path string, cs []*check, macroal, decompress bool) (
 }
 
 func (r *run) evalHash(fd *fileData, c *check, decompress bool) (pass, ok bool) {
-	key := string(c.alg)
+	sum, err := r.hash(fd, c.alg, decompress)
+	if err != nil {
+		return false, false
+	}
+	return outcome(c, sum == c.hash), true
+}
+
+// hash returns the upper-case hex digest of the file, cached per algorithm.
+func (r *run) hash(fd *fileData, a hashAlg, decompress bool) (string, error) {
+	key := string(a)
 	if decompress {
 		key += "+z"
 	}
-	sum, cached := fd.hashes[key]
-	if !cached {
-		var err error
-		sum, err = fileHash(fd.path, c.alg, decompress)
-		if err != nil {
-			r.openFailed++
-			r.addErr(err)
-			return false, false
-		}
-		fd.hashes[key] = sum
+	if sum, ok := fd.hashes[key]; ok {
+		return sum, nil
 	}
-	return outcome(c, sum == c.hash), true
+	rc, ok := r.open(fd, decompress)
+	if !ok {
+		return "", errors.New("unreadable")
+	}
+	defer rc.Close()
+	h := newHash(a)
+	if r.copyBuf == nil {
+		r.copyBuf = make([]byte, 32<<10)
+	}
+	if _, err := io.CopyBuffer(h, rc, r.copyBuf); err != nil {
+		err = fmt.Errorf("read %s: %w", fd.path, err)
+		r.addErr(err)
+		return "", err
+	}
+	sum := strings.ToUpper(hex.EncodeToString(h.Sum(nil)))
+	if fd.hashes == nil {
+		fd.hashes = map[string]string{}
+	}
+	fd.hashes[key] = sum
+	return sum, nil
 }
 
 func newHash(a hashAlg) hash.Hash {
@@ -555,19 +612,6 @@ func newHash(a hashAlg) hash.Hash {
 		return sha3.New512()
 	}
 	return sha256.New()
-}
-
-func fileHash(path string, a hashAlg, decompress bool) (string, error) {
-	rc, err := open(path, decompress)
-	if err != nil {
-		return "", err
-	}
-	defer rc.Close()
-	h := newHash(a)
-	if _, err := io.Copy(h, rc); err != nil {
-		return "", fmt.Errorf("read %s: %w", path, err)
-	}
-	return strings.ToUpper(hex.EncodeToString(h.Sum(nil))), nil
 }
 
 func infoOf(h hit) FileInfo {

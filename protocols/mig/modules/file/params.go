@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // Params is the module's parameter object.
@@ -20,7 +20,7 @@ type Params struct {
 // Search is one labelled search, also the "search" echo of the results (MIG's field set).
 type Search struct {
 	Description string   `json:"description,omitempty"`
-	Paths       []string `json:"paths,omitempty"`
+	Paths       []string `json:"paths"`
 	Contents    []string `json:"contents,omitempty"`
 	Names       []string `json:"names,omitempty"`
 	Sizes       []string `json:"sizes,omitempty"`
@@ -95,6 +95,7 @@ var (
 	sizeRe  = regexp.MustCompile(`^(<|>)?[0-9]*(k|m|g|t)?$`)
 	mtimeRe = regexp.MustCompile(`^(<|>)[0-9]*(d|h|m)$`)
 	hexRe   = regexp.MustCompile(`^[0-9a-fA-F]+$`)
+	labelRe = regexp.MustCompile(`^.{1,64}$`)
 )
 
 // parse decodes and validates the parameters. Labels come back sorted by the caller.
@@ -106,13 +107,19 @@ func parse(raw json.RawMessage) (map[string]*search, error) {
 	if len(p.Searches) == 0 {
 		return nil, errors.New("invalid file module parameters: no search")
 	}
+	labels := make([]string, 0, len(p.Searches))
+	for label := range p.Searches {
+		labels = append(labels, label)
+	}
+	sort.Strings(labels) // first error in a stable order
 	out := make(map[string]*search, len(p.Searches))
-	for label, s := range p.Searches {
+	for _, label := range labels {
+		s := p.Searches[label]
 		if s == nil {
 			return nil, fmt.Errorf("search %q is null", label)
 		}
-		if n := utf8.RuneCountInString(label); n < 1 || n > 64 {
-			return nil, fmt.Errorf("search label %q must be 1 to 64 characters", label)
+		if !labelRe.MatchString(label) {
+			return nil, fmt.Errorf("search label %q is invalid: must be 1 to 64 characters without a newline", label)
 		}
 		cs, err := compile(label, s)
 		if err != nil {
@@ -129,12 +136,9 @@ func compile(label string, s *Search) (*search, error) {
 	}
 	o := s.Options
 	for _, v := range []float64{o.MaxDepth, o.MaxErrors, o.MatchLimit} {
-		if v < 0 || v != float64(int64(v)) {
+		if v < 0 || v > 1<<53 || v != float64(int64(v)) {
 			return nil, fmt.Errorf("search %q: maxdepth, maxerrors and matchlimit must be non-negative integers", label)
 		}
-	}
-	if o.Debug != "" && o.Debug != "print" {
-		return nil, fmt.Errorf("search %q: debug must be \"print\"", label)
 	}
 	mism := map[string]bool{}
 	for _, m := range o.Mismatch {
@@ -178,7 +182,11 @@ func compile(label string, s *Search) (*search, error) {
 func newCheck(kind, v string) (*check, error) {
 	c := &check{kind: kind, value: v}
 	body := v
-	if len(v) > 1 && v[0] == '!' {
+	if v == "" {
+		return nil, fmt.Errorf("empty %s value", kind)
+	}
+	// Only names and contents take MIG's "!" inversion; elsewhere "!" is an invalid value.
+	if (kind == "content" || kind == "name") && len(v) > 1 && v[0] == '!' {
 		c.inverse = true
 		body = v[1:]
 	}

@@ -1,0 +1,204 @@
+// Package sshkey is MIG's sshkey module: it finds SSH private keys, public keys and
+// authorized_keys files under the given paths (default: the home directories) and reports
+// their fingerprints, in MIG's element format.
+//
+// Candidates are found as MIG did, with the file module: files under 1 MiB whose content has a
+// key header line (the regex here also knows the OpenSSH, EC, Ed25519 and ECDSA formats MIG's
+// RSA/DSA-only regex missed), plus files named authorized_keys or authorized_keys2. An encrypted
+// private key in OpenSSH format carries its public key in clear: we report its fingerprints
+// (MIG left them empty).
+package sshkey
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/omniagent/omniagent/protocols/mig/modules"
+	"github.com/omniagent/omniagent/protocols/mig/modules/file"
+)
+
+// Key types of KeyInfo.Type.
+const (
+	TypePrivate        = "private"
+	TypePublic         = "public"
+	TypeAuthorizedKeys = "authorizedkeys"
+)
+
+const candidateRegex = `^(-----BEGIN ((RSA|DSA|EC|OPENSSH) )?PRIVATE KEY|(ssh-(rsa|dss|ed25519)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com) )`
+
+// Module is the sshkey module.
+type Module struct{}
+
+// Params are MIG's sshkey parameters.
+type Params struct {
+	Paths    []string `json:"paths"`
+	MaxDepth int      `json:"maxdepth"`
+}
+
+// KeyInfo is one key found.
+type KeyInfo struct {
+	FingerprintMD5    string `json:"fingerprint_md5"`
+	FingerprintSHA256 string `json:"fingerprint_sha256"`
+	Path              string `json:"path"`
+	Encrypted         bool   `json:"encrypted"`
+	Type              string `json:"type"`
+}
+
+// Elements are the module's elements.
+type Elements struct {
+	Keys []KeyInfo `json:"keys"`
+}
+
+func defaultPaths() []string {
+	switch runtime.GOOS {
+	case "windows":
+		return []string{`C:\Users`}
+	case "darwin":
+		return []string{"/var/root", "/Users"}
+	default:
+		return []string{"/root", "/home"}
+	}
+}
+
+// Run implements modules.Module.
+func (Module) Run(ctx context.Context, raw json.RawMessage) (modules.Result, error) {
+	var p Params
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return modules.Failed(fmt.Errorf("invalid sshkey parameters: %w", err)), nil
+	}
+	if p.MaxDepth < 0 || p.MaxDepth > 1000 {
+		return modules.Failed(errors.New("maxdepth should be specified from 0-1000")), nil
+	}
+	paths := p.Paths
+	if len(paths) == 0 {
+		paths = defaultPaths()
+	}
+	depth := p.MaxDepth
+	if depth == 0 {
+		depth = 8 // MIG's default
+	}
+	cands, softErrs, err := candidates(ctx, paths, depth)
+	if err != nil {
+		if ctx.Err() != nil {
+			return modules.Result{}, ctx.Err()
+		}
+		return modules.Failed(err), nil
+	}
+	el := Elements{Keys: []KeyInfo{}}
+	for _, c := range cands {
+		if ctx.Err() != nil {
+			return modules.Result{}, ctx.Err()
+		}
+		keys, warn := inspect(c)
+		el.Keys = append(el.Keys, keys...)
+		if warn != "" {
+			softErrs = append(softErrs, warn)
+		}
+	}
+	return modules.Normalize(modules.Result{FoundAnything: len(el.Keys) > 0, Success: true, Elements: el, Errors: softErrs})
+}
+
+// candidates runs the file module over the paths and returns the files worth parsing, sorted.
+func candidates(ctx context.Context, paths []string, depth int) ([]string, []string, error) {
+	opts := map[string]any{"matchall": true, "maxdepth": depth}
+	params, err := json.Marshal(map[string]any{"searches": map[string]any{
+		"keys":     map[string]any{"paths": paths, "contents": []string{candidateRegex}, "sizes": []string{"<1m"}, "options": opts},
+		"authkeys": map[string]any{"paths": paths, "names": []string{"^authorized_keys2?$"}, "sizes": []string{"<1m"}, "options": opts},
+	}})
+	if err != nil {
+		return nil, nil, fmt.Errorf("build file search: %w", err)
+	}
+	res, err := file.Module{}.Run(ctx, params)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !res.Success {
+		return nil, nil, fmt.Errorf("file search failed: %v", res.Errors)
+	}
+	b, err := json.Marshal(res.Elements)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read file search results: %w", err)
+	}
+	var found map[string][]struct {
+		File string `json:"file"`
+	}
+	if err := json.Unmarshal(b, &found); err != nil {
+		return nil, nil, fmt.Errorf("read file search results: %w", err)
+	}
+	set := map[string]bool{}
+	for _, list := range found {
+		for _, f := range list {
+			if f.File != "" {
+				set[f.File] = true
+			}
+		}
+	}
+	out := make([]string, 0, len(set))
+	for f := range set {
+		out = append(out, f)
+	}
+	sort.Strings(out)
+	// Walking errors (unreadable home directories) are worth showing, as MIG's soft errors.
+	return out, res.Errors, nil
+}
+
+// inspect parses one candidate as a private key, else as a public key or authorized_keys file.
+func inspect(path string) ([]KeyInfo, string) {
+	buf, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Sprintf("%v", err)
+	}
+	base := filepath.Base(path)
+	if base != "authorized_keys" && base != "authorized_keys2" {
+		signer, err := ssh.ParsePrivateKey(buf)
+		if err == nil {
+			return []KeyInfo{info(path, signer.PublicKey(), TypePrivate)}, ""
+		}
+		var missing *ssh.PassphraseMissingError
+		if errors.As(err, &missing) {
+			ki := KeyInfo{Path: path, Encrypted: true, Type: TypePrivate}
+			if missing.PublicKey != nil {
+				ki.FingerprintMD5 = ssh.FingerprintLegacyMD5(missing.PublicKey)
+				ki.FingerprintSHA256 = ssh.FingerprintSHA256(missing.PublicKey)
+			}
+			return []KeyInfo{ki}, ""
+		}
+		if pub, _, _, _, err := ssh.ParseAuthorizedKey(buf); err == nil {
+			return []KeyInfo{info(path, pub, TypePublic)}, ""
+		}
+		return nil, ""
+	}
+	// authorized_keys: one entry per parsable line; a bad line is reported once per file
+	// (comments and blank lines are not bad, unlike in MIG).
+	var out []KeyInfo
+	bad := false
+	for _, line := range bytes.Split(buf, []byte("\n")) {
+		line = bytes.TrimSpace(line)
+		if len(line) == 0 || line[0] == '#' {
+			continue
+		}
+		pub, _, _, _, err := ssh.ParseAuthorizedKey(line)
+		if err != nil {
+			bad = true
+			continue
+		}
+		out = append(out, info(path, pub, TypeAuthorizedKeys))
+	}
+	if bad {
+		return out, fmt.Sprintf("%v contained unparsable data", path)
+	}
+	return out, ""
+}
+
+func info(path string, pub ssh.PublicKey, typ string) KeyInfo {
+	return KeyInfo{FingerprintMD5: ssh.FingerprintLegacyMD5(pub), FingerprintSHA256: ssh.FingerprintSHA256(pub), Path: path, Type: typ}
+}

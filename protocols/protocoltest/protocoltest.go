@@ -1,0 +1,58 @@
+// Package protocoltest holds the small pieces every adapter's end-to-end tests need: a clock the
+// test moves, and a logger that writes into the test's own log.
+package protocoltest
+
+import (
+	"bytes"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Clock is a test clock. NewClock starts it at a fixed time; the zero Clock follows the real
+// time. Advance moves it forward in both cases.
+type Clock struct {
+	mu   sync.Mutex
+	base time.Time
+	off  time.Duration
+}
+
+// NewClock returns a clock stopped at t.
+func NewClock(t time.Time) *Clock { return &Clock{base: t} }
+
+// Now is the clock's time; pass the method value as a Deps.Now or a fake server's clock.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.base.IsZero() {
+		return time.Now().Add(c.off)
+	}
+	return c.base.Add(c.off)
+}
+
+// Set stops the clock at t.
+func (c *Clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.base, c.off = t, 0
+}
+
+// Advance moves the clock forward by d.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.off += d
+}
+
+// Logger writes debug-level records into t's log, so they show only for failing tests.
+func Logger(t testing.TB) *slog.Logger {
+	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(string(bytes.TrimRight(p, "\n")))
+	return len(p), nil
+}

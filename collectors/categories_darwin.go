@@ -1,8 +1,54 @@
 package collectors
 
-// categories lists this OS's collectors, one line each.
+import (
+	"context"
+
+	"github.com/omniagent/omniagent/inventory"
+)
+
+// macOS sources. One `system_profiler -json` run (hardware, software, displays, memory, storage,
+// network, power, USB, applications, printers) is shared by the categories marked (sp); it has
+// its own two-minute deadline and its result is reused for ten minutes, so a first run slower
+// than a category's deadline still serves the next collection.
+//   - system: sysctl hw.model and kern.boottime, VM detection (hw.model, kern.hv_vmm_present),
+//     /etc/localtime; serial, UUID, boot ROM (sp).
+//   - os: SystemVersion.plist, kern.osrelease, AppleLocale, loginwindow's lastUserName, the
+//     .AppleSetupDone date as install date.
+//   - cpu: sysctl machdep.cpu.* and hw.*. memory: hw.memsize, gopsutil, modules (sp).
+//   - gpu, disks, volumes (+ FileVault via `fdesetup isactive`, best effort), network (sp, with
+//     MTU and link state from the interfaces), batteries, usb (sp).
+//   - monitors: EDID from ioreg (IODisplayConnect on Intel, AppleCLCD2 on Apple silicon), plus the
+//     displays only system_profiler knows (built-in panels without EDID).
+//   - printers: /etc/cups/printers.conf, else (sp).
+//   - software: applications (sp) and package receipts read from /var/db/receipts (binary
+//     plists; what `pkgutil --pkgs` lists, without running it).
+//   - users: /var/db/dslocal records (binary plists, root-only) rather than dscl: no process,
+//     the same attributes; `dscl -plist . -readall` (bounded) when they are unreadable.
+//   - logins: /var/run/utmpx, i.e. current sessions only (macOS keeps no wtmp).
+
+// categories lists this OS's collectors, one line each. The categories that read
+// system_profiler share one run of it (sp), made on first use and reused for a while.
 func categories() []Category {
+	sp := newSysProfiler(runSystemProfiler)
+	withSP := func(f func(context.Context, *inventory.Inventory, *sysProfiler) error) func(context.Context, *inventory.Inventory) error {
+		return func(ctx context.Context, inv *inventory.Inventory) error { return f(ctx, inv, sp) }
+	}
 	return []Category{
-		{Name: "os", Collect: collectOS},
+		{Name: "system", Collect: withSP(macCollectSystem)},
+		{Name: "os", Collect: macCollectOS},
+		{Name: "cpu", Collect: macCollectCPU},
+		{Name: "memory", Collect: withSP(macCollectMemory)},
+		{Name: "gpu", Collect: withSP(macCollectGPU)},
+		{Name: "disks", Collect: withSP(macCollectDisks)},
+		{Name: "volumes", Collect: withSP(macCollectVolumes)},
+		{Name: "network", Collect: withSP(macCollectNetwork)},
+		{Name: "monitors", Collect: withSP(macCollectMonitors)},
+		{Name: "printers", Collect: withSP(macCollectPrinters)},
+		{Name: "software", Collect: withSP(macCollectSoftware)},
+		{Name: "users", Collect: macCollectUsers},
+		{Name: "logins", Collect: macCollectLogins},
+		{Name: "batteries", Collect: withSP(macCollectBatteries)},
+		{Name: "usb", Collect: withSP(macCollectUSB)},
+		{Name: "processes", Collect: collectProcessesGopsutil},
 	}
 }

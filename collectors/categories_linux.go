@@ -3,6 +3,23 @@ package collectors
 // categories lists this OS's collectors, one line each.
 func categories() []Category {
 	return []Category{
-		{Name: "os", Collect: collectOS},
+		{Name: "system", Collect: collectSystem},
+		{Name: "os", Collect: collectOSLinux},
+		{Name: "cpu", Collect: collectCPU},
+		{Name: "memory", Collect: collectMemory},
+		{Name: "gpu", Collect: collectGPU},
+		{Name: "controllers", Collect: collectControllers},
+		{Name: "disks", Collect: collectDisks},
+		{Name: "volumes", Collect: collectVolumes},
+		{Name: "network", Collect: collectNetwork},
+		{Name: "monitors", Collect: collectMonitors},
+		{Name: "printers", Collect: collectPrinters},
+		{Name: "software", Collect: collectSoftware},
+		{Name: "users", Collect: collectUsers},
+		{Name: "logins", Collect: collectLogins},
+		{Name: "batteries", Collect: collectBatteries},
+		{Name: "usb", Collect: collectUSB},
+		{Name: "antivirus", Collect: collectAntivirus},
+		{Name: "processes", Collect: collectProcessesLinux},
 	}
 }

@@ -43,6 +43,10 @@ type Cached struct {
 
 // New returns a provider with this OS's categories.
 func New(o Options) *Cached {
+	return &Cached{o: o.withDefaults(), cats: categories()}
+}
+
+func (o Options) withDefaults() Options {
 	if o.CategoryTimeout <= 0 {
 		o.CategoryTimeout = 10 * time.Second
 	}
@@ -52,7 +56,7 @@ func New(o Options) *Cached {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Cached{o: o, cats: categories()}
+	return o
 }
 
 // Inventory returns the cached inventory or collects a new one. Callers must not modify it.
@@ -75,6 +79,7 @@ func Collect(ctx context.Context, o Options, cats []Category) (*inventory.Invent
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("collect inventory: %w", err)
 	}
+	o = o.withDefaults()
 	start := time.Now()
 	disabled := map[string]bool{}
 	for _, d := range o.Disable {
@@ -103,6 +108,8 @@ func Collect(ctx context.Context, o Options, cats []Category) (*inventory.Invent
 			defer cancel()
 			t0 := time.Now()
 			part := &inventory.Inventory{}
+			// Categories that derive names (domain from the FQDN) start from the identity.
+			part.System.Hostname, part.System.FQDN = o.Identity.Hostname, o.Identity.FQDN
 			errc := make(chan error, 1)
 			go func() {
 				defer func() {
@@ -112,6 +119,7 @@ func Collect(ctx context.Context, o Options, cats []Category) (*inventory.Invent
 				}()
 				errc <- cat.Collect(cctx, part)
 			}()
+			out := part
 			r := inventory.CategoryResult{Name: cat.Name}
 			select {
 			case err := <-errc:
@@ -120,10 +128,13 @@ func Collect(ctx context.Context, o Options, cats []Category) (*inventory.Invent
 				}
 			case <-cctx.Done():
 				// The collector may still be blocked (WMI, dead NFS): leave it and drop its part.
-				r.TimedOut, r.Error, part = true, "timed out after "+o.CategoryTimeout.String(), nil
+				r.TimedOut, r.Error, out = true, "timed out after "+o.CategoryTimeout.String(), nil
+				if ctx.Err() != nil {
+					r.Error = "collection cancelled: " + ctx.Err().Error()
+				}
 			}
 			r.Duration = time.Since(t0).Seconds()
-			results <- done{r, part}
+			results <- done{r, out}
 		}()
 	}
 	parts := make(map[string]*inventory.Inventory, running)

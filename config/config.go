@@ -264,7 +264,7 @@ func Parse(data []byte, source string, protos Protocols) (*Config, error) {
 
 func (c *Config) applyDefaults() {
 	c.Agent = Agent{LogLevel: "info", LogFormat: "text", Splay: Duration(30 * time.Second), MaxBackoff: Duration(time.Hour), Jitter: 0.1, MemoryLimit: 256 << 20}
-	c.Inventory = Inventory{TTL: Duration(5 * time.Minute), CategoryTimeout: Duration(10 * time.Second)}
+	c.Inventory = Inventory{TTL: Duration(5 * time.Minute), CategoryTimeout: Duration(10 * time.Second), Disable: []string{"processes"}}
 	c.Jobs = Jobs{MaxOutput: 1 << 20, MaxDownload: 4 << 30, Timeout: Duration(time.Hour)}
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -198,5 +199,26 @@ func TestLoadFile(t *testing.T) {
 	}
 	if _, err := Load(filepath.Join(t.TempDir(), "missing.toml"), testProtos{}); err == nil {
 		t.Fatal("missing explicit file accepted")
+	}
+}
+
+// Processes are an opt-in category: off by default, on when the config's list leaves them out.
+func TestInventoryDisableDefault(t *testing.T) {
+	tests := []struct {
+		src  string
+		want []string
+	}{
+		{"", []string{"processes"}},
+		{"[inventory]\ndisable = []\n", []string{}},
+		{"[inventory]\ndisable = [\"software\"]\n", []string{"software"}},
+	}
+	for _, tt := range tests {
+		cfg, err := Parse([]byte(tt.src), "t.toml", testProtos{})
+		if err != nil {
+			t.Fatalf("%q: %v", tt.src, err)
+		}
+		if !slices.Equal(cfg.Inventory.Disable, tt.want) {
+			t.Errorf("%q: disable = %q, want %q", tt.src, cfg.Inventory.Disable, tt.want)
+		}
 	}
 }

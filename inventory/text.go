@@ -23,6 +23,7 @@ func WriteText(w io.Writer, inv *Inventory) error {
 	if s.FQDN != s.Hostname {
 		p("FQDN", "%s", s.FQDN)
 	}
+	p("Domain", "%s", s.Domain)
 	p("Machine UID", "%s", s.MachineUID)
 	p("System", "%s", strings.TrimSpace(s.Manufacturer+" "+s.Model))
 	p("Serial", "%s", s.Serial)
@@ -36,8 +37,16 @@ func WriteText(w io.Writer, inv *Inventory) error {
 	}
 	p("OS", "%s", name)
 	p("Kernel", "%s %s (%s)", os.KernelName, os.KernelVersion, os.Arch)
-	if inv.BIOS.Vendor != "" {
-		p("BIOS", "%s %s %s", inv.BIOS.Vendor, inv.BIOS.Version, inv.BIOS.BootType)
+	if b := inv.BIOS; b.Vendor != "" || b.BootType != "" {
+		sb := ""
+		if b.SecureBoot != nil {
+			sb = map[bool]string{true: "secure boot on", false: "secure boot off"}[*b.SecureBoot]
+		}
+		p("BIOS", "%s", strings.Join(nonEmpty(b.Vendor, b.Version, b.DateRaw, b.BootType, sb), " "))
+	}
+	p("Timezone", "%s", s.Timezone)
+	if os.LastUser != "" {
+		p("Last user", "%s at %s", os.LastUser, os.LastLoginAt.Format(time.RFC3339))
 	}
 	if s.Uptime > 0 {
 		p("Uptime", "%s", (time.Duration(s.Uptime) * time.Second).String())
@@ -47,6 +56,21 @@ func WriteText(w io.Writer, inv *Inventory) error {
 	}
 	if inv.Memory.TotalBytes > 0 {
 		p("Memory", "%s", HumanBytes(inv.Memory.TotalBytes))
+	}
+	for _, m := range inv.Memory.Modules {
+		p("Memory module", "%s", strings.Join(nonEmpty(m.Slot, HumanBytes(m.SizeBytes), m.Type, m.Manufacturer, m.PartNumber), " "))
+	}
+	for _, g := range inv.GPUs {
+		p("GPU", "%s", strings.Join(nonEmpty(g.Vendor, g.Name, g.Driver), " "))
+	}
+	for _, m := range inv.Monitors {
+		p("Monitor", "%s", strings.Join(nonEmpty(m.Manufacturer, m.Name, m.Serial, res(m.WidthPx, m.HeightPx)), " "))
+	}
+	for _, pr := range inv.Printers {
+		p("Printer", "%s", strings.Join(nonEmpty(pr.Name, pr.Driver, pr.Status), " "))
+	}
+	for _, b := range inv.Batteries {
+		p("Battery", "%s %s %.0f%% %s", b.Name, b.Model, b.Charge, b.Status)
 	}
 	for _, d := range inv.Disks {
 		p("Disk", "%s %s %s", d.Name, d.Model, HumanBytes(d.SizeBytes))
@@ -64,7 +88,7 @@ func WriteText(w io.Writer, inv *Inventory) error {
 	counts := []struct {
 		k string
 		n int
-	}{{"Software", len(inv.Software)}, {"Users", len(inv.Users)}, {"Monitors", len(inv.Monitors)}, {"Printers", len(inv.Printers)}, {"USB devices", len(inv.USB)}, {"Processes", len(inv.Processes)}}
+	}{{"Software", len(inv.Software)}, {"Users", len(inv.Users)}, {"Groups", len(inv.Groups)}, {"Logins", len(inv.Logins)}, {"USB devices", len(inv.USB)}, {"Controllers", len(inv.Controllers)}, {"Processes", len(inv.Processes)}}
 	for _, c := range counts {
 		if c.n > 0 {
 			p(c.k, "%d", c.n)
@@ -81,6 +105,23 @@ func WriteText(w io.Writer, inv *Inventory) error {
 		p("Category error", "%s", f)
 	}
 	return tw.Flush()
+}
+
+func nonEmpty(v ...string) []string {
+	out := v[:0]
+	for _, s := range v {
+		if strings.TrimSpace(s) != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func res(w, h int) string {
+	if w == 0 || h == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%dx%d", w, h)
 }
 
 // HumanBytes prints a size with a binary unit.

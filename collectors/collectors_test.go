@@ -1,0 +1,111 @@
+package collectors
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/omniagent/omniagent/identity"
+	"github.com/omniagent/omniagent/inventory"
+)
+
+func resultOf(t *testing.T, inv *inventory.Inventory, name string) inventory.CategoryResult {
+	t.Helper()
+	for _, c := range inv.Meta.Categories {
+		if c.Name == name {
+			return c
+		}
+	}
+	t.Fatalf("no result for category %q in %+v", name, inv.Meta.Categories)
+	return inventory.CategoryResult{}
+}
+
+func TestCollectIsolatesCategories(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	cats := []Category{
+		{Name: "hangs", Collect: func(ctx context.Context, inv *inventory.Inventory) error {
+			inv.System.Model = "from the hung collector"
+			<-release // ignores ctx, like a WMI query or statfs on a dead NFS server
+			return nil
+		}},
+		{Name: "fails", Collect: func(_ context.Context, inv *inventory.Inventory) error {
+			inv.OS.Name = "partial"
+			return errors.New("boom")
+		}},
+		{Name: "panics", Collect: func(context.Context, *inventory.Inventory) error { panic("bad input") }},
+		{Name: "works", Collect: func(_ context.Context, inv *inventory.Inventory) error {
+			inv.CPUs = []inventory.CPU{{Model: "ok"}}
+			return nil
+		}},
+		{Name: "off", Collect: func(context.Context, *inventory.Inventory) error { t.Error("disabled category ran"); return nil }},
+	}
+	o := Options{CategoryTimeout: 100 * time.Millisecond, Disable: []string{"off"}, Identity: identity.Identity{Hostname: "h1", FQDN: "h1.example"}}
+	start := time.Now()
+	inv, err := Collect(context.Background(), o, cats)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("collect took %v: the hung category blocked it", d)
+	}
+	if r := resultOf(t, inv, "hangs"); !r.TimedOut || r.Error == "" {
+		t.Errorf("hangs = %+v", r)
+	}
+	if inv.System.Model != "" {
+		t.Error("a timed-out category's partial data was merged")
+	}
+	if r := resultOf(t, inv, "fails"); r.Error != "boom" || r.TimedOut {
+		t.Errorf("fails = %+v", r)
+	}
+	if inv.OS.Name != "partial" {
+		t.Error("a failed category's partial data was dropped")
+	}
+	if r := resultOf(t, inv, "panics"); r.Error == "" {
+		t.Errorf("panics = %+v", r)
+	}
+	if r := resultOf(t, inv, "works"); r.Error != "" || len(inv.CPUs) != 1 {
+		t.Errorf("works = %+v cpus %v", r, inv.CPUs)
+	}
+	if r := resultOf(t, inv, "off"); !r.Skipped {
+		t.Errorf("off = %+v", r)
+	}
+	if inv.System.Hostname != "h1" || inv.System.FQDN != "h1.example" || inv.Meta.CollectedAt.IsZero() {
+		t.Errorf("identity/meta = %+v %+v", inv.System, inv.Meta)
+	}
+}
+
+func TestCachedTTL(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	runs := 0
+	c := New(Options{TTL: time.Minute, Now: func() time.Time { return now }})
+	c.cats = []Category{{Name: "count", Collect: func(context.Context, *inventory.Inventory) error { runs++; return nil }}}
+	for range 3 {
+		if _, err := c.Inventory(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if runs != 1 {
+		t.Errorf("collected %d times within the TTL", runs)
+	}
+	now = now.Add(2 * time.Minute)
+	if _, err := c.Inventory(context.Background()); err != nil || runs != 2 {
+		t.Errorf("after TTL: runs %d err %v", runs, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	now = now.Add(2 * time.Minute)
+	if _, err := c.Inventory(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: %v", err)
+	}
+}
+
+func TestMergeKeepsCategoryOrder(t *testing.T) {
+	dst := &inventory.Inventory{}
+	merge(dst, &inventory.Inventory{Software: []inventory.Software{{Name: "a"}}, System: inventory.System{Model: "m"}})
+	merge(dst, &inventory.Inventory{Software: []inventory.Software{{Name: "b"}}, System: inventory.System{Serial: "s"}})
+	if len(dst.Software) != 2 || dst.Software[1].Name != "b" || dst.System.Model != "m" || dst.System.Serial != "s" {
+		t.Errorf("merged = %+v", dst)
+	}
+}

@@ -1,0 +1,98 @@
+package collectors
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// readStr returns a sysfs/procfs file's content trimmed, or "" when unreadable.
+func readStr(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(bytes.ToValidUTF8(b, nil)))
+}
+
+// readUint reads a decimal number from a sysfs file; 0 when absent.
+func readUint(path string) uint64 {
+	n, err := strconv.ParseUint(readStr(path), 10, 64)
+	if err != nil {
+		return 0
+	}
+	return n
+}
+
+// readKV parses KEY=VALUE lines (os-release, uevent, locale files), unquoting values.
+func readKV(path string) map[string]string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	return parseKV(b)
+}
+
+func parseKV(b []byte) map[string]string {
+	out := map[string]string{}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		line = strings.TrimPrefix(line, "export ")
+		k, v, ok := strings.Cut(line, "=")
+		if !ok {
+			continue
+		}
+		v = strings.TrimSpace(v)
+		if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
+			q := v[0]
+			v = v[1 : len(v)-1]
+			if q == '"' {
+				// Shell double quotes: only \" \\ \$ \` are escapes.
+				v = shellUnescape.Replace(v)
+			}
+		}
+		out[strings.TrimSpace(k)] = v
+	}
+	return out
+}
+
+var shellUnescape = strings.NewReplacer(`\"`, `"`, `\\`, `\`, `\$`, `$`, "\\`", "`")
+
+// runTool runs a helper program under a deadline and returns its stdout; used only where no
+// file or API has the data (rpm's database, snap, flatpak).
+func runTool(ctx context.Context, timeout time.Duration, name string, args ...string) ([]byte, error) {
+	path, err := exec.LookPath(name)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, path, args...)
+	cmd.Env = []string{"LC_ALL=C", "PATH=/usr/sbin:/usr/bin:/sbin:/bin"}
+	cmd.WaitDelay = time.Second
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("%s: %w", name, ctx.Err())
+		}
+		return nil, fmt.Errorf("%s: %w: %s", name, err, strings.TrimSpace(stderr.String()))
+	}
+	return out, nil
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}

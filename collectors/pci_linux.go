@@ -1,0 +1,220 @@
+package collectors
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/omniagent/omniagent/inventory"
+)
+
+// pciDevice is one /sys/bus/pci/devices entry.
+type pciDevice struct {
+	Slot, Class, Vendor, Device, SubVendor, SubDevice, Driver string
+	VendorName, DeviceName                                    string
+	Dir                                                       string
+}
+
+const pciDir = "/sys/bus/pci/devices"
+
+// pciDevices lists PCI functions, keeping those whose class starts with one of classPrefixes
+// (hex, without 0x; none keeps all), and names them from pci.ids when it is installed.
+func pciDevices(ctx context.Context, classPrefixes ...string) ([]pciDevice, error) {
+	entries, err := os.ReadDir(pciDir)
+	if err != nil {
+		return nil, err
+	}
+	var out []pciDevice
+	for _, e := range entries {
+		if ctx.Err() != nil {
+			return out, ctx.Err()
+		}
+		dir := filepath.Join(pciDir, e.Name())
+		hex := func(f string) string { return strings.TrimPrefix(readStr(filepath.Join(dir, f)), "0x") }
+		d := pciDevice{Slot: e.Name(), Class: hex("class"), Vendor: hex("vendor"), Device: hex("device"),
+			SubVendor: hex("subsystem_vendor"), SubDevice: hex("subsystem_device"), Dir: dir}
+		keep := len(classPrefixes) == 0
+		for _, p := range classPrefixes {
+			keep = keep || strings.HasPrefix(d.Class, p)
+		}
+		if !keep {
+			continue
+		}
+		if l, err := os.Readlink(filepath.Join(dir, "driver")); err == nil {
+			d.Driver = filepath.Base(l)
+		}
+		out = append(out, d)
+	}
+	namePCI(out)
+	return out, nil
+}
+
+// namePCI fills vendor and device names from pci.ids, else from a short built-in vendor list.
+func namePCI(devs []pciDevice) {
+	if len(devs) == 0 {
+		return
+	}
+	for _, p := range []string{"/usr/share/misc/pci.ids", "/usr/share/hwdata/pci.ids", "/usr/share/pci.ids"} {
+		f, err := os.Open(p)
+		if err != nil {
+			continue
+		}
+		names := lookupPCIIDs(f, devs)
+		f.Close()
+		for i := range devs {
+			devs[i].VendorName = names[devs[i].Vendor]
+			devs[i].DeviceName = names[devs[i].Vendor+":"+devs[i].Device]
+		}
+		break
+	}
+	for i := range devs {
+		if devs[i].VendorName == "" {
+			devs[i].VendorName = pciVendors[devs[i].Vendor]
+		}
+		if devs[i].DeviceName == "" {
+			devs[i].DeviceName = pciDeviceNames[devs[i].Vendor+":"+devs[i].Device]
+		}
+	}
+}
+
+// pciDeviceNames covers the virtual devices of common hypervisors for hosts without pci.ids.
+var pciDeviceNames = map[string]string{"1af4:1000": "Virtio network device", "1af4:1001": "Virtio block device",
+	"1af4:1002": "Virtio memory balloon", "1af4:1003": "Virtio console", "1af4:1004": "Virtio SCSI",
+	"1af4:1005": "Virtio RNG", "1af4:1009": "Virtio filesystem", "1af4:1041": "Virtio 1.0 network device",
+	"1af4:1042": "Virtio 1.0 block device", "1af4:1043": "Virtio 1.0 console", "1af4:1044": "Virtio 1.0 RNG",
+	"1af4:1045": "Virtio 1.0 memory balloon", "1af4:1048": "Virtio 1.0 SCSI", "1af4:1049": "Virtio 1.0 9P transport",
+	"1af4:1050": "Virtio 1.0 GPU", "1af4:1052": "Virtio 1.0 input", "1af4:1053": "Virtio 1.0 socket",
+	"1234:1111": "QEMU Standard VGA", "15ad:0405": "SVGA II Adapter", "80ee:beef": "VirtualBox Graphics Adapter",
+	"1414:5353": "Hyper-V virtual VGA", "1b36:0100": "QXL paravirtual graphic card"}
+
+// lookupPCIIDs scans a pci.ids file for the vendors and devices wanted: "vendor" and
+// "vendor:device" keys.
+func lookupPCIIDs(r io.Reader, devs []pciDevice) map[string]string {
+	want := map[string]bool{}
+	for _, d := range devs {
+		want[d.Vendor] = true
+		want[d.Vendor+":"+d.Device] = true
+	}
+	out := map[string]string{}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	vendor := ""
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		if strings.HasPrefix(line, "C ") {
+			break // device classes follow the vendors
+		}
+		if line[0] != '\t' {
+			vendor = ""
+			if len(line) > 6 && want[line[:4]] {
+				vendor = line[:4]
+				out[vendor] = strings.TrimSpace(line[4:])
+			}
+			continue
+		}
+		if vendor == "" || len(line) < 7 || line[1] == '\t' {
+			continue
+		}
+		if k := vendor + ":" + line[1:5]; want[k] {
+			out[k] = strings.TrimSpace(line[5:])
+		}
+	}
+	return out
+}
+
+var pciVendors = map[string]string{"8086": "Intel Corporation", "10de": "NVIDIA Corporation",
+	"1002": "Advanced Micro Devices, Inc. [AMD/ATI]", "1022": "Advanced Micro Devices, Inc. [AMD]",
+	"1af4": "Red Hat, Inc.", "1b36": "Red Hat, Inc.", "1234": "QEMU", "15ad": "VMware",
+	"80ee": "InnoTek Systemberatung GmbH", "1414": "Microsoft Corporation", "10ec": "Realtek Semiconductor Co., Ltd.",
+	"14e4": "Broadcom Inc.", "144d": "Samsung Electronics Co Ltd", "15b3": "Mellanox Technologies",
+	"1d0f": "Amazon.com, Inc.", "1ae0": "Google, Inc.", "5853": "XenSource, Inc.", "102b": "Matrox Electronics Systems Ltd.",
+	"1a03": "ASPEED Technology, Inc.", "168c": "Qualcomm Atheros", "17cb": "Qualcomm", "106b": "Apple Inc."}
+
+// pciClassName names a PCI class code ("030000").
+func pciClassName(class string) string {
+	if len(class) < 4 {
+		return ""
+	}
+	if n, ok := pciSubclasses[class[:4]]; ok {
+		return n
+	}
+	return pciClasses[class[:2]]
+}
+
+var pciClasses = map[string]string{"00": "Unclassified device", "01": "Mass storage controller",
+	"02": "Network controller", "03": "Display controller", "04": "Multimedia controller",
+	"05": "Memory controller", "06": "Bridge", "07": "Communication controller",
+	"08": "Generic system peripheral", "09": "Input device controller", "0a": "Docking station",
+	"0b": "Processor", "0c": "Serial bus controller", "0d": "Wireless controller",
+	"0e": "Intelligent controller", "0f": "Satellite communications controller",
+	"10": "Encryption controller", "11": "Signal processing controller", "12": "Processing accelerators",
+	"13": "Non-Essential Instrumentation"}
+
+var pciSubclasses = map[string]string{"0100": "SCSI storage controller", "0101": "IDE interface",
+	"0104": "RAID bus controller", "0106": "SATA controller", "0107": "Serial Attached SCSI controller",
+	"0108": "Non-Volatile memory controller", "0200": "Ethernet controller", "0280": "Network controller",
+	"0300": "VGA compatible controller", "0302": "3D controller", "0380": "Display controller",
+	"0401": "Multimedia audio controller", "0403": "Audio device", "0600": "Host bridge",
+	"0601": "ISA bridge", "0604": "PCI bridge", "0680": "Bridge", "0c03": "USB controller",
+	"0c05": "SMBus", "0c80": "Serial bus controller", "0d80": "Wireless controller",
+	"00ff": "Unassigned class", "0780": "Communication controller", "0880": "System peripheral"}
+
+func collectControllers(ctx context.Context, inv *inventory.Inventory) error {
+	devs, err := pciDevices(ctx)
+	if err != nil {
+		if os.IsNotExist(err) {
+			return nil // no PCI bus (some ARM boards, containers without /sys)
+		}
+		return err
+	}
+	for _, d := range devs {
+		name := d.DeviceName
+		if name == "" {
+			name = strings.TrimSpace(firstSet(pciClassName(d.Class), "PCI device") + " " + d.Vendor + ":" + d.Device)
+		}
+		inv.Controllers = append(inv.Controllers, inventory.Controller{
+			Name: name, Manufacturer: d.VendorName, Type: pciClassName(d.Class),
+			PCIID: d.Vendor + ":" + d.Device, PCISlot: d.Slot, Driver: d.Driver,
+			SubsystemID: d.SubVendor + ":" + d.SubDevice,
+		})
+	}
+	return nil
+}
+
+func collectGPU(ctx context.Context, inv *inventory.Inventory) error {
+	devs, err := pciDevices(ctx, "03")
+	if err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	for _, d := range devs {
+		g := inventory.GPU{Name: d.DeviceName, Vendor: d.VendorName, Driver: d.Driver, PCISlot: d.Slot, PCIID: d.Vendor + ":" + d.Device}
+		if g.Name == "" {
+			g.Name = strings.TrimSpace(d.VendorName + " " + pciClassName(d.Class))
+		}
+		g.MemoryBytes = readUint(filepath.Join(d.Dir, "mem_info_vram_total")) // amdgpu
+		if g.Driver != "" {
+			g.DriverVer = readStr(filepath.Join("/sys/module", g.Driver, "version"))
+		}
+		inv.GPUs = append(inv.GPUs, g)
+	}
+	// Devices without PCI (ARM SoCs) show up only as DRM cards.
+	if len(devs) == 0 {
+		cards, _ := filepath.Glob("/sys/class/drm/card[0-9]")
+		for _, c := range cards {
+			drv := ""
+			if l, err := os.Readlink(filepath.Join(c, "device", "driver")); err == nil {
+				drv = filepath.Base(l)
+			}
+			if drv != "" {
+				inv.GPUs = append(inv.GPUs, inventory.GPU{Name: drv, Driver: drv})
+			}
+		}
+	}
+	return nil
+}

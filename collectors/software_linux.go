@@ -1,0 +1,324 @@
+package collectors
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/omniagent/omniagent/inventory"
+)
+
+// collectSoftware reads every package manager present. Databases are read as files; rpm and
+// flatpak, whose databases have no stable file format, run their tool under a deadline.
+func collectSoftware(ctx context.Context, inv *inventory.Inventory) error {
+	var errs []error
+	add := func(name string, sw []inventory.Software, err error) {
+		inv.Software = append(inv.Software, sw...)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("%s: %w", name, err))
+		}
+	}
+	if b, err := os.ReadFile("/var/lib/dpkg/status"); err == nil {
+		sw := ParseDpkgStatus(b)
+		dpkgInstallDates(sw, "/var/lib/dpkg/info")
+		add("dpkg", sw, nil)
+	} else {
+		add("dpkg", nil, err)
+	}
+	if fileExists("/var/lib/rpm") || fileExists("/usr/lib/sysimage/rpm") {
+		out, err := runTool(ctx, 20*time.Second, "rpm", "-qa", "--queryformat", RPMQueryFormat)
+		if err == nil {
+			add("rpm", ParseRPMQuery(out), nil)
+		} else if !errors.Is(err, exec.ErrNotFound) {
+			add("rpm", nil, err)
+		}
+	}
+	if b, err := os.ReadFile("/lib/apk/db/installed"); err == nil {
+		add("apk", ParseApkInstalled(b), nil)
+	}
+	if fileExists("/var/lib/pacman/local") {
+		sw, err := pacmanPackages("/var/lib/pacman/local")
+		add("pacman", sw, err)
+	}
+	if fileExists("/snap") {
+		add("snap", snapPackages("/snap"), nil)
+	}
+	if fileExists("/var/lib/flatpak") {
+		out, err := runTool(ctx, 10*time.Second, "flatpak", "list", "--app", "--columns=application,name,version,branch,arch,origin")
+		if err == nil {
+			add("flatpak", ParseFlatpakList(out), nil)
+		} else if !errors.Is(err, exec.ErrNotFound) {
+			add("flatpak", nil, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// debParagraphs splits a Debian control-format file into paragraphs of fields, joining
+// continuation lines.
+func debParagraphs(b []byte, each func(map[string]string)) {
+	p := map[string]string{}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(make([]byte, 64*1024), 4*1024*1024)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.TrimSpace(line) == "" {
+			if len(p) > 0 {
+				each(p)
+			}
+			p = map[string]string{}
+			continue
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			continue // continuation lines: only the first line of each field is kept
+		}
+		k, v, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		p[k] = strings.TrimSpace(v)
+	}
+	if len(p) > 0 {
+		each(p)
+	}
+}
+
+// ParseDpkgStatus lists the installed packages of /var/lib/dpkg/status.
+func ParseDpkgStatus(b []byte) []inventory.Software {
+	var out []inventory.Software
+	debParagraphs(b, func(p map[string]string) {
+		st := strings.Fields(p["Status"])
+		if p["Package"] == "" || len(st) != 3 || st[2] == "not-installed" || st[2] == "config-files" {
+			return
+		}
+		s := inventory.Software{Name: p["Package"], Version: p["Version"], Arch: p["Architecture"],
+			Publisher: p["Maintainer"], Comment: p["Description"], URL: p["Homepage"], Category: p["Section"], Source: "dpkg"}
+		if kb, err := strconv.ParseUint(p["Installed-Size"], 10, 64); err == nil {
+			s.SizeBytes = kb * 1024
+		}
+		out = append(out, s)
+	})
+	return out
+}
+
+// dpkgInstallDates uses the mtime of each package's file list, written at install/upgrade.
+func dpkgInstallDates(sw []inventory.Software, infoDir string) {
+	for i := range sw {
+		for _, n := range []string{sw[i].Name + ":" + sw[i].Arch + ".list", sw[i].Name + ".list"} {
+			if fi, err := os.Stat(filepath.Join(infoDir, n)); err == nil {
+				sw[i].InstallDate = fi.ModTime().UTC().Truncate(time.Second)
+				break
+			}
+		}
+	}
+}
+
+// RPMQueryFormat is the rpm -qa format ParseRPMQuery reads: one tab-separated line a package.
+const RPMQueryFormat = `%{NAME}\t%{EPOCH}\t%{VERSION}\t%{RELEASE}\t%{ARCH}\t%{INSTALLTIME}\t%{SIZE}\t%{VENDOR}\t%{SUMMARY}\t%{URL}\t%{GROUP}\n`
+
+// ParseRPMQuery reads rpm -qa --queryformat RPMQueryFormat output.
+func ParseRPMQuery(b []byte) []inventory.Software {
+	var out []inventory.Software
+	for line := range strings.Lines(string(b)) {
+		f := strings.Split(strings.TrimRight(line, "\r\n"), "\t")
+		if len(f) < 11 || f[0] == "" {
+			continue
+		}
+		none := func(s string) string {
+			if s == "(none)" {
+				return ""
+			}
+			return s
+		}
+		ver := f[2]
+		if r := none(f[3]); r != "" {
+			ver += "-" + r
+		}
+		if e := none(f[1]); e != "" && e != "0" {
+			ver = e + ":" + ver
+		}
+		s := inventory.Software{Name: f[0], Version: ver, Arch: none(f[4]), Publisher: none(f[7]), Comment: none(f[8]),
+			URL: none(f[9]), Category: none(f[10]), Source: "rpm"}
+		if t, err := strconv.ParseInt(f[5], 10, 64); err == nil && t > 0 {
+			s.InstallDate = time.Unix(t, 0).UTC()
+		}
+		if n, err := strconv.ParseUint(f[6], 10, 64); err == nil {
+			s.SizeBytes = n
+		}
+		if s.Arch == "" && s.Name == "gpg-pubkey" {
+			continue // imported signing keys, not software
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// ParseApkInstalled reads Alpine's /lib/apk/db/installed.
+func ParseApkInstalled(b []byte) []inventory.Software {
+	var out []inventory.Software
+	var cur *inventory.Software
+	flush := func() {
+		if cur != nil && cur.Name != "" {
+			out = append(out, *cur)
+		}
+		cur = nil
+	}
+	for line := range strings.Lines(string(b)) {
+		line = strings.TrimRight(line, "\r\n")
+		if line == "" {
+			flush()
+			continue
+		}
+		if len(line) < 2 || line[1] != ':' {
+			continue
+		}
+		if cur == nil {
+			cur = &inventory.Software{Source: "apk"}
+		}
+		v := line[2:]
+		switch line[0] {
+		case 'P':
+			cur.Name = v
+		case 'V':
+			cur.Version = v
+		case 'A':
+			cur.Arch = v
+		case 'T':
+			cur.Comment = v
+		case 'U':
+			cur.URL = v
+		case 'm':
+			cur.Publisher = v
+		case 'I':
+			cur.SizeBytes, _ = strconv.ParseUint(v, 10, 64)
+		case 't':
+			if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+				cur.InstallDate = time.Unix(n, 0).UTC() // build time: apk keeps no install time
+			}
+		}
+	}
+	flush()
+	return out
+}
+
+func pacmanPackages(dir string) ([]inventory.Software, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var out []inventory.Software
+	for _, e := range entries {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name(), "desc"))
+		if err != nil {
+			continue
+		}
+		if s, ok := ParsePacmanDesc(b); ok {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// ParsePacmanDesc reads one /var/lib/pacman/local/<pkg>/desc file.
+func ParsePacmanDesc(b []byte) (inventory.Software, bool) {
+	s := inventory.Software{Source: "pacman"}
+	key := ""
+	for line := range strings.Lines(string(b)) {
+		line = strings.TrimRight(line, "\r\n")
+		if strings.HasPrefix(line, "%") && strings.HasSuffix(line, "%") && len(line) > 2 {
+			key = line[1 : len(line)-1]
+			continue
+		}
+		if line == "" {
+			key = ""
+			continue
+		}
+		switch key {
+		case "NAME":
+			s.Name = line
+		case "VERSION":
+			s.Version = line
+		case "DESC":
+			s.Comment = line
+		case "URL":
+			s.URL = line
+		case "ARCH":
+			s.Arch = line
+		case "PACKAGER":
+			s.Publisher = line
+		case "SIZE":
+			s.SizeBytes, _ = strconv.ParseUint(line, 10, 64)
+		case "INSTALLDATE":
+			if n, err := strconv.ParseInt(line, 10, 64); err == nil {
+				s.InstallDate = time.Unix(n, 0).UTC()
+			}
+		}
+	}
+	return s, s.Name != ""
+}
+
+// snapPackages reads each snap's current revision metadata under /snap.
+func snapPackages(root string) []inventory.Software {
+	entries, err := os.ReadDir(root)
+	if err != nil {
+		return nil
+	}
+	var out []inventory.Software
+	for _, e := range entries {
+		cur := filepath.Join(root, e.Name(), "current")
+		rev, err := os.Readlink(cur)
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(cur, "meta", "snap.yaml"))
+		if err != nil {
+			continue
+		}
+		s := inventory.Software{Name: e.Name(), Source: "snap", Comment: "revision " + rev}
+		for line := range strings.Lines(string(b)) {
+			k, v, ok := strings.Cut(strings.TrimRight(line, "\r\n"), ":")
+			if !ok || strings.HasPrefix(k, " ") {
+				continue
+			}
+			v = strings.Trim(strings.TrimSpace(v), `"'`)
+			switch k {
+			case "version":
+				s.Version = v
+			case "summary":
+				s.Comment = v
+			}
+		}
+		if fi, err := os.Stat(cur); err == nil {
+			s.InstallDate = fi.ModTime().UTC()
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// ParseFlatpakList reads `flatpak list --app --columns=application,name,version,branch,arch,origin`.
+func ParseFlatpakList(b []byte) []inventory.Software {
+	var out []inventory.Software
+	for line := range strings.Lines(string(b)) {
+		f := strings.Split(strings.TrimRight(line, "\r\n"), "\t")
+		if len(f) < 6 || f[0] == "" || f[0] == "Application ID" {
+			continue
+		}
+		ver := f[2]
+		if ver == "" {
+			ver = f[3]
+		}
+		out = append(out, inventory.Software{Name: firstSet(f[1], f[0]), Version: ver, Arch: f[4],
+			Publisher: f[5], GUID: f[0], Source: "flatpak"})
+	}
+	return out
+}

@@ -2,7 +2,8 @@
 # Prints an agent.toml with all five protocols configured for the idle benchmark
 # (bench/rows/agent.sh). $1 is a scratch folder for the state directory and the JumpCloud
 # agent files it needs. HTTP servers point at a loopback port where nothing listens, so every
-# adapter is alive and backing off; MIG uses the machine's RabbitMQ when one answers.
+# adapter is alive and backing off; MIG holds its relay session on the machine's RabbitMQ when
+# one answers (OMNIAGENT_TEST_AMQP_URL, as the tests).
 set -euo pipefail
 dir=$1
 mkdir -p "$dir/jc" "$dir/state"
@@ -41,13 +42,13 @@ url = "http://127.0.0.1:9"
 jcagent_conf = "$dir/jc/jcagent.conf"
 jcagent_key = "$dir/jc/client.key"
 TOML
-if grep -q '"github.com/omniagent/omniagent/protocols/mig"' protocols/all/all.go 2>/dev/null; then
-	cat <<TOML
+cat <<TOML
 
 [[server]]
 name = "mig"
 protocol = "mig"
+url = "http://127.0.0.1:9/api/v1"
+relay = "${OMNIAGENT_TEST_AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/}"
+keyring_dir = "$dir/migkeys"
+acl_file = "$dir/mig-acl.json"
 TOML
-	# The MIG example's keys name the relay and API; filled by the MIG section below.
-	if [ -f bench/idle-mig.toml ]; then sed "s#@DIR@#$dir#g" bench/idle-mig.toml; fi
-fi

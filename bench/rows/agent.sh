@@ -9,7 +9,7 @@ trap 'kill $pid 2>/dev/null || true; rm -rf "$tmp"' EXIT
 pid=0
 CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go build -trimpath -ldflags '-s -w -buildid=' -o "$tmp/omniagent" ./cmd/omniagent
 size=$(stat -c %s "$tmp/omniagent")
-echo "| agent | stripped linux/amd64 binary | $((size / 1024 / 1024)).$(( (size % 1048576) * 10 / 1048576 )) MB | target ≤ 15 MB |"
+echo "| agent | stripped linux/amd64 binary | $((size / 1024 / 1024)).$(( (size % 1048576) * 10 / 1048576 )) MiB ($size bytes) | target ≤ 15 MB |"
 
 cfg="$tmp/agent.toml"
 bash bench/idle-config.sh "$tmp" > "$cfg"

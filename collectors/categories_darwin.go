@@ -29,26 +29,29 @@ import (
 // categories lists this OS's collectors, one line each. The categories that read
 // system_profiler share one run of it (sp), made on first use and reused for a while.
 func categories() []Category {
+	// The categories reading system_profiler wait for its whole run rather than the default
+	// per-category deadline, so the first collection is complete.
+	spTimeout := systemProfilerTimeout
 	sp := newSysProfiler(runSystemProfiler)
 	withSP := func(f func(context.Context, *inventory.Inventory, *sysProfiler) error) func(context.Context, *inventory.Inventory) error {
 		return func(ctx context.Context, inv *inventory.Inventory) error { return f(ctx, inv, sp) }
 	}
 	return []Category{
-		{Name: "system", Collect: withSP(macCollectSystem)},
+		{Name: "system", Collect: withSP(macCollectSystem), MinTimeout: spTimeout},
 		{Name: "os", Collect: macCollectOS},
 		{Name: "cpu", Collect: macCollectCPU},
-		{Name: "memory", Collect: withSP(macCollectMemory)},
-		{Name: "gpu", Collect: withSP(macCollectGPU)},
-		{Name: "disks", Collect: withSP(macCollectDisks)},
-		{Name: "volumes", Collect: withSP(macCollectVolumes)},
-		{Name: "network", Collect: withSP(macCollectNetwork)},
-		{Name: "monitors", Collect: withSP(macCollectMonitors)},
-		{Name: "printers", Collect: withSP(macCollectPrinters)},
-		{Name: "software", Collect: withSP(macCollectSoftware)},
+		{Name: "memory", Collect: withSP(macCollectMemory), MinTimeout: spTimeout},
+		{Name: "gpu", Collect: withSP(macCollectGPU), MinTimeout: spTimeout},
+		{Name: "disks", Collect: withSP(macCollectDisks), MinTimeout: spTimeout},
+		{Name: "volumes", Collect: withSP(macCollectVolumes), MinTimeout: spTimeout},
+		{Name: "network", Collect: withSP(macCollectNetwork), MinTimeout: spTimeout},
+		{Name: "monitors", Collect: withSP(macCollectMonitors), MinTimeout: spTimeout},
+		{Name: "printers", Collect: withSP(macCollectPrinters), MinTimeout: spTimeout},
+		{Name: "software", Collect: withSP(macCollectSoftware), MinTimeout: spTimeout},
 		{Name: "users", Collect: macCollectUsers},
 		{Name: "logins", Collect: macCollectLogins},
-		{Name: "batteries", Collect: withSP(macCollectBatteries)},
-		{Name: "usb", Collect: withSP(macCollectUSB)},
+		{Name: "batteries", Collect: withSP(macCollectBatteries), MinTimeout: spTimeout},
+		{Name: "usb", Collect: withSP(macCollectUSB), MinTimeout: spTimeout},
 		{Name: "processes", Collect: collectProcessesGopsutil},
 	}
 }

@@ -30,6 +30,9 @@ type Options struct {
 type Category struct {
 	Name    string
 	Collect func(ctx context.Context, inv *inventory.Inventory) error
+	// MinTimeout raises the configured category_timeout for a source known to be slow on its
+	// first run (macOS system_profiler with applications takes tens of seconds).
+	MinTimeout time.Duration
 }
 
 // Cached is the inventory provider: collects on demand, reuses a result younger than TTL.
@@ -104,7 +107,8 @@ func Collect(ctx context.Context, o Options, cats []Category) (*inventory.Invent
 		}
 		running++
 		go func() {
-			cctx, cancel := context.WithTimeout(ctx, o.CategoryTimeout)
+			limit := max(o.CategoryTimeout, cat.MinTimeout)
+			cctx, cancel := context.WithTimeout(ctx, limit)
 			defer cancel()
 			t0 := time.Now()
 			part := &inventory.Inventory{}
@@ -128,7 +132,7 @@ func Collect(ctx context.Context, o Options, cats []Category) (*inventory.Invent
 				}
 			case <-cctx.Done():
 				// The collector may still be blocked (WMI, dead NFS): leave it and drop its part.
-				r.TimedOut, r.Error, out = true, "timed out after "+o.CategoryTimeout.String(), nil
+				r.TimedOut, r.Error, out = true, "timed out after "+limit.String(), nil
 				if ctx.Err() != nil {
 					r.Error = "collection cancelled: " + ctx.Err().Error()
 				}

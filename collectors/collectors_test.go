@@ -109,3 +109,27 @@ func TestMergeKeepsCategoryOrder(t *testing.T) {
 		t.Errorf("merged = %+v", dst)
 	}
 }
+
+// A category with a MinTimeout above category_timeout gets its own, longer deadline; the others
+// keep the configured one.
+func TestCategoryMinTimeout(t *testing.T) {
+	slow := func(_ context.Context, inv *inventory.Inventory) error {
+		time.Sleep(300 * time.Millisecond)
+		inv.System.Model = "slow but complete"
+		return nil
+	}
+	cats := []Category{
+		{Name: "patient", Collect: slow, MinTimeout: 5 * time.Second},
+		{Name: "default", Collect: func(ctx context.Context, inv *inventory.Inventory) error { <-ctx.Done(); return ctx.Err() }},
+	}
+	inv, err := Collect(context.Background(), Options{CategoryTimeout: 50 * time.Millisecond}, cats)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := resultOf(t, inv, "patient"); r.TimedOut || r.Error != "" || inv.System.Model != "slow but complete" {
+		t.Errorf("patient = %+v, model %q", r, inv.System.Model)
+	}
+	if r := resultOf(t, inv, "default"); !r.TimedOut || r.Error != "timed out after 50ms" {
+		t.Errorf("default = %+v", r)
+	}
+}

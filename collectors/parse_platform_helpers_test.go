@@ -74,6 +74,11 @@ func TestWindowsNameTables(t *testing.T) {
 			t.Errorf("ifTypeName(%d) = %q, want %q", typ, got, want)
 		}
 	}
+	for typ, want := range map[uint32]string{2: "removable", 3: "fixed", 4: "network", 5: "cdrom", 6: "ramdisk", 0: ""} {
+		if got := winDriveTypeName(typ); got != want {
+			t.Errorf("winDriveTypeName(%d) = %q, want %q", typ, got, want)
+		}
+	}
 	for in, want := range map[string]string{`PCI\VEN_10DE&DEV_1F97&SUBSYS_22D817AA`: "10de:1f97", "pci\\ven_8086&dev_9a49": "8086:9a49", "ROOT\\BasicDisplay": ""} {
 		if got := pciIDFromHardwareID(in); got != want {
 			t.Errorf("pciIDFromHardwareID(%q) = %q, want %q", in, got, want)

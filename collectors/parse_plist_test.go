@@ -93,7 +93,7 @@ func TestParsePlistBinary(t *testing.T) {
 }
 
 func FuzzParsePlist(f *testing.F) {
-	for _, p := range []string{"testdata/darwin/SystemVersion.plist", "testdata/darwin/receipts/com.google.Chrome.plist", "testdata/darwin/dslocal/groups/admin.plist"} {
+	for _, p := range []string{"testdata/darwin/SystemVersion.plist", "testdata/darwin/receipts/com.google.Chrome.plist", "testdata/darwin/dslocal/groups/admin.plist", "testdata/darwin/types.bplist"} {
 		if b, err := os.ReadFile(p); err == nil {
 			f.Add(b)
 		}
@@ -203,5 +203,34 @@ func TestUsersFromDscl(t *testing.T) {
 	}
 	if _, err := dsclRecords([]byte("<plist><dict/></plist>")); err == nil {
 		t.Error("dictionary accepted as dscl output")
+	}
+}
+
+func TestParseBinaryPlistTypes(t *testing.T) {
+	b, err := os.ReadFile("testdata/darwin/types.bplist")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := plistDict(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	long := make([]any, 20)
+	for i := range long {
+		long[i] = int64(i)
+	}
+	want := map[string]any{
+		"ascii": "hello", "unicode": "Jänë Dœ ✓", "small": int64(7), "u16": int64(300), "u32": int64(70000),
+		"big": int64(1 << 40), "neg": int64(-5), "real": 2.5, "t": true, "f": false,
+		"date": time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC), "data": []byte{0, 1, 2}, "long": long,
+		"nested": map[string]any{"a": []any{map[string]any{"b": "c"}}}, "longstr": strings.Repeat("x", 40),
+	}
+	for k, w := range want {
+		if !reflect.DeepEqual(m[k], w) {
+			t.Errorf("%s = %#v, want %#v", k, m[k], w)
+		}
+	}
+	if len(m) != len(want) {
+		t.Errorf("%d keys, want %d", len(m), len(want))
 	}
 }

@@ -247,6 +247,12 @@ func TestWindowsOSFromRegistry(t *testing.T) {
 	if o.Name != "Microsoft Windows 10 Enterprise" || o.Version != "2009" || o.Build != "19045" || o.KernelVersion != "6.3.19045" {
 		t.Errorf("w10 os = %+v", o)
 	}
+	// Server keeps its name whatever the build.
+	srv, _ := parseRegExport([]byte("REGEDIT4\n[CV]\n\"ProductName\"=\"Windows Server 2025 Datacenter\"\n\"CurrentBuildNumber\"=\"26100\"\n\"DisplayVersion\"=\"24H2\"\n\"UBR\"=dword:00000a2b\n"))
+	o = windowsOSFromRegistry(mustOpen(t, srv, "CV"))
+	if o.Name != "Microsoft Windows Server 2025 Datacenter" || o.Build != "26100.2603" {
+		t.Errorf("server os = %+v", o)
+	}
 }
 
 func TestBIOSAndCPUFromRegistry(t *testing.T) {

@@ -554,6 +554,9 @@ func spPrinter(it spItem) (inventory.Printer, bool) {
 // wait for the same run and a result younger than maxAge is reused. The run has its own
 // deadline, longer than one category's, so a slow first run still fills the cache for the next
 // collection when the categories that asked for it have given up.
+// systemProfilerTimeout bounds one system_profiler run (applications make it slow).
+const systemProfilerTimeout = 2 * time.Minute
+
 type sysProfiler struct {
 	run     func(ctx context.Context) ([]byte, error)
 	timeout time.Duration
@@ -568,7 +571,7 @@ type sysProfiler struct {
 }
 
 func newSysProfiler(run func(ctx context.Context) ([]byte, error)) *sysProfiler {
-	return &sysProfiler{run: run, timeout: 2 * time.Minute, maxAge: 10 * time.Minute, now: time.Now}
+	return &sysProfiler{run: run, timeout: systemProfilerTimeout, maxAge: 10 * time.Minute, now: time.Now}
 }
 
 // get returns the parsed output (shared: callers copy what they need and must not modify it).

@@ -3,6 +3,7 @@ package collectors
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -25,9 +26,10 @@ const (
 
 // winCollectDisks opens \\.\PhysicalDriveN without read access (enough for these IOCTLs) and
 // asks for the device descriptor (model, serial, bus), the seek penalty (SSD or HDD) and the
-// size. Numbers can have gaps after a disk is removed, so every number up to 64 is tried.
+// size. Numbers can have gaps after a disk is removed: the walk stops after 8 missing ones.
 func winCollectDisks(ctx context.Context, inv *inventory.Inventory) error {
 	misses := 0
+	var openErr error
 	for i := 0; i < maxPhysicalDrives && misses < 8; i++ {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -35,6 +37,9 @@ func winCollectDisks(ctx context.Context, inv *inventory.Inventory) error {
 		name := fmt.Sprintf(`\\.\PhysicalDrive%d`, i)
 		h, err := openDevice(name)
 		if err != nil {
+			if !errors.Is(err, windows.ERROR_FILE_NOT_FOUND) && openErr == nil {
+				openErr = fmt.Errorf("open %s: %w", name, err)
+			}
 			misses++
 			continue
 		}
@@ -43,6 +48,9 @@ func winCollectDisks(ctx context.Context, inv *inventory.Inventory) error {
 		windows.CloseHandle(h)
 		d.Name = name
 		inv.Disks = append(inv.Disks, d)
+	}
+	if len(inv.Disks) == 0 && openErr != nil {
+		return fmt.Errorf("physical disks: %w", openErr)
 	}
 	return nil
 }

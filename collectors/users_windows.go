@@ -38,6 +38,7 @@ const (
 	filterNormalAccount = 0x2
 	ufAccountDisable    = 0x2
 	maxPreferredLength  = 0xFFFFFFFF
+	maxNetPages         = 1000 // a paging loop that never ends is a bug, not a big machine
 )
 
 // winCollectUsers lists local accounts (NetUserEnum) and local groups with their members
@@ -89,7 +90,7 @@ func netUsers() ([]inventory.User, error) {
 	// domain account of the same name.
 	machine, _ := windows.ComputerName()
 	var resume uint32
-	for {
+	for range maxNetPages {
 		var buf *byte
 		var read, total uint32
 		err := windows.NetUserEnum(nil, 20, filterNormalAccount, &buf, maxPreferredLength, &read, &total, &resume)
@@ -114,6 +115,7 @@ func netUsers() ([]inventory.User, error) {
 			return out, nil
 		}
 	}
+	return out, errors.New("NetUserEnum: too many pages")
 }
 
 func netLocalGroups(ctx context.Context) ([]inventory.Group, error) {
@@ -122,7 +124,7 @@ func netLocalGroups(ctx context.Context) ([]inventory.Group, error) {
 	}
 	var out []inventory.Group
 	var resume uintptr
-	for {
+	for range maxNetPages {
 		var buf *byte
 		var read, total uint32
 		r, _, _ := procNetLocalGroupEnum.Call(0, 1, uintptr(unsafe.Pointer(&buf)), maxPreferredLength,
@@ -146,12 +148,13 @@ func netLocalGroups(ctx context.Context) ([]inventory.Group, error) {
 			return out, ctx.Err()
 		}
 	}
+	return out, errors.New("NetLocalGroupEnum: too many pages")
 }
 
 func localGroupMembers(group *uint16) ([]string, error) {
 	var out []string
 	var resume uintptr
-	for {
+	for range maxNetPages {
 		var buf *byte
 		var read, total uint32
 		r, _, _ := procNetLocalGroupGetMembers.Call(0, uintptr(unsafe.Pointer(group)), 3, uintptr(unsafe.Pointer(&buf)),
@@ -171,6 +174,7 @@ func localGroupMembers(group *uint16) ([]string, error) {
 			return out, nil
 		}
 	}
+	return out, errors.New("NetLocalGroupGetMembers: too many pages")
 }
 
 // wtsInfo is WTSINFOW (wtsapi32.h).

@@ -1,0 +1,453 @@
+package mig
+
+import (
+	"bufio"
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"time"
+
+	amqp "github.com/rabbitmq/amqp091-go"
+)
+
+// AMQP topology (§3.1). The exchanges and the scheduler's queues belong to the scheduler: the
+// agent never declares them (its relay user may not).
+const (
+	exchangeToAgents     = "toagents"
+	exchangeToSchedulers = "toschedulers"
+	keyResults           = "mig.agt.results"
+	keyHeartbeats        = "mig.agt.heartbeats"
+	queuePrefix          = "mig.agt."
+)
+
+// Timing of the relay client.
+const (
+	defaultDialTimeout = 5 * time.Second
+	confirmTimeout     = 30 * time.Second
+	// drainIdle ends a check-in drain when no message came for this long (MIG: 3 s).
+	drainIdle = 3 * time.Second
+	// maxConcurrent bounds commands running at once; beyond, deliveries wait (back-pressure).
+	maxConcurrent = 16
+)
+
+// relayConn is one connection to the relay with its single channel.
+type relayConn struct {
+	conn   *amqp.Connection
+	ch     *amqp.Channel
+	raw    net.Conn         // the transport, closed abruptly by tests to simulate a network loss
+	closed chan *amqp.Error // connection closed (nil on a clean close)
+	chDown chan *amqp.Error // channel closed (broker error on the channel)
+	pubMu  sync.Mutex       // one publish + confirm at a time
+}
+
+func (rc *relayConn) close() {
+	_ = rc.conn.Close()
+}
+
+// connect dials the relay and opens a confirming channel. With declare it also sets prefetch 1,
+// declares our durable queue and binds it to toagents (a missing exchange is an error here, so
+// the caller retries later: the scheduler may not have started yet).
+func (a *Adapter) connect(ctx context.Context, declare bool) (*relayConn, error) {
+	rc := &relayConn{}
+	props := amqp.NewConnectionProperties()
+	props.SetClientConnectionName("omniagent mig " + a.d.Server.Name)
+	props["version"] = a.version
+	cfg := amqp.Config{
+		Heartbeat:  a.opts.AMQPHeartbeat.D(),
+		Properties: props,
+		Dial: func(network, addr string) (net.Conn, error) {
+			d := &net.Dialer{Timeout: a.dialTimeout, KeepAlive: 30 * time.Second}
+			var c net.Conn
+			var err error
+			if a.proxy != nil {
+				c, err = dialConnect(ctx, d, a.proxy, addr, a.dialTimeout)
+			} else {
+				c, err = d.DialContext(ctx, network, addr)
+			}
+			if err != nil {
+				return nil, err
+			}
+			// Bounds the TLS and AMQP handshakes; amqp091 clears it once the connection is open.
+			if err := c.SetDeadline(time.Now().Add(a.dialTimeout)); err != nil {
+				c.Close()
+				return nil, err
+			}
+			rc.raw = c
+			return c, nil
+		},
+	}
+	if a.tls != nil {
+		cfg.TLSClientConfig = a.tls.Clone()
+	}
+	conn, err := amqp.DialConfig(a.opts.Relay, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("mig %s: connect to relay %s: %w", a.d.Server.Name, redactURL(a.opts.Relay), err)
+	}
+	rc.conn = conn
+	rc.closed = conn.NotifyClose(make(chan *amqp.Error, 1))
+	fail := func(what string, err error) (*relayConn, error) {
+		conn.Close()
+		return nil, fmt.Errorf("mig %s: relay: %s: %w", a.d.Server.Name, what, err)
+	}
+	if rc.ch, err = conn.Channel(); err != nil {
+		return fail("open channel", err)
+	}
+	rc.chDown = rc.ch.NotifyClose(make(chan *amqp.Error, 1))
+	if err := rc.ch.Confirm(false); err != nil {
+		return fail("enable publisher confirms", err)
+	}
+	// Results are published mandatory: an unroutable one (no scheduler queue bound) comes back.
+	returns := rc.ch.NotifyReturn(make(chan amqp.Return, 4))
+	go func() {
+		for r := range returns {
+			a.log.Warn("mig: relay returned a message as unroutable (is the scheduler running?)", "exchange", r.Exchange, "key", r.RoutingKey, "reply", r.ReplyText)
+		}
+	}()
+	if !declare {
+		return rc, nil
+	}
+	if err := rc.ch.Qos(1, 0, false); err != nil {
+		return fail("set prefetch", err)
+	}
+	q := a.queueName()
+	if _, err := rc.ch.QueueDeclare(q, true, false, false, false, nil); err != nil {
+		return fail("declare queue "+q, err)
+	}
+	if err := rc.ch.QueueBind(q, q, exchangeToAgents, false, nil); err != nil {
+		return fail("bind queue "+q+" to exchange "+exchangeToAgents, err)
+	}
+	return rc, nil
+}
+
+// publish sends one message to toschedulers with the §3.1 properties and waits for the broker's
+// confirm.
+func (a *Adapter) publish(ctx context.Context, rc *relayConn, key string, body []byte) error {
+	rc.pubMu.Lock()
+	defer rc.pubMu.Unlock()
+	ttl := 10 * a.opts.HeartbeatInterval.D()
+	dc, err := rc.ch.PublishWithDeferredConfirmWithContext(ctx, exchangeToSchedulers, key, true, false, amqp.Publishing{
+		DeliveryMode: amqp.Persistent,
+		ContentType:  "text/plain",
+		Expiration:   strconv.FormatInt(ttl.Milliseconds(), 10),
+		Timestamp:    a.now().UTC(),
+		Body:         body,
+	})
+	if err != nil {
+		return fmt.Errorf("mig %s: publish to %s/%s: %w", a.d.Server.Name, exchangeToSchedulers, key, err)
+	}
+	cctx, cancel := context.WithTimeout(ctx, confirmTimeout)
+	defer cancel()
+	ok, err := dc.WaitContext(cctx)
+	if err != nil {
+		return fmt.Errorf("mig %s: publish to %s/%s: waiting for the broker's confirm: %w", a.d.Server.Name, exchangeToSchedulers, key, err)
+	}
+	if !ok {
+		return fmt.Errorf("mig %s: publish to %s/%s: the broker refused the message (nack or connection lost)", a.d.Server.Name, exchangeToSchedulers, key)
+	}
+	return nil
+}
+
+// Serve keeps the relay connection: consume commands, run them, publish results; reconnect with
+// back-off (1 s doubling to 2 min, plus jitter) and re-declare after any loss. A check-in agent
+// holds no connection: Serve just waits.
+func (a *Adapter) Serve(ctx context.Context) error {
+	if a.opts.Checkin {
+		<-ctx.Done()
+		return nil
+	}
+	if err := a.prepare(ctx); err != nil {
+		return err
+	}
+	var running sync.WaitGroup
+	defer running.Wait()
+	backoff := a.backoffBase
+	for {
+		start := time.Now()
+		err := a.serveOnce(ctx, &running)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if time.Since(start) >= time.Minute {
+			backoff = a.backoffBase
+		}
+		d := backoff + time.Duration(rand.Int64N(int64(backoff)/4+1))
+		backoff = min(backoff*2, a.backoffMax)
+		a.setRelayState("disconnected: " + errString(err))
+		a.log.Warn("mig: relay connection ended; reconnecting", "err", err, "in", d.Round(time.Millisecond))
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+func errString(err error) string {
+	if err == nil {
+		return "closed"
+	}
+	return err.Error()
+}
+
+// serveOnce runs one connection until it is lost or ctx ends. Commands run under ctx (not the
+// connection) and leave their result in the outbox, so a drop does not lose them.
+func (a *Adapter) serveOnce(ctx context.Context, running *sync.WaitGroup) error {
+	rc, err := a.connect(ctx, true)
+	if err != nil {
+		return err
+	}
+	defer rc.close()
+	deliveries, err := rc.ch.Consume(a.queueName(), "", false, false, false, false, nil)
+	if err != nil {
+		return fmt.Errorf("mig %s: relay: consume %s: %w", a.d.Server.Name, a.queueName(), err)
+	}
+	a.setLive(rc)
+	defer a.setLive(nil)
+	a.sessions.Add(1)
+	a.setRelayState("connected")
+	a.log.Info("mig: relay connected", "queue", a.queueName())
+
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	pubErr := make(chan error, 1)
+	go func() { pubErr <- a.publishLoop(sctx, rc) }()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case e := <-rc.closed:
+			return connLost(e)
+		case e := <-rc.chDown:
+			return connLost(e)
+		case err := <-pubErr:
+			return err
+		case d, ok := <-deliveries:
+			if !ok {
+				return errors.New("relay: the broker cancelled our consumer (queue deleted?)")
+			}
+			if err := a.accept(ctx, d, running); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func connLost(e *amqp.Error) error {
+	if e == nil {
+		return errors.New("relay connection closed")
+	}
+	return fmt.Errorf("relay connection lost: %w", e)
+}
+
+// accept acks a delivery at once (MIG's rule: a command is never redelivered) and runs it in the
+// background, waiting for a free slot first.
+func (a *Adapter) accept(ctx context.Context, d amqp.Delivery, running *sync.WaitGroup) error {
+	select {
+	case a.slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil // unacked: the broker requeues it when we disconnect
+	}
+	if err := d.Ack(false); err != nil {
+		<-a.slots
+		// Not acked means the broker will deliver it again: do not run it twice.
+		return fmt.Errorf("mig %s: relay: ack command: %w", a.d.Server.Name, err)
+	}
+	running.Add(1)
+	go func() {
+		defer running.Done()
+		defer func() { <-a.slots }()
+		a.handle(ctx, d.Body)
+	}()
+	return nil
+}
+
+// handle verifies and runs one command and queues its result for publishing.
+func (a *Adapter) handle(ctx context.Context, body []byte) {
+	eng, err := a.engine()
+	if err != nil {
+		a.log.Error("mig: cannot build the action engine; command dropped", "err", err)
+		return
+	}
+	out, err := eng.Handle(ctx, body)
+	if err != nil {
+		a.log.Warn("mig: command dropped: nothing to answer", "err", err, "bytes", len(body))
+		return
+	}
+	a.handled.Add(1)
+	a.outbox.push(out, a.now())
+	a.log.Info("mig: command handled", "bytes", len(out))
+}
+
+// publishLoop publishes queued results on rc whenever there are some, until ctx ends or a
+// publish fails (the session then reconnects and the result is retried).
+func (a *Adapter) publishLoop(ctx context.Context, rc *relayConn) error {
+	for {
+		if err := a.flushOutbox(ctx, rc); err != nil {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-a.outbox.wake:
+		}
+	}
+}
+
+// flushOutbox publishes every queued result, oldest first, removing each once confirmed.
+// Results older than their message TTL are dropped: the broker would discard them anyway.
+func (a *Adapter) flushOutbox(ctx context.Context, rc *relayConn) error {
+	ttl := 10 * a.opts.HeartbeatInterval.D()
+	for ctx.Err() == nil {
+		p, ok := a.outbox.front()
+		if !ok {
+			return nil
+		}
+		if a.now().Sub(p.queued) > ttl {
+			a.log.Warn("mig: result expired before the relay could take it; dropped", "queued", p.queued)
+			a.outbox.pop(p)
+			continue
+		}
+		if p.attempts >= maxAttempts {
+			a.log.Error("mig: result refused by the relay too many times; dropped", "attempts", p.attempts, "bytes", len(p.body))
+			a.outbox.pop(p)
+			continue
+		}
+		p.attempts++ // only this loop touches a queued item's attempts
+		if err := a.publish(ctx, rc, keyResults, p.body); err != nil {
+			return err
+		}
+		a.outbox.pop(p)
+		a.published.Add(1)
+	}
+	return nil
+}
+
+// drain is a check-in run (--oneshot, checkin = true): connect, heartbeat, take commands until
+// none came for drainIdle, run them, publish every result, disconnect. The whole run is capped
+// at 1.1 × module_timeout.
+func (a *Adapter) drain(parent context.Context) (taken int, hbErr error, err error) {
+	ctx, cancel := context.WithTimeout(parent, a.opts.ModuleTimeout.D()*11/10)
+	defer cancel()
+	rc, err := a.connect(ctx, true)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer rc.close()
+	a.setLive(rc)
+	defer a.setLive(nil)
+	hbErr = a.heartbeat(ctx)
+
+	tag := "omniagent-checkin"
+	deliveries, err := rc.ch.Consume(a.queueName(), tag, false, false, false, false, nil)
+	if err != nil {
+		return 0, hbErr, fmt.Errorf("mig %s: relay: consume %s: %w", a.d.Server.Name, a.queueName(), err)
+	}
+	var running sync.WaitGroup
+	idle := time.NewTimer(a.drainIdle)
+	defer idle.Stop()
+	cancelled := false
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			break loop
+		case e := <-rc.closed:
+			err = connLost(e)
+			break loop
+		case e := <-rc.chDown:
+			err = connLost(e)
+			break loop
+		case <-idle.C:
+			// Stop the consumer; a delivery already on its way still arrives and is run.
+			if cerr := rc.ch.Cancel(tag, false); cerr != nil {
+				err = fmt.Errorf("mig %s: relay: cancel consumer: %w", a.d.Server.Name, cerr)
+				break loop
+			}
+			cancelled = true
+		case d, ok := <-deliveries:
+			if !ok {
+				if !cancelled {
+					err = errors.New("relay: the broker cancelled our consumer (queue deleted?)")
+				}
+				break loop
+			}
+			if aerr := a.accept(ctx, d, &running); aerr != nil {
+				err = aerr
+				break loop
+			}
+			taken++
+			if !cancelled {
+				idle.Reset(a.drainIdle)
+			}
+		}
+	}
+	running.Wait()
+	if ctx.Err() != nil && err == nil {
+		err = fmt.Errorf("mig %s: check-in run exceeded its time cap: %w", a.d.Server.Name, ctx.Err())
+	}
+	// Publish what we have even after a consumer problem or the time cap, as long as the
+	// connection lives.
+	fctx, fcancel := context.WithTimeout(parent, confirmTimeout)
+	defer fcancel()
+	if ferr := a.flushOutbox(fctx, rc); ferr != nil {
+		err = errors.Join(err, ferr)
+	}
+	return taken, hbErr, err
+}
+
+// dialConnect opens a tunnel to addr through an HTTP CONNECT proxy.
+func dialConnect(ctx context.Context, d *net.Dialer, proxy *url.URL, addr string, timeout time.Duration) (net.Conn, error) {
+	host := proxy.Host
+	if _, _, err := net.SplitHostPort(host); err != nil {
+		host = net.JoinHostPort(host, "80")
+	}
+	c, err := d.DialContext(ctx, "tcp", host)
+	if err != nil {
+		return nil, fmt.Errorf("relay proxy %s: %w", host, err)
+	}
+	if err := c.SetDeadline(time.Now().Add(timeout)); err != nil {
+		c.Close()
+		return nil, err
+	}
+	req := &http.Request{Method: http.MethodConnect, URL: &url.URL{Opaque: addr}, Host: addr, Header: http.Header{}}
+	if proxy.User != nil {
+		pw, _ := proxy.User.Password()
+		req.Header.Set("Proxy-Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(proxy.User.Username()+":"+pw)))
+	}
+	if err := req.Write(c); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("relay proxy %s: send CONNECT: %w", host, err)
+	}
+	br := bufio.NewReader(c)
+	resp, err := http.ReadResponse(br, req)
+	if err != nil {
+		c.Close()
+		return nil, fmt.Errorf("relay proxy %s: read CONNECT answer: %w", host, err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		c.Close()
+		return nil, fmt.Errorf("relay proxy %s: CONNECT %s refused: %s", host, addr, resp.Status)
+	}
+	if br.Buffered() > 0 {
+		return &bufferedConn{Conn: c, r: br}, nil
+	}
+	return c, nil
+}
+
+// bufferedConn replays bytes the proxy sent right after its answer.
+type bufferedConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (b *bufferedConn) Read(p []byte) (int, error) { return b.r.Read(p) }

@@ -154,7 +154,11 @@ func TestJobInterruptedByRestart(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { _, err := a.Cycle(ctx); done <- err }()
 	deadline := time.Now().Add(10 * time.Second)
-	for !fileExists(marker) && time.Now().Before(deadline) {
+	// Wait for the line, not the file: the shell creates the file before echo writes to it.
+	for time.Now().Before(deadline) {
+		if b, _ := os.ReadFile(marker); string(b) == "x\n" {
+			break
+		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	cancel() // the agent stops mid-job

@@ -1,6 +1,6 @@
 # omniagent build, test and release targets. `make test` is what CI runs.
 GO       ?= go
-VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.0.0-dev)
+VERSION  ?= $(shell git describe --tags --dirty 2>/dev/null || echo 0.0.0~git$$(git rev-parse --short HEAD 2>/dev/null || echo unknown))
 COMMIT   ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 DATE     ?= $(shell git log -1 --format=%cI 2>/dev/null || date -u +%Y-%m-%dT%H:%M:%SZ)
 PKG      := github.com/omniagent/omniagent

@@ -5,7 +5,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 tmp=$(mktemp -d)
-trap 'kill $pid 2>/dev/null || true; rm -rf "$tmp"' EXIT
+cleanup() {
+	kill $pid 2>/dev/null || true
+	# The idle MIG server declared a durable queue on the machine's broker: remove it.
+	if [ -x "$tmp/omniagent" ] && [ -f "$tmp/agent.toml" ] && command -v rabbitmqctl >/dev/null 2>&1; then
+		q=$("$tmp/omniagent" status --config "$tmp/agent.toml" 2>/dev/null | awk '$1 == "mig:" && $2 == "queue:" {print $3}')
+		[ -n "$q" ] && rabbitmqctl delete_queue "$q" >/dev/null 2>&1 || true
+	fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
 pid=0
 CGO_ENABLED=0 GOOS=linux GOARCH=amd64 go build -trimpath -ldflags '-s -w -buildid=' -o "$tmp/omniagent" ./cmd/omniagent
 size=$(stat -c %s "$tmp/omniagent")

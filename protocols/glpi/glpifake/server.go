@@ -80,6 +80,27 @@ type Server struct {
 	reg     regState
 }
 
+// CompileSchema compiles an inventory_format schema with a complete JSON Schema
+// implementation, independent of the subset the agent validates with (protocols/glpi/invschema),
+// so the fake catches what the agent's own check would miss.
+func CompileSchema(raw []byte) (*jsonschema.Schema, error) {
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
+	if err != nil {
+		return nil, err
+	}
+	id := "https://glpi-project.org/inventory.json"
+	if m, ok := doc.(map[string]any); ok {
+		if s, ok := m["$id"].(string); ok && s != "" {
+			id = s
+		}
+	}
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource(id, doc); err != nil {
+		return nil, err
+	}
+	return c.Compile(id)
+}
+
 // New starts the fake.
 func New() (*Server, error) {
 	s := &Server{jobs: map[string][]any{}, files: map[string]any{}, parts: map[string][]byte{}, done: map[string]bool{}, AgentIDs: map[string]string{}}
@@ -88,7 +109,7 @@ func New() (*Server, error) {
 		if err != nil {
 			return nil, err
 		}
-		sch, err := glpi.CompileSchema(raw)
+		sch, err := CompileSchema(raw)
 		if err != nil {
 			return nil, fmt.Errorf("schema %s: %w", name, err)
 		}

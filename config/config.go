@@ -282,7 +282,7 @@ func (c *Config) validate() error {
 	default:
 		return e("agent.log_format", fmt.Sprintf("invalid value %q (want text or json)", c.Agent.LogFormat))
 	}
-	if c.Agent.Jitter < 0 || c.Agent.Jitter >= 1 {
+	if !(c.Agent.Jitter >= 0 && c.Agent.Jitter < 1) { // NaN fails both comparisons
 		return e("agent.jitter", fmt.Sprintf("invalid value %v (want a fraction between 0 and 1, such as 0.1)", c.Agent.Jitter))
 	}
 	if c.Agent.MaxBackoff.D() < time.Second {

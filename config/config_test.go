@@ -120,6 +120,8 @@ func TestParseErrors(t *testing.T) {
 		{"duplicate name", "[[server]]\nname = \"a\"\nprotocol = \"beta\"\n\n[[server]]\nname = \"a\"\nprotocol = \"alpha\"\n", 5, "name", "duplicate server name \"a\" (first defined on line 1)"},
 		{"syntax error", "[agent]\nlog_level = \"info\n", 2, "", ""},
 		{"bad level", "[agent]\nlog_level = \"loud\"\n", 0, "agent.log_level", "invalid value"},
+		{"nan jitter", "[agent]\njitter = nan\n", 0, "agent.jitter", "invalid value"},
+		{"infinite size", "[jobs]\nmax_download = \"inf\"\n", 2, "jobs.max_download", "invalid size"},
 		{"relative ca", "[[server]]\nname = \"a\"\nprotocol = \"beta\"\nca_file = \"ca.pem\"\n", 1, "ca_file", "must be absolute"},
 		{"cert without key", "[[server]]\nname = \"a\"\nprotocol = \"beta\"\nclient_cert = \"/c.pem\"\n", 1, "client_cert", "go together"},
 		{"url without scheme", "[[server]]\nname = \"a\"\nprotocol = \"beta\"\nurl = \"glpi.example/front\"\n", 1, "url", "missing scheme"},
@@ -159,7 +161,7 @@ func TestByteSizeAndDuration(t *testing.T) {
 			t.Errorf("ByteSize(%q) = %d, %v; want %d", in, b, err, want)
 		}
 	}
-	for _, bad := range []string{"", "ten", "-5", "5XB"} {
+	for _, bad := range []string{"", "ten", "-5", "5XB", "inf", "nan", "-inf", "1e30", "9EiB"} {
 		var b ByteSize
 		if err := b.UnmarshalText([]byte(bad)); err == nil {
 			t.Errorf("ByteSize(%q) accepted", bad)

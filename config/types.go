@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -73,8 +74,12 @@ func (b *ByteSize) UnmarshalText(t []byte) error {
 		}
 	}
 	n, err := strconv.ParseFloat(s, 64)
-	if err != nil || n < 0 {
+	// ParseFloat takes "inf" and "nan" too; a size past int64 would wrap to a negative one.
+	if err != nil || n < 0 || math.IsNaN(n) || math.IsInf(n, 0) {
 		return fmt.Errorf("invalid size %q: use bytes or a unit such as \"10MB\" or \"1GiB\"", string(t))
+	}
+	if n*float64(mult) >= math.MaxInt64 {
+		return fmt.Errorf("size %q is too large", string(t))
 	}
 	*b = ByteSize(n * float64(mult))
 	return nil

@@ -196,8 +196,13 @@ func (a *Adapter) failed(p *persisted, details map[string]string, err error) (pr
 	res := protocols.Result{Details: details}
 	var ae *AuthError
 	if errors.As(err, &ae) {
-		p.Unauthorized++
-		res.Next = min(15*time.Minute<<min(p.Unauthorized-1, 5), 6*time.Hour)
+		// The count comes from the state file: a negative or overflowing one would make the
+		// shift below negative, which panics.
+		p.Unauthorized = max(p.Unauthorized, 0)
+		if p.Unauthorized < 1000 {
+			p.Unauthorized++
+		}
+		res.Next = min(15*time.Minute<<min(max(p.Unauthorized-1, 0), 5), 6*time.Hour)
 		a.log.Error(ae.Error(), "jumpcloud_agent_log", a.paths.Log)
 	}
 	if serr := a.deps.State.Save(p); serr != nil {

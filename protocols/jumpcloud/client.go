@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // maxBody bounds every answer: System Context answers are small.
@@ -90,9 +91,14 @@ func (c *client) do(ctx context.Context, method, path string, query url.Values, 
 		return c.explain401(method, path, resp)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		b := string(data)
+		// The body goes into logs and status output: valid UTF-8, cut on a rune boundary.
+		b := strings.ToValidUTF8(string(data), "\uFFFD")
 		if len(b) > 256 {
-			b = b[:256] + "…"
+			cut := 256
+			for cut > 0 && !utf8.RuneStart(b[cut]) {
+				cut--
+			}
+			b = b[:cut] + "…"
 		}
 		return &StatusError{Method: method, Path: path, Code: resp.StatusCode, Body: b}
 	}

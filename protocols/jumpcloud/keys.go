@@ -7,6 +7,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -49,7 +50,7 @@ func LoadIdentity(p Paths, confPath, keyPath string) (*Identity, error) {
 	if confPath == "" {
 		confPath = p.Conf
 	}
-	raw, err := os.ReadFile(confPath)
+	raw, err := readSmallFile(confPath)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w: %s does not exist (set jcagent_conf if it lives elsewhere; the JumpCloud agent logs to %s)", ErrNotInstalled, confPath, p.Log)
 	}
@@ -81,7 +82,7 @@ func LoadIdentity(p Paths, confPath, keyPath string) (*Identity, error) {
 
 // loadKey reads an RSA private key, PKCS#1 or PKCS#8 PEM. The key is never copied or logged.
 func loadKey(path, logPath string) (*rsa.PrivateKey, error) {
-	raw, err := os.ReadFile(filepath.Clean(path))
+	raw, err := readSmallFile(filepath.Clean(path))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w: private key %s does not exist (set jcagent_key if it lives elsewhere; see %s)", ErrNotInstalled, path, logPath)
 	}
@@ -89,6 +90,26 @@ func loadKey(path, logPath string) (*rsa.PrivateKey, error) {
 		return nil, fmt.Errorf("read JumpCloud private key %s: %w", path, err)
 	}
 	return ParseKey(raw, path)
+}
+
+// maxFileSize bounds jcagent.conf and the key, both a few KiB: a path that names a device or
+// a huge file must end in an error, not in reading forever.
+const maxFileSize = 1 << 20
+
+func readSmallFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	raw, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(raw) > maxFileSize {
+		return nil, fmt.Errorf("the file is larger than %d bytes", maxFileSize)
+	}
+	return raw, nil
 }
 
 // ParseKey decodes a PEM RSA private key; name is for messages.

@@ -333,10 +333,14 @@ func (a *Adapter) postActions(ctx context.Context, j job) {
 		if pa.v == nil || *pa.v < 0 {
 			continue
 		}
-		delay := time.Duration(*pa.v) * time.Minute
-		if pa.action != jobs.ExitAgent && a.lastInv != nil && len(a.lastInv.Sessions) == 0 {
-			delay = 0 // nobody is logged in: no one to warn
-		}
+		var delay time.Duration
+		if pa.action == jobs.ExitAgent || a.lastInv == nil || len(a.lastInv.Sessions) > 0 {
+			var err error
+			if delay, err = postActionDelay(*pa.v); err != nil {
+				a.log.Warn("post-action not carried out", "job", j.IDText, "action", pa.action, "err", err)
+				continue
+			}
+		} // else nobody is logged in: no one to warn, no delay
 		err := a.d.Jobs.Power(ctx, jobs.PowerRequest{Action: pa.action, Delay: delay, Message: "OCO software job " + j.IDText + " requires a " + string(pa.action)})
 		if err != nil {
 			a.log.Warn("post-action not carried out", "job", j.IDText, "action", pa.action, "err", err)
@@ -346,6 +350,19 @@ func (a *Adapter) postActions(ctx context.Context, j job) {
 		a.log.Info("post-action scheduled; further jobs wait for the next start", "action", pa.action, "delay", delay)
 		return
 	}
+}
+
+// maxPostActionDelay bounds the server's delay before a post-action (the power runner refuses
+// more than a week too).
+const maxPostActionDelay = 7 * 24 * time.Hour
+
+// postActionDelay converts the server's delay in minutes: a huge value would overflow
+// time.Duration into a wrong, possibly zero, delay.
+func postActionDelay(minutes int64) (time.Duration, error) {
+	if minutes < 0 || minutes > int64(maxPostActionDelay/time.Minute) {
+		return 0, fmt.Errorf("post-action delay of %d minutes is out of range (0 to %d)", minutes, int64(maxPostActionDelay/time.Minute))
+	}
+	return time.Duration(minutes) * time.Minute, nil
 }
 
 // liveOutput keeps the tail of a running job's output for progress reports.

@@ -86,8 +86,10 @@ func nextTimestamp(now, last float64) float64 {
 	ts := math.Round(now*1e4) / 1e4
 	if ts <= last {
 		ts = math.Round((last+0.001)*1e4) / 1e4
-		for ts <= last {
-			ts += 0.0001
+		if ts <= last {
+			// last (read from the state file) is so large that 0.001 is below its precision:
+			// the next representable number still goes up, where adding 0.0001 would loop.
+			ts = math.Nextafter(last, math.Inf(1))
 		}
 	}
 	return ts
@@ -133,7 +135,8 @@ func looseInt(r json.RawMessage) (int64, bool) {
 	}
 	switch x := v.(type) {
 	case float64:
-		if x != math.Trunc(x) {
+		// Out of range the conversion is undefined: 1e300 must not become some other number.
+		if x != math.Trunc(x) || x < math.MinInt64 || x >= math.MaxInt64 {
 			return 0, false
 		}
 		return int64(x), true
@@ -161,8 +164,10 @@ func looseFloat(r json.RawMessage) (float64, bool) {
 	case float64:
 		return x, true
 	case string:
+		// ParseFloat reads "NaN" and "Inf": a NaN timestamp would disable the replay check and
+		// make the state file unwritable (JSON has no NaN), so only finite numbers count.
 		f, err := strconv.ParseFloat(strings.TrimSpace(x), 64)
-		return f, err == nil
+		return f, err == nil && !math.IsNaN(f) && !math.IsInf(f, 0)
 	}
 	return 0, false
 }

@@ -94,11 +94,18 @@ func evalCheck(c deployCheck) (bool, error) {
 		}
 		return fi.Size() < n, nil
 	case "fileSHA512", "fileSHA512mismatch":
+		// Only regular files: opening a FIFO blocks and /dev/zero never ends.
+		if fi, err := os.Stat(p); err != nil || !fi.Mode().IsRegular() {
+			return c.Type == "fileSHA512mismatch", nil
+		}
 		f, err := os.Open(p)
 		if err != nil {
 			return c.Type == "fileSHA512mismatch", nil
 		}
 		defer f.Close()
+		if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+			return c.Type == "fileSHA512mismatch", nil // swapped since the first look
+		}
 		h := sha512.New()
 		if _, err := io.Copy(h, f); err != nil {
 			return false, fmt.Errorf("read %s: %w", p, err)

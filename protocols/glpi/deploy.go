@@ -122,7 +122,11 @@ func (a *Adapter) deployCycle(ctx context.Context) (string, error) {
 		return "deploy: no plugin config", err
 	}
 	if n, err := cfg.ConfigValidityPeriod.Int64(); err == nil && n > 0 {
-		validity = min(time.Duration(n)*time.Second, 24*time.Hour)
+		// Compared in seconds: n*time.Second overflows for a huge period.
+		validity = 24 * time.Hour
+		if n < int64(validity/time.Second) {
+			validity = time.Duration(n) * time.Second
+		}
 		d.Validity = validity
 	}
 	d.PluginURL = plugin

@@ -145,12 +145,13 @@ func (f *fileOps) copy(from, to string, move bool) error {
 			return fmt.Errorf("%s: %w", op, err)
 		}
 	}
+	var made []fs.FileInfo // folders this copy created: never copied again
 	for _, m := range matches {
 		dst := drel
 		if intoDir {
 			dst = filepath.Join(drel, filepath.Base(filepath.FromSlash(m)))
 		}
-		if err := copyTree(sr, filepath.FromSlash(m), dr, dst); err != nil {
+		if err := copyTree(sr, filepath.FromSlash(m), dr, dst, &made); err != nil {
 			return fmt.Errorf("%s %s: %w", op, m, err)
 		}
 		if move {
@@ -162,7 +163,10 @@ func (f *fileOps) copy(from, to string, move bool) error {
 	return nil
 }
 
-func copyTree(sr *os.Root, src string, dr *os.Root, dst string) error {
+// copyTree copies src to dst. made collects the folders created so far: a copy into its own
+// subtree (also through a link or an overlapping root) would otherwise find its own output in
+// the source and recurse without end.
+func copyTree(sr *os.Root, src string, dr *os.Root, dst string, made *[]fs.FileInfo) error {
 	fi, err := sr.Lstat(src)
 	if err != nil {
 		return err
@@ -170,20 +174,38 @@ func copyTree(sr *os.Root, src string, dr *os.Root, dst string) error {
 	if fi.Mode()&fs.ModeSymlink != 0 {
 		return fmt.Errorf("%s is a symbolic link: not copied", src)
 	}
+	if di, err := dr.Stat(dst); err == nil && os.SameFile(fi, di) {
+		// Copying onto itself would truncate the file (and a move would then delete it).
+		return fmt.Errorf("%s is its own destination", src)
+	}
 	if fi.IsDir() {
+		for _, m := range *made {
+			if os.SameFile(fi, m) {
+				return fmt.Errorf("cannot copy a folder into itself (%s is part of the copy)", src)
+			}
+		}
 		if err := dr.MkdirAll(dst, 0o755); err != nil {
 			return err
 		}
+		di, err := dr.Stat(dst)
+		if err != nil {
+			return err
+		}
+		*made = append(*made, di)
 		ents, err := fs.ReadDir(sr.FS(), filepath.ToSlash(src))
 		if err != nil {
 			return err
 		}
 		for _, e := range ents {
-			if err := copyTree(sr, filepath.Join(src, e.Name()), dr, filepath.Join(dst, e.Name())); err != nil {
+			if err := copyTree(sr, filepath.Join(src, e.Name()), dr, filepath.Join(dst, e.Name()), made); err != nil {
 				return err
 			}
 		}
 		return nil
+	}
+	if !fi.Mode().IsRegular() {
+		// A FIFO would block the copy forever; devices and sockets are no deploy payload.
+		return fmt.Errorf("%s is not a regular file (%s): not copied", src, fi.Mode().Type())
 	}
 	in, err := sr.Open(src)
 	if err != nil {

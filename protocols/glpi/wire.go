@@ -278,6 +278,10 @@ func decodeAnswer(rep *reply) (*answer, error) {
 		if bytes.Contains(trim, []byte("Inventory is disabled")) {
 			return nil, &errServer{HTTP: rep.HTTP, Message: "Inventory is disabled on the GLPI server (Administration > Inventory)"}
 		}
+		if len(trim) > 0 && trim[0] == '{' {
+			// Say what is wrong ("tasks": [] instead of an object...), not just "not JSON".
+			return nil, fmt.Errorf("answer is not a valid GLPI JSON object (HTTP %d, %s): %w: %q", rep.HTTP, rep.Type, jsonErr, snippet(trim))
+		}
 		return nil, fmt.Errorf("answer is not a JSON object (HTTP %d, %s): %q", rep.HTTP, rep.Type, snippet(trim))
 	}
 	if ans.Status == "error" {

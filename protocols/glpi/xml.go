@@ -67,7 +67,11 @@ func (a *Adapter) prolog(ctx context.Context) (string, string, error) {
 		a.log.Info("FusionInventory-era server found: using the XML protocol")
 	}
 	a.st.Mode = modeXML
-	a.st.MaxDelay = time.Duration(freq) * time.Hour
+	// Capped like a JSON expiration: a huge PROLOG_FREQ would overflow to a negative delay.
+	a.st.MaxDelay = maxExpiration
+	if freq < int(maxExpiration/time.Hour) {
+		a.st.MaxDelay = time.Duration(freq) * time.Hour
+	}
 	a.st.NextContact = now.Add(a.st.MaxDelay)
 	if !strings.EqualFold(strings.TrimSpace(pr.Response), "SEND") && !a.deps.Options.ForceUpdate {
 		return modeXML, "prolog ok, no inventory asked", nil

@@ -332,6 +332,10 @@ func (a *Adapter) tokenFresh() bool {
 	return time.Since(a.tokAt) < a.tokTTL-margin
 }
 
+// maxTokenLifetime caps the server's "expires": the socket and update check re-authenticate
+// on 401 anyway, so a shorter life than announced costs one request a day.
+const maxTokenLifetime = 24 * time.Hour
+
 func (a *Adapter) ensureToken(ctx context.Context, force bool) error {
 	if !force && a.tokenFresh() {
 		return nil
@@ -364,10 +368,19 @@ func (a *Adapter) ensureToken(ctx context.Context, force bool) error {
 			Expires int64  `json:"expires"`
 			Token   string `json:"token"`
 		}
-		if err := json.Unmarshal(raw, &ok); err != nil || ok.Token == "" || ok.Expires <= 0 {
-			return fmt.Errorf("rdfm %s: auth: malformed answer %q", a.d.Server.Name, trim(raw))
+		if err := json.Unmarshal(raw, &ok); err != nil {
+			return fmt.Errorf("rdfm %s: auth: malformed answer %q: %w", a.d.Server.Name, trim(raw), err)
 		}
-		a.token, a.tokAt, a.tokTTL = ok.Token, start, time.Duration(ok.Expires)*time.Second
+		if ok.Token == "" || ok.Expires <= 0 {
+			return fmt.Errorf("rdfm %s: auth: malformed answer %q: want a token and a positive expires", a.d.Server.Name, trim(raw))
+		}
+		// Compared in seconds: a huge expires would overflow to a negative lifetime and make
+		// every token stale at once.
+		ttl := maxTokenLifetime
+		if ok.Expires < int64(maxTokenLifetime/time.Second) {
+			ttl = time.Duration(ok.Expires) * time.Second
+		}
+		a.token, a.tokAt, a.tokTTL = ok.Token, start, ttl
 		a.log.Debug("rdfm: authenticated", "expires", ok.Expires)
 		return nil
 	case http.StatusUnauthorized:

@@ -83,3 +83,36 @@ func TestPartPlan(t *testing.T) {
 		}
 	}
 }
+
+// At most four file downloads run at once; a fifth is refused at once, and answered.
+func TestFileDownloadsBounded(t *testing.T) {
+	allowed := t.TempDir()
+	good := filepath.Join(allowed, "app.log")
+	if err := os.WriteFile(good, []byte("log line\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t)
+	e.opts.FSAllowedPaths = []string{allowed}
+	e.fake.HoldUploads = make(chan struct{})
+	a := e.adapter(false)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	a.Cycle(ctx)
+	e.accept()
+	go a.Serve(ctx)
+	next(t, e.fake, "capability_report")
+	for range 5 {
+		if _, err := e.fake.DownloadFile(ctx, good, 9); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r := next(t, e.fake, "fs_file_download_reply"); r["status"] != 1.0 {
+		t.Fatalf("fifth download = %v, want an immediate refusal", r)
+	}
+	close(e.fake.HoldUploads)
+	for i := range 4 {
+		if r := next(t, e.fake, "fs_file_download_reply"); r["status"] != 0.0 {
+			t.Fatalf("download %d = %v, want success", i, r)
+		}
+	}
+}

@@ -103,7 +103,7 @@ func (a *Adapter) serve(ctx context.Context, drain bool) (wait time.Duration, er
 	}
 	defer c.CloseNow()
 	c.SetReadLimit(1 << 20)
-	s := &session{a: a, c: c, slots: make(chan struct{}, a.opts.ActionQueue), activity: make(chan struct{}, 1)}
+	s := &session{a: a, c: c, slots: make(chan struct{}, a.opts.ActionQueue), uploads: make(chan struct{}, maxUploads), activity: make(chan struct{}, 1)}
 	if drain {
 		go s.drainer(ctx)
 	}
@@ -130,11 +130,15 @@ func closeWait(a *Adapter, err error) time.Duration {
 	return 0
 }
 
+// maxUploads bounds the fs_file_download uploads one session runs at once.
+const maxUploads = 4
+
 type session struct {
-	ctx   context.Context // the connection's lifetime: cancelling a write ctx closes the socket
-	a     *Adapter
-	c     *websocket.Conn
-	slots chan struct{} // bounded action queue
+	ctx     context.Context // the connection's lifetime: cancelling a write ctx closes the socket
+	a       *Adapter
+	c       *websocket.Conn
+	slots   chan struct{} // bounded action queue
+	uploads chan struct{} // file downloads running at once (maxUploads)
 
 	activity chan struct{} // a server message arrived (oneshot drain)
 	drained  atomic.Bool   // we closed the socket after draining
@@ -259,7 +263,19 @@ func (s *session) run(ctx context.Context) error {
 				PartSize int64    `json:"part_size"`
 			}
 			_ = json.Unmarshal(data, &req)
-			go s.fileDownload(ctx, msg.ID, req.File, req.URLs, req.PartSize)
+			select {
+			case s.uploads <- struct{}{}:
+				go func() {
+					defer func() { <-s.uploads }()
+					s.fileDownload(ctx, msg.ID, req.File, req.URLs, req.PartSize)
+				}()
+			default:
+				// Refuse rather than queue: each upload holds a file open and a connection.
+				s.a.log.Warn("rdfm: file download refused: too many at once", "file", req.File, "max", maxUploads)
+				if err := s.send(ctx, map[string]any{"method": "fs_file_download_reply", "id": msg.ID, "status": 1, "etags": []string{}}); err != nil {
+					return err
+				}
+			}
 		case "shell_attach":
 			var att struct {
 				MAC  string `json:"mac_addr"`

@@ -35,6 +35,9 @@ type Server struct {
 	TokenLifetime time.Duration
 	// Now is the server clock.
 	Now func() time.Time
+	// HoldUploads, when set, keeps every part upload waiting until it is closed (tests of
+	// concurrent downloads).
+	HoldUploads chan struct{}
 
 	secret []byte
 	mu     sync.Mutex

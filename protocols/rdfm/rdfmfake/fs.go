@@ -78,6 +78,13 @@ func (s *Server) upload(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "form content type: the real server reads an empty body", 400)
 		return
 	}
+	if s.HoldUploads != nil {
+		select {
+		case <-s.HoldUploads:
+		case <-r.Context().Done():
+			return
+		}
+	}
 	up := r.PathValue("up")
 	i, err := strconv.Atoi(r.PathValue("i"))
 	data, _ := io.ReadAll(r.Body)

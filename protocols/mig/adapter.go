@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -111,11 +112,16 @@ func New(d protocols.Deps) (*Adapter, error) {
 	if now == nil {
 		now = time.Now
 	}
+	spool, err := d.State.SpoolDir()
+	if err != nil {
+		return nil, fmt.Errorf("mig %s: %w", d.Server.Name, err)
+	}
+	outboxPath := filepath.Join(spool, "results.json")
 	a := &Adapter{
 		d: d, opts: opts, log: log, now: now,
 		modules: builtin.Registry(d.Inventory),
 		goos:    runtime.GOOS, goarch: runtime.GOARCH, pid: os.Getpid(), started: now(),
-		outbox:      newOutbox(opts.MaxPendingResults, log),
+		outbox:      newOutbox(opts.MaxPendingResults, log, outboxPath),
 		slots:       make(chan struct{}, maxConcurrent),
 		relayState:  "not connected yet",
 		dialTimeout: d.Server.Timeout.Or(defaultDialTimeout),

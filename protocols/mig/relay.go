@@ -316,12 +316,11 @@ func (a *Adapter) flushOutbox(ctx context.Context, rc *relayConn) error {
 			a.outbox.pop(p)
 			continue
 		}
-		if p.attempts >= maxAttempts {
-			a.log.Error("mig: result refused by the relay too many times; dropped", "attempts", p.attempts, "bytes", len(p.body))
+		if n := a.outbox.tried(p); n >= maxAttempts {
+			a.log.Error("mig: result refused by the relay too many times; dropped", "attempts", n, "bytes", len(p.body))
 			a.outbox.pop(p)
 			continue
 		}
-		p.attempts++ // only this loop touches a queued item's attempts
 		if err := a.publish(ctx, rc, keyResults, p.body); err != nil {
 			return err
 		}

@@ -3,10 +3,12 @@ package rdfm
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/coder/websocket"
@@ -16,6 +18,9 @@ import (
 )
 
 var resizeRe = regexp.MustCompile(`^resize (\d{1,5}) (\d{1,5})$`)
+
+// uuidRe is the shell session id the server generates (UUID, any version).
+var uuidRe = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
 
 // ParseResize reads a "resize <rows> <cols>" control frame; ok is false for anything else.
 func ParseResize(s string) (jobs.Size, bool) {
@@ -60,12 +65,20 @@ func (s *session) shellAttach(ctx context.Context, mac, id string) {
 }
 
 func (a *Adapter) runShell(ctx context.Context, mac, id string) error {
+	if !uuidRe.MatchString(id) {
+		return fmt.Errorf("shell_attach: session id %q is not a UUID", id)
+	}
 	a.mu.Lock()
 	err := a.ensureToken(ctx, false)
-	token := a.token
+	token, own := a.token, a.st.MAC
 	a.mu.Unlock()
 	if err != nil {
 		return err
+	}
+	// The server does not check the MAC in the attach URL against the token: always use ours.
+	if !strings.EqualFold(mac, own) {
+		a.log.Warn("rdfm: shell_attach names another device; attaching as this one", "mac_addr", mac, "device", own)
+		mac = own
 	}
 	u := *a.base
 	u.Scheme = map[string]string{"http": "ws", "https": "wss"}[u.Scheme]

@@ -89,3 +89,25 @@ func TestInteractiveShell(t *testing.T) {
 		}
 	}
 }
+
+// A shell_attach naming another device (or a path) still attaches as this device.
+func TestShellAttachUsesOwnMAC(t *testing.T) {
+	e := newEnv(t)
+	e.shell = true
+	e.opts.Shell = true
+	a := e.adapter(false)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	a.Cycle(ctx)
+	e.accept()
+	go a.Serve(ctx)
+	next(t, e.fake, "capability_report")
+	c, err := e.fake.OpenShell(ctx, "../../other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.CloseNow()
+	if got := e.fake.AttachMACs(); len(got) != 1 || got[0] != "aa:bb:cc:dd:ee:01" {
+		t.Fatalf("attach URLs named %q, want this device's MAC", got)
+	}
+}

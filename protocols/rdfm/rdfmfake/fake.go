@@ -55,9 +55,11 @@ type Server struct {
 	// uploads: upload id → part index → bytes; fsUpload: fs request id → upload id.
 	uploads  map[string]map[int][]byte
 	fsUpload map[string]string
-	queued   [][2]string // execution id, action id
-	cur      *wsConn
-	conns    int
+	// attachMACs: the {mac} of every shell attach URL, in order.
+	attachMACs []string
+	queued     [][2]string // execution id, action id
+	cur        *wsConn
+	conns      int
 }
 
 // Package is the update offered to every device whose version differs from Version.

@@ -214,6 +214,7 @@ func (s *Server) attach(w http.ResponseWriter, r *http.Request) {
 	}
 	id := r.PathValue("uuid")
 	s.mu.Lock()
+	s.attachMACs = append(s.attachMACs, r.PathValue("mac"))
 	ch, ok := s.shells[id]
 	delete(s.shells, id)
 	s.mu.Unlock()
@@ -246,4 +247,11 @@ func (s *Server) QueueAction(actionID string) string {
 	s.queued = append(s.queued, [2]string{id, actionID})
 	s.mu.Unlock()
 	return id
+}
+
+// AttachMACs lists the MAC in the URL of every shell attach the device made.
+func (s *Server) AttachMACs() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.attachMACs...)
 }

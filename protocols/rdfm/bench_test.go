@@ -37,13 +37,7 @@ func BenchmarkActionRoundTrip(b *testing.B) {
 	e := newEnvTB(b)
 	e.exec = true
 	e.opts.Actions = []rdfm.Action{{ID: "echo", Command: []string{"/bin/echo", "hi"}, Timeout: config.Duration(10 * time.Second)}}
-	a := e.adapter(false)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	a.Cycle(ctx)
-	e.accept()
-	go a.Serve(ctx)
-	nextTB(b, e, "capability_report")
+	_, ctx, _ := e.serving()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {

@@ -2,7 +2,6 @@ package rdfm_test
 
 import (
 	"bytes"
-	"context"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -24,13 +23,8 @@ func TestFileDownload(t *testing.T) {
 	}
 	e := newEnv(t)
 	e.opts.FSAllowedPaths = []string{allowed}
-	a := e.adapter(false)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	a.Cycle(ctx)
-	e.accept()
-	go a.Serve(ctx)
-	if caps := next(t, e.fake, "capability_report")["capabilities"].(map[string]any); caps["filesystem"] != true {
+	_, ctx, caps := e.serving()
+	if caps["filesystem"] != true {
 		t.Fatalf("capabilities = %v", caps)
 	}
 
@@ -94,13 +88,7 @@ func TestFileDownloadsBounded(t *testing.T) {
 	e := newEnv(t)
 	e.opts.FSAllowedPaths = []string{allowed}
 	e.fake.HoldUploads = make(chan struct{})
-	a := e.adapter(false)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	a.Cycle(ctx)
-	e.accept()
-	go a.Serve(ctx)
-	next(t, e.fake, "capability_report")
+	_, ctx, _ := e.serving()
 	for range 5 {
 		if _, err := e.fake.DownloadFile(ctx, good, 9); err != nil {
 			t.Fatal(err)

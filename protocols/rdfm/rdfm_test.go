@@ -108,6 +108,19 @@ func (e *env) adapter(oneshot bool) *rdfm.Adapter {
 	return a
 }
 
+// serving accepts the device and runs its management socket for the rest of the test. It
+// returns the adapter, the test's context and the capabilities the device reported.
+func (e *env) serving() (*rdfm.Adapter, context.Context, map[string]any) {
+	e.t.Helper()
+	ctx := e.t.Context()
+	a := e.adapter(false)
+	a.Cycle(ctx)
+	e.accept()
+	go a.Serve(ctx)
+	caps, _ := next(e.t, e.fake, "capability_report")["capabilities"].(map[string]any)
+	return a, ctx, caps
+}
+
 func (e *env) accept() {
 	e.t.Helper()
 	if !e.fake.Accept("aa:bb:cc:dd:ee:01") {

@@ -107,13 +107,7 @@ func TestManagementSession(t *testing.T) {
 func TestSessionWithoutActionsReportsNone(t *testing.T) {
 	e := newEnv(t)
 	e.opts.Actions = []rdfm.Action{{ID: "x", Command: []string{"true"}, Timeout: config.Duration(time.Second)}}
-	a := e.adapter(false) // allow_exec off: the action capability is not reported
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	a.Cycle(ctx)
-	e.accept()
-	go a.Serve(ctx)
-	caps := next(t, e.fake, "capability_report")["capabilities"].(map[string]any)
+	_, _, caps := e.serving() // allow_exec off: the action capability is not reported
 	if caps["action"] != false || caps["update-progress"] != true {
 		t.Fatalf("capabilities = %v", caps)
 	}
@@ -141,13 +135,7 @@ func TestCloseCodeReaction(t *testing.T) {
 // TestDuplicateSocketGets4002 checks the fake and the adapter agree on a second socket.
 func TestDuplicateSocketGets4002(t *testing.T) {
 	e := newEnv(t)
-	a := e.adapter(false)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	a.Cycle(ctx)
-	e.accept()
-	go a.Serve(ctx)
-	next(t, e.fake, "capability_report")
+	_, ctx, _ := e.serving()
 	b := e.adapter(false)
 	wait, err := b.ServeOnce(ctx)
 	if websocket.CloseStatus(err) != 4002 || wait != 60*time.Second {
@@ -162,13 +150,7 @@ func TestUpdateProgressOverSocket(t *testing.T) {
 	e := newEnv(t)
 	e.exec = true
 	e.opts.InstallCommand = []string{"/bin/sh", "-c", "test -s \"$1\" && echo rdfm.software.version=3.1", "sh", "{file}"}
-	a := e.adapter(false)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	a.Cycle(ctx)
-	e.accept()
-	go a.Serve(ctx)
-	next(t, e.fake, "capability_report")
+	a, ctx, _ := e.serving()
 	e.fake.SetPackage(&rdfmfake.Package{ID: 4, Data: []byte(strings.Repeat("x", 1<<20)), Version: "3.1"}, false)
 	if _, err := a.Cycle(ctx); err != nil {
 		t.Fatal(err)

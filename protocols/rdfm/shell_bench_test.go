@@ -16,13 +16,7 @@ func openBenchShell(b *testing.B) (*websocket.Conn, context.Context) {
 	e := newEnvTB(b)
 	e.shell = true
 	e.opts.Shell = true
-	a := e.adapter(false)
-	ctx, cancel := context.WithCancel(context.Background())
-	b.Cleanup(cancel)
-	a.Cycle(ctx)
-	e.accept()
-	go a.Serve(ctx)
-	next(b, e.fake, "capability_report")
+	_, ctx, _ := e.serving()
 	c, err := e.fake.OpenShell(ctx, "aa:bb:cc:dd:ee:01")
 	if err != nil {
 		b.Fatal(err)

@@ -39,13 +39,8 @@ func TestInteractiveShell(t *testing.T) {
 	e := newEnv(t)
 	e.shell = true
 	e.opts.Shell = true
-	a := e.adapter(false)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	a.Cycle(ctx)
-	e.accept()
-	go a.Serve(ctx)
-	if caps := next(t, e.fake, "capability_report")["capabilities"].(map[string]any); caps["shell"] != true {
+	_, ctx, caps := e.serving()
+	if caps["shell"] != true {
 		t.Fatalf("capabilities = %v", caps)
 	}
 	c, err := e.fake.OpenShell(ctx, "aa:bb:cc:dd:ee:01")
@@ -95,13 +90,7 @@ func TestShellAttachUsesOwnMAC(t *testing.T) {
 	e := newEnv(t)
 	e.shell = true
 	e.opts.Shell = true
-	a := e.adapter(false)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	a.Cycle(ctx)
-	e.accept()
-	go a.Serve(ctx)
-	next(t, e.fake, "capability_report")
+	_, ctx, _ := e.serving()
 	c, err := e.fake.OpenShell(ctx, "../../other")
 	if err != nil {
 		t.Fatal(err)

@@ -12,18 +12,7 @@ import (
 func TestDarwinCategoriesListed(t *testing.T) {
 	want := []string{"system", "os", "cpu", "memory", "gpu", "disks", "volumes", "network", "monitors",
 		"printers", "software", "users", "logins", "batteries", "usb", "processes"}
-	got := map[string]bool{}
-	for _, c := range categories() {
-		if got[c.Name] || c.Collect == nil {
-			t.Errorf("category %q duplicated or without a collector", c.Name)
-		}
-		got[c.Name] = true
-	}
-	for _, n := range want {
-		if !got[n] {
-			t.Errorf("category %q missing", n)
-		}
-	}
+	checkCategories(t, categories(), want)
 }
 
 func TestDarwinCollectThisMachine(t *testing.T) {

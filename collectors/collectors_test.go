@@ -133,3 +133,21 @@ func TestCategoryMinTimeout(t *testing.T) {
 		t.Errorf("default = %+v", r)
 	}
 }
+
+// checkCategories checks an OS's category list: every wanted name present, none twice, each
+// with a collector.
+func checkCategories(t *testing.T, cats []Category, want []string) {
+	t.Helper()
+	got := map[string]bool{}
+	for _, c := range cats {
+		if got[c.Name] || c.Collect == nil {
+			t.Errorf("category %q duplicated or without a collector", c.Name)
+		}
+		got[c.Name] = true
+	}
+	for _, n := range want {
+		if !got[n] {
+			t.Errorf("category %q missing", n)
+		}
+	}
+}

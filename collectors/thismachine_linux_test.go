@@ -195,3 +195,8 @@ func TestThisMachineOSAndUsers(t *testing.T) {
 		t.Error("the test process itself is not listed")
 	}
 }
+
+func TestLinuxCategoriesListed(t *testing.T) {
+	checkCategories(t, categories(), []string{"system", "os", "cpu", "memory", "gpu", "controllers", "disks", "volumes",
+		"network", "monitors", "printers", "software", "users", "logins", "batteries", "usb", "antivirus", "processes"})
+}

@@ -31,6 +31,7 @@ import (
 	"github.com/omniagent/omniagent/identity"
 	"github.com/omniagent/omniagent/inventory"
 	"github.com/omniagent/omniagent/protocols"
+	"github.com/omniagent/omniagent/protocols/protocoltest"
 	"github.com/omniagent/omniagent/state"
 )
 
@@ -192,7 +193,7 @@ var listSeeds = []string{
 // that a cycle reads and writes every kind of answer.
 func fuzzAdapter(tb testing.TB, url string) *Adapter {
 	tb.Helper()
-	dir := fuzzDir(tb)
+	dir := protocoltest.FuzzDir(tb)
 	p := Paths{Conf: filepath.Join(dir, "jcagent.conf"), Key: filepath.Join(dir, "client.key"), Log: filepath.Join(dir, "jcagent.log")}
 	if err := os.WriteFile(p.Conf, []byte(`{"systemKey":"`+fuzzSysID+`","agentServerHost":"agent.jumpcloud.com"}`), 0o600); err != nil {
 		tb.Fatal(err)
@@ -228,18 +229,6 @@ func fuzzAdapter(tb testing.TB, url string) *Adapter {
 	}
 	a.SetPaths(p)
 	return a
-}
-
-// fuzzDir is a scratch folder on tmpfs when there is one: iterations save state files, and an
-// fsync on a real disk per iteration would leave the fuzzer little time to fuzz.
-func fuzzDir(tb testing.TB) string {
-	if fi, err := os.Stat("/dev/shm"); err == nil && fi.IsDir() {
-		if d, err := os.MkdirTemp("/dev/shm", "omniagent-fuzz-"); err == nil {
-			tb.Cleanup(func() { os.RemoveAll(d) })
-			return d
-		}
-	}
-	return tb.TempDir()
 }
 
 type fixedInv struct{ inv *inventory.Inventory }

@@ -25,6 +25,7 @@ import (
 	"github.com/omniagent/omniagent/inventory"
 	"github.com/omniagent/omniagent/jobs"
 	"github.com/omniagent/omniagent/protocols"
+	"github.com/omniagent/omniagent/protocols/protocoltest"
 	"github.com/omniagent/omniagent/state"
 )
 
@@ -79,18 +80,6 @@ func fuzzAdapter(tb testing.TB, dir, url string) *Adapter {
 	}
 	a.st.APIURL = url
 	return a
-}
-
-// fuzzDir is a scratch folder on tmpfs when there is one: iterations save state files, and an
-// fsync on a real disk per iteration would leave the fuzzer little time to fuzz.
-func fuzzDir(tb testing.TB) string {
-	if fi, err := os.Stat("/dev/shm"); err == nil && fi.IsDir() {
-		if d, err := os.MkdirTemp("/dev/shm", "omniagent-fuzz-"); err == nil {
-			tb.Cleanup(func() { os.RemoveAll(d) })
-			return d
-		}
-	}
-	return tb.TempDir()
 }
 
 type noPower struct{}
@@ -173,7 +162,7 @@ func FuzzVerify(f *testing.F) {
 	for i, s := range answerSeeds {
 		f.Add([]byte(s), uint8(i%4), i%2 == 0, uint8(i%3))
 	}
-	a := fuzzAdapter(f, fuzzDir(f), "https://oco.invalid/api-agent.php")
+	a := fuzzAdapter(f, protocoltest.FuzzDir(f), "https://oco.invalid/api-agent.php")
 	f.Fuzz(func(t *testing.T, body []byte, sigMode uint8, pinned bool, mode uint8) {
 		a.opts.OCOProtocol = []string{ModeHMAC, ModeLegacy, ModeAuto}[mode%3]
 		a.st = persisted{APIURL: a.st.APIURL, LastServerTS: 1795340000}
@@ -252,7 +241,7 @@ func FuzzServerAnswer(f *testing.F) {
 		w.Write(cur.body)
 	}))
 	f.Cleanup(srv.Close)
-	a := fuzzAdapter(f, fuzzDir(f), srv.URL)
+	a := fuzzAdapter(f, protocoltest.FuzzDir(f), srv.URL)
 	f.Fuzz(func(t *testing.T, status uint16, body []byte, sign bool, ctype string) {
 		// Status codes net/http can send; 1xx are informational and never final.
 		cur.mu.Lock()
@@ -331,7 +320,7 @@ func FuzzDownloadAnswer(f *testing.F) {
 		w.Write(cur.body)
 	}))
 	f.Cleanup(srv.Close)
-	a := fuzzAdapter(f, fuzzDir(f), srv.URL)
+	a := fuzzAdapter(f, protocoltest.FuzzDir(f), srv.URL)
 	f.Fuzz(func(t *testing.T, status uint16, ctype string, length int16, crange string, body []byte) {
 		cur.mu.Lock()
 		cur.status, cur.ctype, cur.length, cur.crange, cur.body = 200+status%400, strings.Map(headerSafe, ctype), length, strings.Map(headerSafe, crange), body
@@ -368,7 +357,7 @@ func FuzzEventRules(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	a := fuzzAdapter(f, fuzzDir(f), "https://oco.invalid/api-agent.php")
+	a := fuzzAdapter(f, protocoltest.FuzzDir(f), "https://oco.invalid/api-agent.php")
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		a.readEvents = func(context.Context, eventlog.Query) ([]eventlog.Event, error) { return nil, nil }
 		n, err := a.events(context.Background(), json.RawMessage(raw))
@@ -411,7 +400,7 @@ func FuzzStateFile(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	a := fuzzAdapter(f, fuzzDir(f), "https://oco.invalid/api-agent.php")
+	a := fuzzAdapter(f, protocoltest.FuzzDir(f), "https://oco.invalid/api-agent.php")
 	path := a.d.State.Path()
 	f.Fuzz(func(t *testing.T, data []byte) {
 		file := []byte(`{"schema":1,"saved":"2026-01-02T03:04:05Z","data":` + string(data) + `}`)

@@ -1,10 +1,11 @@
 // Package protocoltest holds the small pieces every adapter's end-to-end tests need: a clock the
-// test moves, and a logger that writes into the test's own log.
+// test moves, a logger that writes into the test's own log, and a fast scratch folder.
 package protocoltest
 
 import (
 	"bytes"
 	"log/slog"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -43,6 +44,18 @@ func (c *Clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.off += d
+}
+
+// FuzzDir is a scratch folder on tmpfs when there is one: fuzz iterations save state files, and
+// an fsync on a real disk per iteration would leave the fuzzer little time to fuzz.
+func FuzzDir(tb testing.TB) string {
+	if fi, err := os.Stat("/dev/shm"); err == nil && fi.IsDir() {
+		if d, err := os.MkdirTemp("/dev/shm", "omniagent-fuzz-"); err == nil {
+			tb.Cleanup(func() { os.RemoveAll(d) })
+			return d
+		}
+	}
+	return tb.TempDir()
 }
 
 // Logger writes debug-level records into t's log, so they show only for failing tests.

@@ -2,12 +2,13 @@ package netstat
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net"
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/omniagent/omniagent/protocols/mig/modules/moduletest"
 )
 
 type result struct {
@@ -19,17 +20,7 @@ type result struct {
 }
 
 func run(t *testing.T, m Module, params string) (result, string) {
-	t.Helper()
-	res, err := m.Run(context.Background(), json.RawMessage(params))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := json.Marshal(res)
-	var r result
-	if err := json.Unmarshal(b, &r); err != nil {
-		t.Fatal(err)
-	}
-	return r, string(b)
+	return moduletest.Run[result](t, m, params)
 }
 
 // TestLiveListener runs against the machine's own tables with a listener and a connection the

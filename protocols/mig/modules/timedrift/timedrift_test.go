@@ -1,13 +1,13 @@
 package timedrift
 
 import (
-	"context"
 	"encoding/binary"
-	"encoding/json"
 	"net"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/omniagent/omniagent/protocols/mig/modules/moduletest"
 )
 
 // ntpServer answers SNTP requests with the local time shifted by offset.
@@ -58,17 +58,7 @@ type result struct {
 }
 
 func run(t *testing.T, m Module, params string) (result, string) {
-	t.Helper()
-	res, err := m.Run(context.Background(), json.RawMessage(params))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := json.Marshal(res)
-	var r result
-	if err := json.Unmarshal(b, &r); err != nil {
-		t.Fatal(err)
-	}
-	return r, string(b)
+	return moduletest.Run[result](t, m, params)
 }
 
 func TestDrift(t *testing.T) {

@@ -397,3 +397,34 @@ func regShorten(s string, n int) string {
 	}
 	return s[:n] + "..."
 }
+
+// eachSubKey opens every direct subkey of k that keep accepts (nil: all), calls fn with its name
+// and key, and closes it. Subkeys that cannot be listed or opened are skipped, like missing values.
+func eachSubKey(k regKey, keep func(name string) bool, fn func(name string, sub regKey)) {
+	names, err := k.SubKeys()
+	if err != nil {
+		return
+	}
+	for _, n := range names {
+		if keep != nil && !keep(n) {
+			continue
+		}
+		sub, err := k.Open(n)
+		if err != nil {
+			continue
+		}
+		fn(n, sub)
+		sub.Close()
+	}
+}
+
+// hasSubKey reports whether k has the subkey name (Windows marks attached devices with a
+// volatile Control subkey).
+func hasSubKey(k regKey, name string) bool {
+	sub, err := k.Open(name)
+	if err != nil {
+		return false
+	}
+	sub.Close()
+	return true
+}

@@ -49,20 +49,11 @@ func parseWinInstallDate(s string) time.Time {
 // softwareFromUninstall reads one Uninstall key (HKLM 64-bit view, WOW6432Node, or a user's
 // HKU\<sid>\...\Uninstall). arch labels the view; user is set for per-user installs.
 func softwareFromUninstall(k regKey, arch, user string) []inventory.Software {
-	names, err := k.SubKeys()
-	if err != nil {
-		return nil
-	}
-	out := make([]inventory.Software, 0, len(names))
-	for _, sub := range names {
-		e, err := k.Open(sub)
-		if err != nil {
-			continue
-		}
+	var out []inventory.Software
+	eachSubKey(k, nil, func(sub string, e regKey) {
 		name := regStr(e, "DisplayName")
 		if name == "" {
-			e.Close() // no name: an MSI component or a leftover, not shown by Programs and Features
-			continue
+			return // no name: an MSI component or a leftover, not shown by Programs and Features
 		}
 		s := inventory.Software{
 			Name:        name,
@@ -90,8 +81,7 @@ func softwareFromUninstall(k regKey, arch, user string) []inventory.Software {
 			s.Version = versionFromParts(e)
 		}
 		out = append(out, s)
-		e.Close()
-	}
+	})
 	return out
 }
 
@@ -227,16 +217,8 @@ const (
 
 // printersFromRegistry reads HKLM\SYSTEM\CurrentControlSet\Control\Print\Printers.
 func printersFromRegistry(k regKey) []inventory.Printer {
-	names, err := k.SubKeys()
-	if err != nil {
-		return nil
-	}
 	var out []inventory.Printer
-	for _, sub := range names {
-		e, err := k.Open(sub)
-		if err != nil {
-			continue
-		}
+	eachSubKey(k, nil, func(sub string, e regKey) {
 		p := inventory.Printer{
 			Name:        firstNonEmpty(regStr(e, "Name"), sub),
 			Driver:      regStr(e, "Printer Driver"),
@@ -253,8 +235,7 @@ func printersFromRegistry(k regKey) []inventory.Printer {
 			p.Status = winPrinterStatus(st)
 		}
 		out = append(out, p)
-		e.Close()
-	}
+	})
 	return out
 }
 
@@ -279,34 +260,16 @@ func winPrinterStatus(st uint64) string {
 // Interfaces of composite devices (&MI_xx) and hubs without ids are skipped. When presentOnly is
 // set, only devices attached now (those with the volatile Control subkey) are listed.
 func usbFromRegistry(k regKey, presentOnly bool) []inventory.USBDevice {
-	ids, err := k.SubKeys()
-	if err != nil {
-		return nil
-	}
 	var out []inventory.USBDevice
-	for _, id := range ids {
+	deviceIDs := func(id string) bool {
 		upper := strings.ToUpper(id)
-		if !strings.HasPrefix(upper, "VID_") || strings.Contains(upper, "&MI_") {
-			continue
-		}
-		vid, pid := usbIDs(upper)
-		dev, err := k.Open(id)
-		if err != nil {
-			continue
-		}
-		insts, _ := dev.SubKeys()
-		for _, inst := range insts {
-			e, err := dev.Open(inst)
-			if err != nil {
-				continue
-			}
-			if presentOnly {
-				if c, err := e.Open("Control"); err != nil {
-					e.Close()
-					continue
-				} else {
-					c.Close()
-				}
+		return strings.HasPrefix(upper, "VID_") && !strings.Contains(upper, "&MI_")
+	}
+	eachSubKey(k, deviceIDs, func(id string, dev regKey) {
+		vid, pid := usbIDs(strings.ToUpper(id))
+		eachSubKey(dev, nil, func(inst string, e regKey) {
+			if presentOnly && !hasSubKey(e, "Control") {
+				return
 			}
 			u := inventory.USBDevice{
 				Name:         infString(firstNonEmpty(regStr(e, "FriendlyName"), regStr(e, "DeviceDesc"))),
@@ -321,10 +284,8 @@ func usbFromRegistry(k regKey, presentOnly bool) []inventory.USBDevice {
 				u.Serial = inst
 			}
 			out = append(out, u)
-			e.Close()
-		}
-		dev.Close()
-	}
+		})
+	})
 	return out
 }
 
@@ -352,20 +313,11 @@ func infString(s string) string {
 // every account with a profile on the machine, local or domain. Names come from the profile
 // folder, the only name the key holds.
 func usersFromProfileList(k regKey) []inventory.User {
-	sids, err := k.SubKeys()
-	if err != nil {
-		return nil
-	}
 	var out []inventory.User
-	for _, sid := range sids {
-		e, err := k.Open(sid)
-		if err != nil {
-			continue
-		}
+	eachSubKey(k, nil, func(sid string, e regKey) {
 		home := regStr(e, "ProfileImagePath")
-		e.Close()
 		if home == "" {
-			continue
+			return
 		}
 		name := path.Base(strings.ReplaceAll(home, `\`, "/"))
 		out = append(out, inventory.User{
@@ -374,7 +326,7 @@ func usersFromProfileList(k regKey) []inventory.User {
 			Home:   home,
 			System: isWellKnownServiceSID(sid),
 		})
-	}
+	})
 	return out
 }
 
@@ -487,49 +439,25 @@ func monitorsFromRegistry(k regKey) []inventory.Monitor {
 	}
 	var all []found
 	seen := map[string]bool{}
-	models, err := k.SubKeys()
-	if err != nil {
-		return nil
-	}
-	for _, model := range models {
-		mk, err := k.Open(model)
-		if err != nil {
-			continue
-		}
-		insts, _ := mk.SubKeys()
-		for _, inst := range insts {
-			ik, err := mk.Open(inst)
-			if err != nil {
-				continue
-			}
-			present := false
-			if c, err := ik.Open("Control"); err == nil {
-				present = true
-				c.Close()
-			}
+	eachSubKey(k, nil, func(model string, mk regKey) {
+		eachSubKey(mk, nil, func(inst string, ik regKey) {
 			var blob []byte
 			if dp, err := ik.Open("Device Parameters"); err == nil {
 				blob, _ = dp.Binary("EDID")
 				dp.Close()
 			}
-			ik.Close()
-			if len(blob) == 0 {
-				continue
+			if len(blob) == 0 || seen[string(blob)] {
+				return
 			}
 			m, err := ParseEDID(blob)
 			if err != nil {
-				continue
+				return
 			}
-			key := string(blob)
-			if seen[key] {
-				continue
-			}
-			seen[key] = true
+			seen[string(blob)] = true
 			m.Port = model + `\` + inst
-			all = append(all, found{m, present})
-		}
-		mk.Close()
-	}
+			all = append(all, found{m, hasSubKey(ik, "Control")})
+		})
+	})
 	anyPresent := false
 	for _, f := range all {
 		anyPresent = anyPresent || f.present
@@ -550,19 +478,9 @@ const displayClassKey = `{4d36e968-e325-11ce-bfc1-08002be10318}`
 // gpusFromRegistry reads the display adapter driver keys (Class\{4d36e968-…}\0000, 0001…):
 // name, maker, driver version, PCI id and dedicated memory.
 func gpusFromRegistry(k regKey) []inventory.GPU {
-	subs, err := k.SubKeys()
-	if err != nil {
-		return nil
-	}
 	var out []inventory.GPU
-	for _, sub := range subs {
-		if _, err := strconv.Atoi(sub); err != nil {
-			continue // Configuration, Properties
-		}
-		e, err := k.Open(sub)
-		if err != nil {
-			continue
-		}
+	numbered := func(sub string) bool { _, err := strconv.Atoi(sub); return err == nil } // not Configuration, Properties
+	eachSubKey(k, numbered, func(_ string, e regKey) {
 		g := inventory.GPU{
 			Name:      regStr(e, "DriverDesc"),
 			Vendor:    regStr(e, "ProviderName"),
@@ -579,8 +497,7 @@ func gpusFromRegistry(k regKey) []inventory.GPU {
 			}
 			out = append(out, g)
 		}
-		e.Close()
-	}
+	})
 	return out
 }
 
@@ -604,24 +521,10 @@ func pciIDFromHardwareID(s string) string {
 // controllersFromRegistry reads HKLM\SYSTEM\CurrentControlSet\Enum\PCI\VEN_x&DEV_y&SUBSYS_z&REV_r\
 // <instance>: the PCI devices attached now (with the volatile Control subkey).
 func controllersFromRegistry(k regKey) []inventory.Controller {
-	ids, err := k.SubKeys()
-	if err != nil {
-		return nil
-	}
 	var out []inventory.Controller
-	for _, id := range ids {
-		dev, err := k.Open(id)
-		if err != nil {
-			continue
-		}
-		insts, _ := dev.SubKeys()
-		for _, inst := range insts {
-			e, err := dev.Open(inst)
-			if err != nil {
-				continue
-			}
-			if c, err := e.Open("Control"); err == nil {
-				c.Close()
+	eachSubKey(k, nil, func(id string, dev regKey) {
+		eachSubKey(dev, nil, func(_ string, e regKey) {
+			if hasSubKey(e, "Control") {
 				ctl := inventory.Controller{
 					Name:         infString(regStr(e, "DeviceDesc")),
 					Manufacturer: infString(regStr(e, "Mfg")),
@@ -637,10 +540,8 @@ func controllersFromRegistry(k regKey) []inventory.Controller {
 				}
 				out = append(out, ctl)
 			}
-			e.Close()
-		}
-		dev.Close()
-	}
+		})
+	})
 	return out
 }
 

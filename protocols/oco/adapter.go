@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/omniagent/omniagent/inventory"
+	"github.com/omniagent/omniagent/jobs"
+	"github.com/omniagent/omniagent/localuser"
 	"github.com/omniagent/omniagent/protocols"
 )
 
@@ -61,6 +63,11 @@ type Adapter struct {
 	lastInvAt    time.Time
 	invChanged   bool // the inventory differs from the one last sent
 	readEvents   eventReader
+	// setPassword changes a local account's password (localuser.SetPassword).
+	setPassword func(context.Context, localuser.Change) error
+	// crashAfterStore, in tests, stops a rotation after the server stored the password.
+	crashAfterStore func() bool
+	checks          serviceChecks
 }
 
 // New builds the adapter from its dependencies.
@@ -93,7 +100,8 @@ func New(d protocols.Deps) (*Adapter, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &Adapter{d: d, opts: opts, log: log, client: client, now: now, resolver: net.DefaultResolver}
+	a := &Adapter{d: d, opts: opts, log: log, client: client, now: now, resolver: net.DefaultResolver, setPassword: localuser.SetPassword}
+	a.checks.runner = jobs.New(jobs.Options{Server: d.Server.Name, Logger: log, Policy: jobs.Policy{AllowExec: true}, MaxOutput: maxCheckOutput, Timeout: opts.ServiceChecksTimeout.D()})
 	a.hostname = d.Identity.Hostname
 	switch opts.UID {
 	case "none":
@@ -101,6 +109,9 @@ func New(d protocols.Deps) (*Adapter, error) {
 		a.uid = d.Identity.MachineUID
 	default:
 		a.uid = opts.UID
+	}
+	if len(opts.PasswordRotationUsers) > 0 && !opts.PasswordRotation {
+		log.Warn("password_rotation_users is set but password_rotation is false: the server may not rotate any password")
 	}
 	if opts.OCOProtocol == ModeLegacy {
 		log.Warn("OCO legacy protocol configured: the agent key travels in clear in every request; use it only for servers ≤ 1.1.6, over HTTPS")

@@ -16,7 +16,7 @@ import (
 type helloData struct {
 	AgentVersion  string     `json:"agent_version"`
 	Networks      []NetEntry `json:"networks"`
-	Services      []any      `json:"services"`
+	Services      []service  `json:"services"`
 	Uptime        int64      `json:"uptime"`
 	BatteryLevel  any        `json:"battery_level"`
 	BatteryStatus any        `json:"battery_status"`
@@ -96,8 +96,10 @@ func (a *Adapter) Cycle(ctx context.Context) (res protocols.Result, err error) {
 			summary = append(summary, fmt.Sprintf("%d events sent", n))
 		}
 	}
-	if pw := strings.TrimSpace(string(params["update-passwords"])); pw != "" && pw != "[]" && pw != "null" {
-		a.log.Info("the server asks for password rotation, which this agent does not implement; ignored")
+	if s, err := a.rotatePasswords(ctx, params["update-passwords"]); err != nil {
+		errs = append(errs, err)
+	} else if s != "" {
+		summary = append(summary, s)
 	}
 	res.Summary = strings.Join(summary, "; ")
 	return res, errors.Join(errs...)
@@ -161,7 +163,7 @@ func (a *Adapter) refreshInventory(ctx context.Context) *inventory.Inventory {
 }
 
 func (a *Adapter) hello(ctx context.Context, inv *inventory.Inventory, force bool) (map[string]json.RawMessage, error) {
-	d := helloData{AgentVersion: a.opts.AgentVersion, Networks: []NetEntry{}, Services: []any{}, BatteryLevel: false, BatteryStatus: false, ForceUpdate: force}
+	d := helloData{AgentVersion: a.opts.AgentVersion, Networks: []NetEntry{}, Services: a.services(ctx), BatteryLevel: false, BatteryStatus: false, ForceUpdate: force}
 	if inv != nil {
 		d.Networks = MapNetworks(inv.Networks)
 		d.Uptime = int64(inv.System.Uptime + a.now().Sub(a.lastInvAt).Seconds())

@@ -17,3 +17,7 @@ func SetResolver(a *Adapter, r *net.Resolver) { a.resolver = r }
 
 // VersionCompare exposes the PHP version_compare port.
 func VersionCompare(a, b string) int { return versionCompare(a, b) }
+
+// SetAfterPasswordsStored runs f once the server has accepted new passwords, before any
+// account is changed; f returning true stops the rotation there, as a crash would.
+func SetAfterPasswordsStored(a *Adapter, f func() bool) { a.crashAfterStore = f }

@@ -95,6 +95,25 @@ type testEnv struct {
 	hostname string
 	now      func() time.Time
 	clock    *protocoltest.Clock // the fake server's clock
+	logs     *syncBuffer         // when set, the adapter also logs here (debug level)
+}
+
+// syncBuffer collects log output from several goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 func newEnv(t testing.TB, fo ocofake.Options) *testEnv {
@@ -151,6 +170,9 @@ func (e *testEnv) build(mut func(*config.Server, *oco.Options)) (*oco.Adapter, e
 	log := protocoltest.Logger(e.t)
 	if e.quiet {
 		log = slog.New(slog.DiscardHandler)
+	}
+	if e.logs != nil {
+		log = slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	runner := jobs.New(jobs.Options{Server: srv.Name, SpoolDir: spool, Policy: jobs.Policy{AllowExec: !e.noExec, AllowPower: true}, Logger: log, Power: e.power, Timeout: time.Minute, MaxOutput: 1 << 20, MaxDownload: 64 << 20})
 	now := e.now

@@ -1,6 +1,7 @@
 package oco
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -42,6 +43,19 @@ type Options struct {
 	StrictServerTimestamp bool `toml:"strict_server_timestamp"`
 	// Events enables the server's event queries.
 	Events bool `toml:"events"`
+	// PasswordRotation lets this server rotate local account passwords (OCO's LAPS). Off by
+	// default: an administrator must opt in before a server may change local passwords.
+	PasswordRotation bool `toml:"password_rotation"`
+	// PasswordRotationUsers, when set, is the only accounts the server may rotate.
+	PasswordRotationUsers []string `toml:"password_rotation_users"`
+	// ServiceChecksDir holds CheckMK-style local check executables whose output is sent as
+	// the computer's services; "" = none.
+	ServiceChecksDir string `toml:"service_checks_dir"`
+	// ServiceChecksTimeout bounds each check.
+	ServiceChecksTimeout config.Duration `toml:"service_checks_timeout"`
+	// ServiceChecksInterval is how often the checks run (results are cached in between);
+	// 0 = at every hello.
+	ServiceChecksInterval config.Duration `toml:"service_checks_interval"`
 }
 
 // NewOptions returns the defaults.
@@ -53,6 +67,7 @@ func NewOptions() *Options {
 		InventoryCheck:        config.Duration(time.Hour),
 		StrictServerTimestamp: true,
 		Events:                true,
+		ServiceChecksTimeout:  config.Duration(30 * time.Second),
 	}
 }
 
@@ -73,6 +88,17 @@ func (o *Options) Validate() error {
 	}
 	if o.InventoryCheck.D() != 0 && o.InventoryCheck.D() < time.Minute {
 		return fmt.Errorf("inventory_check %s: use at least 1m (or 0s to re-read only when the server asks)", o.InventoryCheck.D())
+	}
+	if t := o.ServiceChecksTimeout.D(); t < time.Second || t > 10*time.Minute {
+		return fmt.Errorf("service_checks_timeout %s: use 1s to 10m", t)
+	}
+	if o.ServiceChecksInterval.D() < 0 {
+		return fmt.Errorf("service_checks_interval %s: must not be negative", o.ServiceChecksInterval.D())
+	}
+	for _, u := range o.PasswordRotationUsers {
+		if strings.TrimSpace(u) == "" {
+			return errors.New("password_rotation_users: empty user name")
+		}
 	}
 	if o.LiveOutput.D() != 0 && o.LiveOutput.D() < time.Second {
 		return fmt.Errorf("live_output %s: use at least 1s, or 0s for none", o.LiveOutput.D())

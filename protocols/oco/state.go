@@ -27,6 +27,17 @@ type persisted struct {
 	InventoryHash string    `json:"inventory_hash,omitempty"`
 	InventorySent time.Time `json:"inventory_sent,omitzero"`
 	LastError     string    `json:"last_server_error,omitempty"`
+	// PendingRotations are password rotations stored on the server whose local change was not
+	// confirmed (the agent stopped in between): the next cycle rotates those accounts again.
+	// No password is ever kept here.
+	PendingRotations []pendingRotation `json:"pending_password_rotations,omitempty"`
+}
+
+type pendingRotation struct {
+	Username string    `json:"username"`
+	Alphabet string    `json:"alphabet"`
+	Length   int       `json:"length"`
+	Started  time.Time `json:"started"`
 }
 
 type jobRef struct {

@@ -60,6 +60,7 @@ type Computer struct {
 	Inventory    map[string]any
 	Logins       []map[string]any
 	Updates      int
+	Services     []Service
 	lastAnswer   []byte
 	lastSig      string
 }
@@ -120,6 +121,8 @@ type Server struct {
 	packages   map[int][]byte
 	rules      []EventRule
 	events     []Event
+	pwRules    []PasswordRule
+	passwords  []StoredPassword // newest first
 	exchanges  []Exchange
 	schemaErrs []string
 	lastTS     float64
@@ -435,7 +438,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case "oco.agent.events":
 		res, herr = s.storeEvents(c, data)
 	case "oco.agent.passwords":
-		res = map[string]any{"success": true, "params": []any{}}
+		res, herr = s.storePasswords(c, params)
 	case "oco.agent.download":
 		s.download(w, c, params["package-id"], &unlocked)
 		return
@@ -575,6 +578,7 @@ func (s *Server) hello(c *Computer, data map[string]any, p map[string]any) (any,
 	if n, ok := data["networks"].([]any); ok {
 		c.Networks = n
 	}
+	s.upsertServices(c, data["services"])
 	force, _ := data["force_update"].(bool)
 	update := c.Updates == 0 || force || c.ForceUpdate || now.Sub(c.LastUpdate) > s.opts.UpdateInterval
 	p["update"] = s.num(map[bool]int{true: 1, false: 0}[update])
@@ -625,7 +629,7 @@ func (s *Server) hello(c *Computer, data map[string]any, p map[string]any) (any,
 		rules = append(rules, map[string]any{"since": evSince, "log": r.Log, "query": r.Query})
 	}
 	p["events"] = rules
-	p["update-passwords"] = []any{}
+	p["update-passwords"] = s.passwordRequests(c)
 	return map[string]any{"success": true, "params": p}, nil
 }
 

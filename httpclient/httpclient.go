@@ -175,7 +175,8 @@ func (t *limitTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		drainClose(resp.Body)
 		return nil, &ProxyError{Proxy: RedactURL(pu.String()), Method: r.Method, Target: hostPort(r.URL), StatusCode: resp.StatusCode, Status: proxyStatus(resp), Source: t.proxy.source("http")}
 	}
-	if v, _ := r.Context().Value(noLimitKey{}).(bool); v {
+	// A switched protocol (WebSocket) body is the connection itself.
+	if v, _ := r.Context().Value(noLimitKey{}).(bool); v || resp.StatusCode == http.StatusSwitchingProtocols {
 		return resp, nil
 	}
 	resp.Body = &limitedBody{rc: resp.Body, left: t.max, max: t.max}

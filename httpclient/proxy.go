@@ -108,7 +108,7 @@ func newProxySetup(o Options) (*proxySetup, error) {
 	p.mode, p.key = "key", strings.TrimSpace(o.Proxy)
 	// Never wrap url.Parse's error: it quotes the whole value, password included.
 	u, err := url.Parse(p.key)
-	if err != nil || u.Host == "" || u.Opaque != "" || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "socks5") {
+	if err != nil || !proxyShape(u) {
 		return nil, fmt.Errorf("server %s: proxy %q is not a proxy URL (%s; or \"none\")", o.Server, RedactURL(o.Proxy), proxyURLHelp)
 	}
 	// The file wins: NO_PROXY from the environment does not override an explicit proxy key,
@@ -125,11 +125,19 @@ func envProxyOK(v string) bool {
 	u, err := url.Parse(v)
 	if err != nil || u.Scheme == "" || u.Host == "" {
 		u, err = url.Parse("http://" + v)
-		if err != nil || u.Host == "" {
+		if err != nil {
 			return false
 		}
 	}
-	return u.Scheme == "http" || u.Scheme == "https" || u.Scheme == "socks5"
+	return proxyShape(u)
+}
+
+// proxyShape accepts scheme://[userinfo@]host[:port][/] with a scheme the transport supports.
+// A path, query or fragment means the value was misread (a password holding '/' makes
+// http://user:12/x@host parse as host "user", port 12).
+func proxyShape(u *url.URL) bool {
+	return u.Host != "" && u.Opaque == "" && (u.Path == "" || u.Path == "/") && u.RawQuery == "" && u.Fragment == "" && !u.ForceQuery &&
+		(u.Scheme == "http" || u.Scheme == "https" || u.Scheme == "socks5")
 }
 
 func joinNoProxy(a, b string) string {

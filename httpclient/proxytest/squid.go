@@ -3,11 +3,11 @@
 //
 // Go never sends requests for localhost or loopback addresses through a proxy (it is hard-coded
 // in golang.org/x/net/http/httpproxy), so a test cannot point its client at 127.0.0.1 and expect
-// the proxy to be used. Instead the test servers are addressed by a name (example.com, the name
-// httptest's certificate holds) that squid resolves to 127.0.0.1 through its own hosts_file:
+// the proxy to be used. Instead the test servers are addressed by a name (under example.com: httptest's
+// certificate holds *.example.com) that squid resolves to 127.0.0.1 through its own hosts_file:
 // the agent's client really talks to the proxy and the proxy really connects to the test
-// server. Nothing else resolves that name here, so a request that bypassed the proxy would fail,
-// and AccessLog shows what the proxy carried.
+// server. The name has no public address (example.com is reserved and has no wildcard), so a
+// request that bypassed the proxy would fail, and AccessLog shows what the proxy carried.
 package proxytest
 
 import (
@@ -26,7 +26,7 @@ import (
 )
 
 // Host is the name squid resolves to 127.0.0.1; httptest's certificate is valid for it.
-const Host = "example.com"
+const Host = "omniagent-test.example.com"
 
 // DeniedHost also resolves to 127.0.0.1 but squid refuses it with 403 (for refusal tests).
 const DeniedHost = "denied.example.com"

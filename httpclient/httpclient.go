@@ -171,7 +171,7 @@ func (t *limitTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	if err != nil || resp.Body == nil {
 		return resp, err
 	}
-	if pu != nil && proxyAnswered(resp) {
+	if pu != nil && (pu.Scheme == "http" || pu.Scheme == "https") && proxyAnswered(resp) {
 		drainClose(resp.Body)
 		return nil, &ProxyError{Proxy: RedactURL(pu.String()), Method: r.Method, Target: hostPort(r.URL), StatusCode: resp.StatusCode, Status: proxyStatus(resp), Source: t.proxy.source("http")}
 	}

@@ -110,3 +110,31 @@ func TestProxyInEffect(t *testing.T) {
 		}
 	}
 }
+
+// FuzzRedactURL: whatever surrounds it, a password before the last '@' is never shown: the
+// output is the scheme, the user name (only when the URL parses) or xxxxx, '@' and the host.
+func FuzzRedactURL(f *testing.F) {
+	for _, s := range [][3]string{
+		{"user", "s3cret", "proxy:3128"}, {"user", "50%offS3cret", "proxy:3128"}, {"u", "12/ab", "h"},
+		{"", "pass word", "h:1"}, {"a:b", "c@d", "e"}, {"us%zz", "p?q#r", "[::1]:3128"},
+	} {
+		f.Add(s[0], s[1], s[2])
+	}
+	f.Fuzz(func(t *testing.T, user, pw, host string) {
+		if strings.Contains(host, "@") || strings.Contains(user, "://") {
+			return
+		}
+		name, _, _ := strings.Cut(user+":"+pw, ":")
+		raw := "http://" + user + ":" + pw + "@" + host
+		if out := RedactURL(raw); out != "http://xxxxx@"+host && out != "http://"+name+"@"+host {
+			t.Fatalf("RedactURL(%q) = %q", raw, out)
+		}
+		if strings.HasPrefix(pw, "//") { // user://… is a scheme, not a user name
+			return
+		}
+		raw = user + ":" + pw + "@" + host
+		if out := RedactURL(raw); out != "xxxxx@"+host {
+			t.Fatalf("RedactURL(%q) = %q", raw, out)
+		}
+	})
+}

@@ -39,6 +39,10 @@ func cmdConfig(_ context.Context, e *env, args []string) int {
 			return fail(e.stderr, err)
 		}
 		proxies = append(proxies, fmt.Sprintf("%s: proxy %s", s.Name, proxy))
+		// A protocol with its own connection (MIG's relay) describes its proxy itself.
+		if r, ok := s.Options.(interface{ DescribeRelayProxy() string }); ok {
+			proxies = append(proxies, fmt.Sprintf("%s: relay %s", s.Name, r.DescribeRelayProxy()))
+		}
 	}
 	fmt.Fprintf(e.stdout, "%s: OK\n", cfg.Source)
 	fmt.Fprintf(e.stdout, "state directory: %s\nlog: %s, %s\n", stateDir, cfg.Agent.LogLevel, cfg.Agent.LogFormat)

@@ -138,3 +138,22 @@ func TestProxyRefusalThroughSquid(t *testing.T) {
 		t.Fatalf("password printed or lines missing:\n%s", out)
 	}
 }
+
+// TestConfigCheckShowsRelayProxy: MIG's relay has its own proxy line, redacted.
+func TestConfigCheckShowsRelayProxy(t *testing.T) {
+	e, out, errb := testEnv()
+	e.reg = protocols.Builtin
+	cfg := writeConfig(t, "[[server]]\nname = \"m\"\nprotocol = \"mig\"\nurl = \"https://mig.example/api/v1\"\nproxy = \"none\"\n"+
+		"relay = \"amqps://agent:RelayPw@relay.example:5671/mig\"\nrelay_proxy = \"http://u:ProxyPw@proxy.example:3128\"\n")
+	if code := dispatch(context.Background(), e, []string{"config", "check", cfg}); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb)
+	}
+	for _, want := range []string{"m: proxy none\n", "m: relay relay_proxy http://u@proxy.example:3128 (CONNECT to the AMQP port)\n"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("config check lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out.String(), "Pw") {
+		t.Errorf("a password is printed:\n%s", out)
+	}
+}

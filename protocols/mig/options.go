@@ -140,3 +140,12 @@ func checkRelayURL(s string) error {
 	}
 	return nil
 }
+
+// DescribeRelayProxy says, redacted, how the relay is reached, for `config check`: only
+// relay_proxy applies to it, never the table's proxy key or HTTPS_PROXY.
+func (o *Options) DescribeRelayProxy() string {
+	if o.RelayProxy == "" {
+		return "direct (relay_proxy not set; the proxy key and HTTPS_PROXY do not apply to the relay)"
+	}
+	return "relay_proxy " + httpclient.RedactURL(o.RelayProxy) + " (CONNECT to the AMQP port)"
+}

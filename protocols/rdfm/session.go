@@ -39,7 +39,7 @@ func (a *Adapter) Serve(ctx context.Context) error {
 		if time.Since(start) >= 30*time.Second {
 			backoff = time.Second
 			failures = 0
-		} else if err != nil {
+		} else if err != nil && !errors.Is(err, ErrPending) { // waiting for acceptance is no failure
 			failures++
 		}
 		d := max(wait, backoff)

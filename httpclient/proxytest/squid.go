@@ -143,11 +143,29 @@ func Start(t testing.TB) *Squid {
 		"passwd": User + ":" + APR1(Password, saltS) + "\n",
 		"hosts":  "127.0.0.1 " + Host + " " + DeniedHost + "\n",
 	}
+	// The port is picked free, then bound by squid: another process may take it in between,
+	// so a start that fails is retried on a new port.
+	var why2 string
+	for range 3 {
+		addr, ok, log := launch(t, bin, dir, files)
+		if ok {
+			return &Squid{Addr: addr, dir: dir}
+		}
+		why2 = log
+	}
+	t.Fatalf("squid did not start:\n%s", why2)
+	return nil
+}
+
+// launch writes the configuration for a free port, starts squid and waits until it accepts
+// connections; a squid that exits or stays silent is stopped and its log returned.
+func launch(t testing.TB, bin, dir string, files map[string]string) (addr string, ok bool, log string) {
+	t.Helper()
 	port, err := freePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	addr := net.JoinHostPort("127.0.0.1", port)
+	addr = net.JoinHostPort("127.0.0.1", port)
 	files["squid.conf"] = fmt.Sprintf(`http_port %[2]s
 pid_filename %[1]s/squid.pid
 access_log stdio:%[1]s/access.log
@@ -176,7 +194,8 @@ http_access deny all
 			t.Fatal(err)
 		}
 	}
-	out, err := os.Create(filepath.Join(dir, "stderr.log"))
+	logPath := filepath.Join(dir, "stderr.log")
+	out, err := os.Create(logPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,6 +204,7 @@ http_access deny all
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.SysProcAttr = procAttr()
 	if err := cmd.Start(); err != nil {
+		out.Close()
 		t.Fatalf("start squid: %v", err)
 	}
 	var once sync.Once
@@ -203,28 +223,29 @@ http_access deny all
 			out.Close()
 		})
 	}
-	t.Cleanup(stop)
+	readLog := func() string { b, _ := os.ReadFile(logPath); return string(b) }
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-			break
+		// Listening, and squid itself says so (not another process that took the port).
+		if strings.Contains(readLog(), "Accepting HTTP Socket connections") {
+			if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+				c.Close()
+				t.Cleanup(stop)
+				return addr, true, ""
+			}
 		}
 		select {
 		case <-done:
-			log, _ := os.ReadFile(filepath.Join(dir, "stderr.log"))
-			t.Fatalf("squid exited at start:\n%s", tail(string(log)))
+			stop()
+			return addr, false, tail(readLog())
 		default:
 		}
 		if time.Now().After(deadline) {
 			stop()
-			log, _ := os.ReadFile(filepath.Join(dir, "stderr.log"))
-			t.Fatalf("squid did not listen on %s within 30 s:\n%s", addr, tail(string(log)))
+			return addr, false, "no answer within 30 s:\n" + tail(readLog())
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	return &Squid{Addr: addr, dir: dir}
 }
 
 func tail(s string) string {

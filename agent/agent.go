@@ -132,7 +132,11 @@ func (a *Agent) buildServer(s config.Server, o Options) (scheduler.Server, error
 		return scheduler.Server{}, err
 	}
 	exec, shell, power := cfg.Policy(s)
-	log.Info("server configured", "url", s.URL, "allow_exec", exec, "allow_shell", shell, "allow_power", power)
+	proxy, err := httpclient.ProxyInEffect(httpclient.Options{Server: s.Name, Proxy: s.Proxy, NoProxy: s.NoProxy}, s.URL)
+	if err != nil {
+		return scheduler.Server{}, err
+	}
+	log.Info("server configured", "url", s.URL, "proxy", proxy, "allow_exec", exec, "allow_shell", shell, "allow_power", power)
 	runner := jobs.New(jobs.Options{
 		Server:      s.Name,
 		SpoolDir:    spool,
@@ -154,7 +158,7 @@ func (a *Agent) buildServer(s config.Server, o Options) (scheduler.Server, error
 	newClient := func(forceHTTP1 bool) (*http.Client, error) {
 		ho := httpclient.Options{
 			Server: s.Name, CAFile: s.CAFile, ClientCert: s.ClientCert, ClientKey: s.ClientKey,
-			InsecureSkipVerify: s.InsecureSkipVerify, Proxy: s.Proxy, Timeout: s.Timeout.D(),
+			InsecureSkipVerify: s.InsecureSkipVerify, Proxy: s.Proxy, NoProxy: s.NoProxy, Timeout: s.Timeout.D(),
 			MaxResponse: int64(s.MaxResponse), ForceHTTP1: forceHTTP1,
 		}
 		warnOnce.Do(func() { ho.Logger = log })

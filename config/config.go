@@ -77,6 +77,7 @@ type Server struct {
 	ClientKey          string   `toml:"client_key"`
 	InsecureSkipVerify bool     `toml:"insecure_skip_verify"`
 	Proxy              string   `toml:"proxy"`
+	NoProxy            string   `toml:"no_proxy"`
 	Timeout            Duration `toml:"timeout"`
 	MaxResponse        ByteSize `toml:"max_response"`
 	AllowExec          *bool    `toml:"allow_exec"`

@@ -14,10 +14,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"strings"
 	"time"
-
-	"golang.org/x/net/http/httpproxy"
 
 	"github.com/omniagent/omniagent/version"
 )
@@ -30,8 +27,12 @@ type Options struct {
 	ClientKey          string
 	InsecureSkipVerify bool
 	// Proxy is a URL (user:password allowed), "none" to bypass every proxy, or "" to use the
-	// environment (HTTPS_PROXY, HTTP_PROXY, NO_PROXY).
+	// environment (HTTPS_PROXY, HTTP_PROXY, NO_PROXY). An explicit URL ignores NO_PROXY: the
+	// file wins.
 	Proxy string
+	// NoProxy lists hosts reached directly (NO_PROXY syntax), with the proxy key or in
+	// addition to the environment's NO_PROXY.
+	NoProxy string
 	// Timeout bounds connect, TLS handshake and waiting for response headers. Bodies are bounded
 	// by the caller's context, so large downloads are not cut.
 	Timeout     time.Duration
@@ -77,13 +78,13 @@ func New(o Options) (*http.Client, error) {
 	if o.InsecureSkipVerify && o.Logger != nil {
 		o.Logger.Warn("TLS certificate verification is DISABLED for this server (insecure_skip_verify = true); anyone on the path can impersonate it", "server", o.Server)
 	}
-	proxy, err := proxyFunc(o)
+	ps, err := newProxySetup(o)
 	if err != nil {
 		return nil, err
 	}
 	dialer := &net.Dialer{Timeout: o.Timeout, KeepAlive: 30 * time.Second}
 	tr := &http.Transport{
-		Proxy:                 proxy,
+		Proxy:                 ps.transportProxy(),
 		DialContext:           dialer.DialContext,
 		TLSClientConfig:       tlsCfg,
 		TLSHandshakeTimeout:   o.Timeout,
@@ -93,11 +94,17 @@ func New(o Options) (*http.Client, error) {
 		MaxIdleConns:          4,
 		ForceAttemptHTTP2:     !o.ForceHTTP1,
 	}
+	// Go alone reports a refused CONNECT as its status text only.
+	tr.OnProxyConnectResponse = ps.onConnectResponse
 	if o.ForceHTTP1 {
 		tr.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
 		tr.TLSClientConfig.NextProtos = []string{"http/1.1"}
 	}
-	return &http.Client{Transport: &limitTransport{base: tr, ua: o.UserAgent, max: o.MaxResponse}}, nil
+	lt := &limitTransport{base: tr, ua: o.UserAgent, max: o.MaxResponse, proxy: ps}
+	if ps.fn != nil {
+		lt.tunnel = newTunnelTransport(dialer, tlsCfg, o.Timeout, ps)
+	}
+	return &http.Client{Transport: lt}, nil
 }
 
 // TLSConfig builds the TLS settings alone (AMQP and WebSocket dialers use them too).
@@ -127,28 +134,6 @@ func TLSConfig(o Options) (*tls.Config, error) {
 	return cfg, nil
 }
 
-func proxyFunc(o Options) (func(*http.Request) (*url.URL, error), error) {
-	switch strings.TrimSpace(o.Proxy) {
-	case "none":
-		return nil, nil
-	case "":
-		env := &httpproxy.Config{
-			HTTPProxy:  firstEnv(o.Getenv, "HTTP_PROXY", "http_proxy"),
-			HTTPSProxy: firstEnv(o.Getenv, "HTTPS_PROXY", "https_proxy"),
-			NoProxy:    firstEnv(o.Getenv, "NO_PROXY", "no_proxy"),
-		}
-		f := env.ProxyFunc()
-		return func(r *http.Request) (*url.URL, error) { return f(r.URL) }, nil
-	}
-	u, err := url.Parse(o.Proxy)
-	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "socks5") {
-		return nil, fmt.Errorf("server %s: proxy %q is not a proxy URL (http://[user:password@]host:port)", o.Server, redact(o.Proxy))
-	}
-	cfg := &httpproxy.Config{HTTPProxy: o.Proxy, HTTPSProxy: o.Proxy, NoProxy: firstEnv(o.Getenv, "NO_PROXY", "no_proxy")}
-	f := cfg.ProxyFunc()
-	return func(r *http.Request) (*url.URL, error) { return f(r.URL) }, nil
-}
-
 func firstEnv(get func(string) string, names ...string) string {
 	for _, n := range names {
 		if v := get(n); v != "" {
@@ -158,19 +143,12 @@ func firstEnv(get func(string) string, names ...string) string {
 	return ""
 }
 
-func redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		return raw
-	}
-	u.User = url.User(u.User.Username())
-	return u.String()
-}
-
 type limitTransport struct {
-	base http.RoundTripper
-	ua   string
-	max  int64
+	base   http.RoundTripper
+	ua     string
+	max    int64
+	proxy  *proxySetup
+	tunnel *http.Transport // ws:// through a proxy; nil without one
 }
 
 func (t *limitTransport) RoundTrip(r *http.Request) (*http.Response, error) {
@@ -178,11 +156,27 @@ func (t *limitTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		r = r.Clone(r.Context())
 		r.Header.Set("User-Agent", t.ua)
 	}
-	resp, err := t.base.RoundTrip(r)
+	var pu *url.URL
+	if r.URL.Scheme == "http" && t.proxy.fn != nil {
+		pu, _ = t.proxy.forURL(r.URL)
+	}
+	base := t.base
+	if pu != nil && (pu.Scheme == "http" || pu.Scheme == "https") && isUpgrade(r) && t.tunnel != nil {
+		// A WebSocket over http:// goes through a CONNECT tunnel, as https does.
+		r = r.WithContext(context.WithValue(r.Context(), tunnelKey{}, pu))
+		base = t.tunnel
+		pu = nil // a refusal is already a *ProxyError from the dialer
+	}
+	resp, err := base.RoundTrip(r)
 	if err != nil || resp.Body == nil {
 		return resp, err
 	}
-	if v, _ := r.Context().Value(noLimitKey{}).(bool); v {
+	if pu != nil && (pu.Scheme == "http" || pu.Scheme == "https") && proxyAnswered(resp) {
+		drainClose(resp.Body)
+		return nil, &ProxyError{Proxy: RedactURL(pu.String()), Method: r.Method, Target: hostPort(r.URL), StatusCode: resp.StatusCode, Status: proxyStatus(resp), Source: t.proxy.source("http")}
+	}
+	// A switched protocol (WebSocket) body is the connection itself.
+	if v, _ := r.Context().Value(noLimitKey{}).(bool); v || resp.StatusCode == http.StatusSwitchingProtocols {
 		return resp, nil
 	}
 	resp.Body = &limitedBody{rc: resp.Body, left: t.max, max: t.max}
@@ -194,6 +188,9 @@ func CloseIdle(c *http.Client) {
 	if lt, ok := c.Transport.(*limitTransport); ok {
 		if tr, ok := lt.base.(*http.Transport); ok {
 			tr.CloseIdleConnections()
+		}
+		if lt.tunnel != nil {
+			lt.tunnel.CloseIdleConnections()
 		}
 	}
 }

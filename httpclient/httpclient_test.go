@@ -136,11 +136,17 @@ func TestProxy(t *testing.T) {
 	if string(b) != "via proxy http://glpi.example/front/inventory.php" || sawAuth == "" {
 		t.Fatalf("proxy not used or no credentials: %q auth=%q", b, sawAuth)
 	}
-	// NO_PROXY is honoured: the request goes direct (and fails to resolve, not via the proxy).
+	// The file wins: the environment's NO_PROXY does not override an explicit proxy key...
 	tr := c.Transport.(*limitTransport).base.(*http.Transport)
 	req, _ := http.NewRequest("GET", "http://direct.example/", nil)
+	if u, _ := tr.Proxy(req); u == nil {
+		t.Fatal("NO_PROXY overrode the proxy key")
+	}
+	// ...the server's own no_proxy does.
+	c, _ = New(Options{Server: "s", Proxy: pu.String(), NoProxy: "direct.example", Getenv: func(k string) string { return env[k] }})
+	tr = c.Transport.(*limitTransport).base.(*http.Transport)
 	if u, _ := tr.Proxy(req); u != nil {
-		t.Fatalf("NO_PROXY host proxied via %v", u)
+		t.Fatalf("no_proxy host proxied via %v", u)
 	}
 	// From the environment when no per-server proxy is set.
 	env = map[string]string{"HTTP_PROXY": proxy.URL}

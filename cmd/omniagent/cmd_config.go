@@ -6,6 +6,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/omniagent/omniagent/config"
+	"github.com/omniagent/omniagent/httpclient"
 )
 
 func cmdConfig(_ context.Context, e *env, args []string) int {
@@ -28,6 +29,20 @@ func cmdConfig(_ context.Context, e *env, args []string) int {
 	stateDir := cfg.Agent.StateDir
 	if stateDir == "" {
 		stateDir = config.DefaultStateDir() + " (default)"
+	}
+	// The proxy in effect per server, redacted; a proxy key or HTTPS_PROXY/HTTP_PROXY value
+	// that does not parse fails the check as it would fail the agent's start.
+	var proxies []string
+	for _, s := range cfg.Servers {
+		proxy, err := httpclient.ProxyInEffect(httpclient.Options{Server: s.Name, Proxy: s.Proxy, NoProxy: s.NoProxy}, s.URL)
+		if err != nil {
+			return fail(e.stderr, err)
+		}
+		proxies = append(proxies, fmt.Sprintf("%s: proxy %s", s.Name, proxy))
+		// A protocol with its own connection (MIG's relay) describes its proxy itself.
+		if r, ok := s.Options.(interface{ DescribeRelayProxy() string }); ok {
+			proxies = append(proxies, fmt.Sprintf("%s: relay %s", s.Name, r.DescribeRelayProxy()))
+		}
 	}
 	fmt.Fprintf(e.stdout, "%s: OK\n", cfg.Source)
 	fmt.Fprintf(e.stdout, "state directory: %s\nlog: %s, %s\n", stateDir, cfg.Agent.LogLevel, cfg.Agent.LogFormat)
@@ -61,6 +76,9 @@ func cmdConfig(_ context.Context, e *env, args []string) int {
 		}
 	}
 	tw.Flush()
+	for _, p := range proxies {
+		fmt.Fprintln(e.stdout, p)
+	}
 	return 0
 }
 

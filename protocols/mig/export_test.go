@@ -3,6 +3,8 @@ package mig
 import (
 	"context"
 	"time"
+
+	"github.com/omniagent/omniagent/httpclient"
 )
 
 // SetTiming shortens the check-in idle wait and the reconnect back-off for tests.
@@ -43,5 +45,5 @@ var (
 	DetectInit   = detectInit
 	ValidAgentID = validAgentID
 	NewAgentID   = newAgentID
-	RedactURL    = redactURL
+	RedactURL    = httpclient.RedactURL
 )

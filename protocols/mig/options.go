@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/omniagent/omniagent/config"
+	"github.com/omniagent/omniagent/httpclient"
 )
 
 // Heartbeat transports.
@@ -97,8 +98,8 @@ func (o *Options) Validate() error {
 		errs = append(errs, fmt.Errorf("module_timeout %s: must be at least 1s", o.ModuleTimeout.D()))
 	}
 	if o.RelayProxy != "" {
-		if u, err := url.Parse(o.RelayProxy); err != nil || u.Scheme != "http" || u.Host == "" {
-			errs = append(errs, fmt.Errorf("relay_proxy %q: want http://[user:password@]host:port", redactURL(o.RelayProxy)))
+		if u, err := url.Parse(o.RelayProxy); err != nil || u.Scheme != "http" || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" {
+			errs = append(errs, fmt.Errorf("relay_proxy %q: want http://[user:password@]host:port (percent-encode special characters of the password, such as %%25 for %%, %%40 for @)", httpclient.RedactURL(o.RelayProxy)))
 		}
 	}
 	if a := o.AMQPHeartbeat.D(); a != 0 && a < time.Second {
@@ -132,25 +133,19 @@ func checkRelayURL(s string) error {
 		return errors.New("relay: not a URL (want amqp[s]://user:password@host:port/vhost)")
 	}
 	if u.Scheme != "amqp" && u.Scheme != "amqps" {
-		return fmt.Errorf("relay %q: scheme must be amqp or amqps", redactURL(s))
+		return fmt.Errorf("relay %q: scheme must be amqp or amqps", httpclient.RedactURL(s))
 	}
 	if u.Host == "" {
-		return fmt.Errorf("relay %q: no host", redactURL(s))
+		return fmt.Errorf("relay %q: no host", httpclient.RedactURL(s))
 	}
 	return nil
 }
 
-// redactURL hides the relay password in messages.
-func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		return "(unparsable URL)" // it may hold a password
+// DescribeRelayProxy says, redacted, how the relay is reached, for `config check`: only
+// relay_proxy applies to it, never the table's proxy key or HTTPS_PROXY.
+func (o *Options) DescribeRelayProxy() string {
+	if o.RelayProxy == "" {
+		return "direct (relay_proxy not set; the proxy key and HTTPS_PROXY do not apply to the relay)"
 	}
-	if u.User == nil {
-		return s
-	}
-	if _, has := u.User.Password(); has {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
-	}
-	return u.String()
+	return "relay_proxy " + httpclient.RedactURL(o.RelayProxy) + " (CONNECT to the AMQP port)"
 }

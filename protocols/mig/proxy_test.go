@@ -6,11 +6,13 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/omniagent/omniagent/httpclient/proxytest"
 	"github.com/omniagent/omniagent/protocols/mig/action"
 )
 
@@ -96,5 +98,27 @@ func TestRelayThroughConnectProxy(t *testing.T) {
 	_, err = e.adapter(true).Cycle(ctx)
 	if err == nil || !strings.Contains(err.Error(), "407") || strings.Contains(err.Error(), "wrong") {
 		t.Errorf("Cycle with bad proxy credentials = %v", err)
+	}
+}
+
+// TestRelayThroughSquid reaches the relay through a real squid with Basic auth (CONNECT to the
+// AMQP port); a wrong password is the proxy's refusal naming relay_proxy, never the password.
+func TestRelayThroughSquid(t *testing.T) {
+	broker := brokerURL(t)
+	sq := proxytest.Start(t)
+	e := newEnv(t, broker)
+	e.opts.RelayProxy = sq.URL(proxytest.User, proxytest.Password)
+	ctx := ctxT(t, 60*time.Second)
+	if _, err := e.adapter(true).Cycle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(broker)
+	sq.WaitLog(t, "CONNECT "+u.Host)
+
+	e.opts.RelayProxy = sq.URL(proxytest.User, "wr0ng-Passw0rd")
+	_, err := e.adapter(true).Cycle(ctx)
+	want := "proxy http://" + proxytest.User + "@" + sq.Addr + " refused CONNECT " + u.Host + ": 407 Proxy Authentication Required (check the proxy user and password: the server's relay_proxy key)"
+	if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "wr0ng") {
+		t.Errorf("Cycle with a wrong proxy password = %v\nwant it to contain %s", err, want)
 	}
 }

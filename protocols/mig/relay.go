@@ -1,20 +1,18 @@
 package mig
 
 import (
-	"bufio"
 	"context"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
-	"net/http"
-	"net/url"
 	"strconv"
 	"sync"
 	"time"
 
 	amqp "github.com/rabbitmq/amqp091-go"
+
+	"github.com/omniagent/omniagent/httpclient"
 )
 
 // AMQP topology (§3.1). The exchanges and the scheduler's queues belong to the scheduler: the
@@ -67,7 +65,7 @@ func (a *Adapter) connect(ctx context.Context, declare bool) (*relayConn, error)
 			var c net.Conn
 			var err error
 			if a.proxy != nil {
-				c, err = dialConnect(ctx, d, a.proxy, addr, a.dialTimeout)
+				c, err = httpclient.DialConnect(ctx, d, a.proxy, addr, nil, a.dialTimeout, "the server's relay_proxy key")
 			} else {
 				c, err = d.DialContext(ctx, network, addr)
 			}
@@ -88,7 +86,7 @@ func (a *Adapter) connect(ctx context.Context, declare bool) (*relayConn, error)
 	}
 	conn, err := amqp.DialConfig(a.opts.Relay, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("mig %s: connect to relay %s: %w", a.d.Server.Name, redactURL(a.opts.Relay), err)
+		return nil, fmt.Errorf("mig %s: connect to relay %s: %w", a.d.Server.Name, httpclient.RedactURL(a.opts.Relay), err)
 	}
 	rc.conn = conn
 	rc.closed = conn.NotifyClose(make(chan *amqp.Error, 1))
@@ -402,51 +400,3 @@ loop:
 	}
 	return taken, hbErr, err
 }
-
-// dialConnect opens a tunnel to addr through an HTTP CONNECT proxy.
-func dialConnect(ctx context.Context, d *net.Dialer, proxy *url.URL, addr string, timeout time.Duration) (net.Conn, error) {
-	host := proxy.Host
-	if _, _, err := net.SplitHostPort(host); err != nil {
-		host = net.JoinHostPort(host, "80")
-	}
-	c, err := d.DialContext(ctx, "tcp", host)
-	if err != nil {
-		return nil, fmt.Errorf("relay proxy %s: %w", host, err)
-	}
-	if err := c.SetDeadline(time.Now().Add(timeout)); err != nil {
-		c.Close()
-		return nil, err
-	}
-	req := &http.Request{Method: http.MethodConnect, URL: &url.URL{Opaque: addr}, Host: addr, Header: http.Header{}}
-	if proxy.User != nil {
-		pw, _ := proxy.User.Password()
-		req.Header.Set("Proxy-Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(proxy.User.Username()+":"+pw)))
-	}
-	if err := req.Write(c); err != nil {
-		c.Close()
-		return nil, fmt.Errorf("relay proxy %s: send CONNECT: %w", host, err)
-	}
-	br := bufio.NewReader(c)
-	resp, err := http.ReadResponse(br, req)
-	if err != nil {
-		c.Close()
-		return nil, fmt.Errorf("relay proxy %s: read CONNECT answer: %w", host, err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		c.Close()
-		return nil, fmt.Errorf("relay proxy %s: CONNECT %s refused: %s", host, addr, resp.Status)
-	}
-	if br.Buffered() > 0 {
-		return &bufferedConn{Conn: c, r: br}, nil
-	}
-	return c, nil
-}
-
-// bufferedConn replays bytes the proxy sent right after its answer.
-type bufferedConn struct {
-	net.Conn
-	r *bufio.Reader
-}
-
-func (b *bufferedConn) Read(p []byte) (int, error) { return b.r.Read(p) }

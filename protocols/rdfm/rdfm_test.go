@@ -7,6 +7,7 @@ import (
 	"crypto/rsa"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -61,6 +62,9 @@ type env struct {
 	shell bool
 	gens  int
 	inv   *inventory.Inventory // nil: sampleInventory()
+	url   string               // "": the fake's URL
+	proxy string               // "": none
+	logw  io.Writer            // nil: stderr at WARN
 }
 
 func newEnv(t *testing.T) *env { return newEnvTB(t) }
@@ -82,13 +86,23 @@ func newEnvTB(t testing.TB) *env {
 
 func (e *env) adapter(oneshot bool) *rdfm.Adapter {
 	e.t.Helper()
-	srv := config.Server{Name: "rdfm1", Protocol: "rdfm", URL: e.fake.URL, Options: e.opts}
+	url, proxy := e.url, e.proxy
+	if url == "" {
+		url = e.fake.URL
+	}
+	if proxy == "" {
+		proxy = "none"
+	}
+	srv := config.Server{Name: "rdfm1", Protocol: "rdfm", URL: url, Proxy: proxy, Options: e.opts}
 	h := e.store.Server(srv.Name)
 	spool, err := h.SpoolDir()
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if e.logw != nil {
+		log = slog.New(slog.NewTextHandler(e.logw, nil))
+	}
 	runner := jobs.New(jobs.Options{Server: srv.Name, SpoolDir: spool, Policy: jobs.Policy{AllowExec: e.exec, AllowShell: e.shell}, Logger: log, Timeout: time.Minute})
 	inv := e.inv
 	if inv == nil {
@@ -97,7 +111,7 @@ func (e *env) adapter(oneshot bool) *rdfm.Adapter {
 	a, err := rdfm.New(protocols.Deps{
 		Server: srv, Logger: log, Inventory: fixedInventory{inv}, Jobs: runner, State: h,
 		HTTP: func(h1 bool) (*http.Client, error) {
-			return httpclient.New(httpclient.Options{Server: srv.Name, ForceHTTP1: h1, Timeout: 10 * time.Second, Proxy: "none"})
+			return httpclient.New(httpclient.Options{Server: srv.Name, ForceHTTP1: h1, Timeout: 10 * time.Second, Proxy: srv.Proxy})
 		},
 		Options: protocols.Options{Oneshot: oneshot},
 	})

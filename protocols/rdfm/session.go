@@ -29,6 +29,7 @@ const (
 // 4002 (another socket for this device is still open).
 func (a *Adapter) Serve(ctx context.Context) error {
 	backoff := time.Second
+	failures := 0 // short-lived connections in a row
 	for {
 		start := time.Now()
 		wait, err := a.serveOnce(ctx)
@@ -37,11 +38,19 @@ func (a *Adapter) Serve(ctx context.Context) error {
 		}
 		if time.Since(start) >= 30*time.Second {
 			backoff = time.Second
+			failures = 0
+		} else if err != nil && !errors.Is(err, ErrPending) { // waiting for acceptance is no failure
+			failures++
 		}
 		d := max(wait, backoff)
 		backoff = min(backoff*2, 60*time.Second)
 		d += time.Duration(rand.Int64N(int64(d)/10 + 1))
-		a.log.Info("rdfm: management socket ended; reconnecting", "err", err, "in", d.Round(time.Millisecond))
+		if failures >= persistentFailures {
+			// Not a network blip: say so, with what to check.
+			a.log.Warn("rdfm: management socket keeps failing; reconnecting", "err", err, "failures", failures, "in", d.Round(time.Millisecond), "hint", a.socketHint(err))
+		} else {
+			a.log.Info("rdfm: management socket ended; reconnecting", "err", err, "in", d.Round(time.Millisecond))
+		}
 		t := time.NewTimer(d)
 		select {
 		case <-ctx.Done():
@@ -50,6 +59,18 @@ func (a *Adapter) Serve(ctx context.Context) error {
 		case <-t.C:
 		}
 	}
+}
+
+// persistentFailures is how many short-lived connections in a row are logged at WARN.
+const persistentFailures = 3
+
+// socketHint says what to check when the management socket does not stay up.
+func (a *Adapter) socketHint(err error) string {
+	target := a.base.Host
+	if errors.Is(err, httpclient.ErrProxyRefused) {
+		return "the forward proxy refuses: check its credentials and that it allows CONNECT to " + target + " (the socket always goes through a CONNECT tunnel)"
+	}
+	return "check that " + target + " is reachable and that anything in between (a forward proxy: CONNECT to " + target + "; a reverse proxy: the Upgrade and Connection headers) lets WebSockets through"
 }
 
 // capabilities reports only what config enables.

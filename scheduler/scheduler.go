@@ -129,6 +129,15 @@ func Jittered(d time.Duration, jitter, r float64) time.Duration {
 	return time.Duration(float64(d) * f)
 }
 
+// jitteredEarly spreads a server-given delay d by up to jitter, only ever downwards: the
+// server said "come back by then", so the contact may be early but never late.
+func jitteredEarly(d time.Duration, jitter, r float64) time.Duration {
+	if jitter <= 0 || d <= 0 {
+		return d
+	}
+	return time.Duration(float64(d) * (1 - jitter*r))
+}
+
 // Backoff is the delay after the n-th consecutive failure (n >= 1): base doubling, capped.
 func Backoff(n int, base, max time.Duration) time.Duration {
 	if n < 1 {
@@ -171,12 +180,12 @@ func (s *Scheduler) nextDelay(srv Server, res protocols.Result, err error, failu
 		}
 		d = Backoff(failures, base, s.o.MaxBackoff)
 		if res.Next > d {
-			d = res.Next
+			return jitteredEarly(res.Next, s.o.Jitter, s.o.Rand())
 		}
 	} else {
 		d = srv.Interval
 		if res.Next > 0 {
-			d = res.Next
+			return jitteredEarly(res.Next, s.o.Jitter, s.o.Rand())
 		}
 	}
 	return Jittered(d, s.o.Jitter, s.o.Rand())

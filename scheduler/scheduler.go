@@ -57,6 +57,11 @@ type Server struct {
 	Protocol string
 	Interval time.Duration
 	Adapter  protocols.Adapter
+	// MaxBackoff caps this server's back-off below Options.MaxBackoff (0: no own cap); a
+	// heartbeat keeps it to a few of its periods.
+	MaxBackoff time.Duration
+	// NoSplay runs the first cycle at start: a heartbeat says "alive" at once.
+	NoSplay bool
 }
 
 // Options tune the scheduler.
@@ -178,7 +183,11 @@ func (s *Scheduler) nextDelay(srv Server, res protocols.Result, err error, failu
 		if srv.Interval > 0 && srv.Interval < base {
 			base = srv.Interval
 		}
-		d = Backoff(failures, base, s.o.MaxBackoff)
+		limit := s.o.MaxBackoff
+		if srv.MaxBackoff > 0 && srv.MaxBackoff < limit {
+			limit = srv.MaxBackoff
+		}
+		d = Backoff(failures, base, limit)
 		if res.Next > d {
 			return jitteredEarly(res.Next, s.o.Jitter, s.o.Rand())
 		}
@@ -289,6 +298,9 @@ func (s *Scheduler) Run(ctx context.Context, servers []Server) error {
 func (s *Scheduler) loop(ctx context.Context, srv Server) {
 	log := s.o.Logger.With("server", srv.Name, "protocol", srv.Protocol)
 	wait := time.Duration(float64(s.o.Splay) * s.o.Rand())
+	if srv.NoSplay {
+		wait = 0
+	}
 	failures := 0
 	for {
 		if !s.o.Clock.Sleep(ctx, wait) {

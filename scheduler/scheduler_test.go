@@ -155,6 +155,32 @@ func TestBackoffOnErrorsThenReset(t *testing.T) {
 	})
 }
 
+// TestHeartbeatServer: a heartbeat server (NoSplay, own MaxBackoff) runs its first cycle at
+// start whatever the splay, and its back-off stops at its own cap, not the scheduler's hour.
+func TestHeartbeatServer(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a := &fakeAdapter{answer: func(n int) (protocols.Result, error) {
+			if n <= 7 {
+				return protocols.Result{}, errors.New("relay down")
+			}
+			return protocols.Result{}, nil
+		}}
+		s := New(Options{Rand: half, Splay: 30 * time.Second, MinBackoff: time.Minute, MaxBackoff: time.Hour})
+		ctx, cancel := context.WithCancel(context.Background())
+		start := time.Now()
+		done := make(chan error)
+		srv := Server{Name: "mig", Interval: 5 * time.Minute, MaxBackoff: 15 * time.Minute, NoSplay: true, Adapter: a}
+		go func() { done <- s.Run(ctx, []Server{srv}) }()
+		time.Sleep(time.Minute + 2*time.Minute + 4*time.Minute + 8*time.Minute + 15*time.Minute + 15*time.Minute + 15*time.Minute + 5*time.Minute + time.Second)
+		cancel()
+		<-done
+		want := []time.Duration{0, time.Minute, 2 * time.Minute, 4 * time.Minute, 8 * time.Minute, 15 * time.Minute, 15 * time.Minute, 15 * time.Minute, 5 * time.Minute}
+		if got := a.gaps(start); !equalDurations(got, want) {
+			t.Fatalf("gaps = %v, want %v", got, want)
+		}
+	})
+}
+
 type memStore struct {
 	mu sync.Mutex
 	m  map[string]state.Status

@@ -37,14 +37,20 @@ func init() {
 	protocols.Builtin.Register(Protocol())
 }
 
-// Protocol describes MIG for the registry. The poll cycle is the heartbeat: its period is
-// heartbeat_interval (returned as Result.Next), the default interval only applies before.
+// Protocol describes MIG for the registry. The poll cycle is the heartbeat: its period,
+// heartbeat_interval, is the server's effective interval (Heartbeat).
 func Protocol() protocols.Protocol {
 	return protocols.Protocol{
 		Name:            Name,
 		NewOptions:      func() any { return NewOptions() },
 		DefaultInterval: 300 * time.Second,
-		New:             func(d protocols.Deps) (protocols.Adapter, error) { return New(d) },
+		Heartbeat: func(o any) time.Duration {
+			if opts, ok := o.(*Options); ok && opts != nil {
+				return opts.HeartbeatInterval.D()
+			}
+			return NewOptions().HeartbeatInterval.D()
+		},
+		New: func(d protocols.Deps) (protocols.Adapter, error) { return New(d) },
 	}
 }
 
@@ -238,12 +244,23 @@ func (a *Adapter) Cycle(ctx context.Context) (protocols.Result, error) {
 		if hbErr == nil && err == nil {
 			summary = "heartbeat sent, " + summary
 		}
-		return a.result(summary), errors.Join(hbErr, err)
+		return a.cycleResult(summary, errors.Join(hbErr, err))
 	}
 	if err := a.heartbeat(ctx); err != nil {
-		return a.result("heartbeat failed"), err
+		return a.cycleResult("heartbeat failed", err)
 	}
 	return a.result("heartbeat sent"), nil
+}
+
+// cycleResult is the result of a cycle ending with err. A failed one has no Next: the
+// scheduler's back-off (capped at a few heartbeat periods) decides, so the retry comes in a
+// minute, not a whole period later.
+func (a *Adapter) cycleResult(summary string, err error) (protocols.Result, error) {
+	res := a.result(summary)
+	if err != nil {
+		res.Next = 0
+	}
+	return res, err
 }
 
 // heartbeat refreshes the environment when due and sends one heartbeat over the configured

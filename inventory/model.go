@@ -296,6 +296,7 @@ type Software struct {
 	User        string    `json:"user,omitempty"` // per-user installs
 	System      bool      `json:"system_component,omitempty"`
 	Category    string    `json:"category,omitempty"` // dpkg section
+	MultiArch   string    `json:"multi_arch,omitempty"` // dpkg Multi-Arch: same, foreign, allowed
 }
 
 // User is a local account.

@@ -295,7 +295,7 @@ type Software struct {
 	InstallPath string    `json:"install_path,omitempty"`
 	User        string    `json:"user,omitempty"` // per-user installs
 	System      bool      `json:"system_component,omitempty"`
-	Category    string    `json:"category,omitempty"` // dpkg section
+	Category    string    `json:"category,omitempty"`   // dpkg section
 	MultiArch   string    `json:"multi_arch,omitempty"` // dpkg Multi-Arch: same, foreign, allowed
 }
 

@@ -157,10 +157,11 @@ func New(d protocols.Deps) (*Adapter, error) {
 		}
 		a.api = u
 	}
-	if opts.HeartbeatTransport == HeartbeatHTTP {
-		if a.api == nil {
-			return nil, fmt.Errorf("mig %s: url (the MIG API, https://host/api/v1) is required for heartbeat_transport = %q", d.Server.Name, HeartbeatHTTP)
-		}
+	if opts.HeartbeatTransport == HeartbeatHTTP && a.api == nil {
+		return nil, fmt.Errorf("mig %s: url (the MIG API, https://host/api/v1) is required for heartbeat_transport = %q", d.Server.Name, HeartbeatHTTP)
+	}
+	// The API also gives AMQP heartbeats their publicip (GET {url}/ip), as for HTTP ones.
+	if a.api != nil {
 		if d.HTTP == nil {
 			return nil, fmt.Errorf("mig %s: HTTP is required", d.Server.Name)
 		}

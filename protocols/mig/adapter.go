@@ -92,6 +92,7 @@ type Adapter struct {
 	sessions  atomic.Int64 // relay connections established by Serve
 	outbox    *outbox
 	slots     chan struct{}
+	junk      *junkWarner // folds the WARN lines of refused commands
 
 	// Timing, replaced by tests.
 	dialTimeout, drainIdle, backoffBase, backoffMax time.Duration
@@ -129,6 +130,7 @@ func New(d protocols.Deps) (*Adapter, error) {
 		goos:    runtime.GOOS, goarch: runtime.GOARCH, pid: os.Getpid(), started: now(),
 		outbox:      newOutbox(opts.MaxPendingResults, log, outboxPath),
 		slots:       make(chan struct{}, maxConcurrent),
+		junk:        &junkWarner{log: log, now: now},
 		relayState:  "not connected yet",
 		dialTimeout: d.Server.Timeout.Or(defaultDialTimeout),
 		drainIdle:   drainIdle,
@@ -239,6 +241,7 @@ func (a *Adapter) Cycle(ctx context.Context) (protocols.Result, error) {
 	if err := a.prepare(ctx); err != nil {
 		return protocols.Result{}, err
 	}
+	a.junk.flush()
 	if a.d.Options.Oneshot || a.opts.Checkin {
 		taken, hbErr, err := a.drain(ctx)
 		summary := fmt.Sprintf("%d command(s) taken from %s", taken, a.queueName())

@@ -308,13 +308,22 @@ func (a *Adapter) handle(ctx context.Context, body []byte) {
 		a.log.Error("mig: cannot build the action engine; command dropped", "err", err)
 		return
 	}
+	refused := false
+	eng.Refused = func(cmdID, actionID float64, err error) {
+		refused = true
+		a.junk.warn("action refused", "command", int64(cmdID), "action", int64(actionID), "err", err, "bytes", len(body))
+	}
 	out, err := eng.Handle(ctx, body)
 	if err != nil {
-		a.log.Warn("mig: command dropped: nothing to answer", "err", err, "bytes", len(body))
+		a.junk.warn("not a MIG command, nothing to answer", "err", err, "bytes", len(body))
 		return
 	}
 	a.handled.Add(1)
 	a.outbox.push(out, a.now())
+	if refused {
+		a.log.Debug("mig: refusal queued for the scheduler", "bytes", len(out))
+		return
+	}
 	a.log.Info("mig: command handled", "bytes", len(out))
 }
 

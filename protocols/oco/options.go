@@ -42,6 +42,11 @@ type Options struct {
 	StrictServerTimestamp bool `toml:"strict_server_timestamp"`
 	// Events enables the server's event queries.
 	Events bool `toml:"events"`
+	// LocalUsersMinUID and LocalUsersMaxUID bound the numeric uids of the local accounts
+	// sent (the official agent's local-users-min-uid/-max-uid): people, not system accounts.
+	// Accounts without a numeric uid (Windows SIDs) are always sent.
+	LocalUsersMinUID int64 `toml:"local_users_min_uid"`
+	LocalUsersMaxUID int64 `toml:"local_users_max_uid"`
 }
 
 // NewOptions returns the defaults.
@@ -53,6 +58,8 @@ func NewOptions() *Options {
 		InventoryCheck:        config.Duration(time.Hour),
 		StrictServerTimestamp: true,
 		Events:                true,
+		LocalUsersMinUID:      1000,
+		LocalUsersMaxUID:      65534,
 	}
 }
 
@@ -73,6 +80,9 @@ func (o *Options) Validate() error {
 	}
 	if o.InventoryCheck.D() != 0 && o.InventoryCheck.D() < time.Minute {
 		return fmt.Errorf("inventory_check %s: use at least 1m (or 0s to re-read only when the server asks)", o.InventoryCheck.D())
+	}
+	if o.LocalUsersMinUID < 0 || o.LocalUsersMaxUID < o.LocalUsersMinUID {
+		return fmt.Errorf("local_users_min_uid %d, local_users_max_uid %d: want 0 <= min <= max", o.LocalUsersMinUID, o.LocalUsersMaxUID)
 	}
 	if o.LiveOutput.D() != 0 && o.LiveOutput.D() < time.Second {
 		return fmt.Errorf("live_output %s: use at least 1s, or 0s for none", o.LiveOutput.D())

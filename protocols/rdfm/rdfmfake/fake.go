@@ -17,6 +17,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net"
 	"net/http"
@@ -154,11 +155,19 @@ func (s *Server) SetPackage(p *Package, corrupt bool) {
 	s.pkg, s.corrupt = p, corrupt
 }
 
-// Metadata is what the device last sent at auth.
+// LogLines is a copy of Log, safe while the device is still talking to the server.
+func (s *Server) LogLines() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.Log...)
+}
+
+// Metadata is what the server stores for the device: the metadata of its last auth, with the
+// version of a later update_version applied (a copy).
 func (s *Server) Metadata(mac string) map[string]any {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.metadata[mac]
+	return maps.Clone(s.metadata[mac])
 }
 
 func validMetadata(m map[string]any) error {

@@ -71,7 +71,8 @@ func (s *Server) RunAction(ctx context.Context, actionID string) (string, error)
 }
 
 func (s *Server) ws(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.verifyToken(w, r); !ok {
+	mac, ok := s.verifyToken(w, r)
+	if !ok {
 		return
 	}
 	s.mu.Lock()
@@ -154,6 +155,13 @@ func (s *Server) ws(w http.ResponseWriter, r *http.Request) {
 				c.Close(4001, "invalid filesystem response")
 				return
 			}
+		case "update_version":
+			// As the real server: the stored rdfm.software.version is rewritten at once.
+			s.mu.Lock()
+			if md := s.metadata[mac]; md != nil {
+				md["rdfm.software.version"] = m["version"]
+			}
+			s.mu.Unlock()
 		case "action_exec_control", "action_exec_result":
 			id, _ := m["execution_id"].(string)
 			s.mu.Lock()

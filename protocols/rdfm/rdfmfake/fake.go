@@ -24,6 +24,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -61,6 +62,8 @@ type Server struct {
 	queued     [][2]string // execution id, action id
 	cur        *wsConn
 	conns      int
+	// socketsDown: management socket handshakes fail (SocketsDown).
+	socketsDown atomic.Bool
 }
 
 // Package is the update offered to every device whose version differs from Version.

@@ -70,7 +70,15 @@ func (s *Server) RunAction(ctx context.Context, actionID string) (string, error)
 	return id, c.c.Write(ctx, websocket.MessageText, msg)
 }
 
+// SocketsDown makes new management sockets fail at the handshake (502, as the reverse proxy
+// in front of a restarting server answers) while down is true.
+func (s *Server) SocketsDown(down bool) { s.socketsDown.Store(down) }
+
 func (s *Server) ws(w http.ResponseWriter, r *http.Request) {
+	if s.socketsDown.Load() {
+		http.Error(w, "Bad Gateway", http.StatusBadGateway)
+		return
+	}
 	mac, ok := s.verifyToken(w, r)
 	if !ok {
 		return

@@ -110,3 +110,44 @@ func TestSocketLivesThroughInstall(t *testing.T) {
 	}
 	waitUntil(t, "the server to store 2.0", 5*time.Second, func() bool { return e.fake.Metadata(mac)["rdfm.software.version"] == "2.0" })
 }
+
+// TestInstallExitWithoutVersion: an install command that exits 0 without printing
+// rdfm.software.version= is not reported as a new version the server never offered (the
+// RDFM server's update check names none): the status says the version is unknown, nothing
+// is sent as update_version, and the package waits out the cool-down instead of being
+// reinstalled every cycle. A non-zero exit is a failure.
+func TestInstallExitWithoutVersion(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("install command uses /bin/sh")
+	}
+	for _, tc := range []struct {
+		name, script string
+		fails        bool
+	}{
+		{"exit 0, no version line", "echo installed", false},
+		{"exit 3", "echo broken; exit 3", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			e.exec = true
+			e.opts.InstallCommand = []string{"/bin/sh", "-c", tc.script}
+			a, ctx, _ := e.serving()
+			e.fake.SetPackage(&rdfmfake.Package{ID: 6, Data: []byte("payload"), Version: "2.0"}, false)
+			res, err := a.Cycle(ctx)
+			if tc.fails {
+				if err == nil || !strings.Contains(err.Error(), "exited with 3") {
+					t.Fatalf("failing install = %+v, %v", res, err)
+				}
+			} else if err != nil || !strings.Contains(res.Details["update"], "version is unknown") || res.Details["version"] != "1.0" {
+				t.Fatalf("install without a version = %+v, %v", res, err)
+			}
+			res, err = a.Cycle(ctx)
+			if err != nil || !strings.Contains(res.Details["update"], "skipped") {
+				t.Fatalf("next cycle = %+v, %v; want the package skipped", res, err)
+			}
+			if v := e.fake.Metadata("aa:bb:cc:dd:ee:01")["rdfm.software.version"]; v != "1.0" {
+				t.Fatalf("server told version %v", v)
+			}
+		})
+	}
+}

@@ -164,10 +164,7 @@ func (a *Agent) buildServer(s config.Server, o Options) (scheduler.Server, error
 		warnOnce.Do(func() { ho.Logger = log })
 		return httpclient.New(ho)
 	}
-	interval := s.Interval.D()
-	if interval == 0 {
-		interval = proto.DefaultInterval
-	}
+	interval, heartbeat := proto.Interval(s.Interval.D(), s.Options)
 	if interval == 0 {
 		interval = time.Hour
 	}
@@ -187,7 +184,12 @@ func (a *Agent) buildServer(s config.Server, o Options) (scheduler.Server, error
 	if err != nil {
 		return scheduler.Server{}, fmt.Errorf("server %q (%s): %w", s.Name, s.Protocol, err)
 	}
-	return scheduler.Server{Name: s.Name, Protocol: s.Protocol, Interval: interval, Adapter: ad}, nil
+	srv := scheduler.Server{Name: s.Name, Protocol: s.Protocol, Interval: interval, Adapter: ad}
+	if heartbeat {
+		srv.MaxBackoff = protocols.HeartbeatBackoffIntervals * interval
+		srv.NoSplay = true
+	}
+	return srv, nil
 }
 
 // Run runs every server until ctx ends, then closes the adapters.

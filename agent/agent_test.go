@@ -62,3 +62,37 @@ func TestServerRequestedExitStopsRun(t *testing.T) {
 		})
 	}
 }
+
+// hbOptions is a heartbeat protocol's options, as MIG's heartbeat_interval.
+type hbOptions struct {
+	HeartbeatInterval config.Duration `toml:"heartbeat_interval"`
+}
+
+// TestHeartbeatProtocolSchedule: a heartbeat protocol runs at its heartbeat period (not the
+// default interval nor interval), at start, with its back-off capped at a few periods.
+func TestHeartbeatProtocolSchedule(t *testing.T) {
+	reg := protocols.NewRegistry()
+	reg.Register(protocols.Protocol{
+		Name:            "beat",
+		DefaultInterval: 5 * time.Minute,
+		NewOptions:      func() any { return &hbOptions{HeartbeatInterval: config.Duration(time.Minute)} },
+		Heartbeat:       func(o any) time.Duration { return o.(*hbOptions).HeartbeatInterval.D() },
+		New: func(d protocols.Deps) (protocols.Adapter, error) {
+			return exitAdapter{d.Jobs}, nil
+		},
+	})
+	src := fmt.Sprintf("[agent]\nstate_dir = %q\nmemory_limit = \"0\"\n[[server]]\nname = \"x\"\nprotocol = \"beat\"\nurl = \"https://x.invalid\"\ninterval = \"1h\"\nheartbeat_interval = \"20s\"\n", t.TempDir())
+	cfg, err := config.Parse([]byte(src), "test.toml", reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := Build(t.Context(), cfg, slog.New(slog.DiscardHandler), Options{Registry: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := a.Servers[0]
+	if srv.Interval != 20*time.Second || !srv.NoSplay || srv.MaxBackoff != protocols.HeartbeatBackoffIntervals*20*time.Second {
+		t.Fatalf("server scheduled with interval %s, no splay %v, max back-off %s; want 20s, true, %s",
+			srv.Interval, srv.NoSplay, srv.MaxBackoff, protocols.HeartbeatBackoffIntervals*20*time.Second)
+	}
+}

@@ -29,6 +29,10 @@ func TestParseDpkgStatus(t *testing.T) {
 	if b.Version != "5.2.15-2+b8" || b.Arch != "amd64" || b.SizeBytes != 7164*1024 || b.Source != "dpkg" || b.Category != "shells" || !strings.Contains(b.Publisher, "Matthias Klose") {
 		t.Errorf("bash = %+v", b)
 	}
+	if byName["libc6"].MultiArch != "same" || b.MultiArch != "foreign" || byName["held-tool"].MultiArch != "" {
+		// MIG's pkg module names Multi-Arch: same packages "libc6:amd64" from it.
+		t.Errorf("Multi-Arch: libc6 %q bash %q held-tool %q", byName["libc6"].MultiArch, b.MultiArch, byName["held-tool"].MultiArch)
+	}
 	if h := byName["held-tool"]; h.Version != "2:4.5-1+deb12u1" || h.URL != "https://example.org/held" || h.Comment != "a held package" {
 		t.Errorf("held = %+v", h)
 	}

@@ -101,7 +101,8 @@ func ParseDpkgStatus(b []byte) []inventory.Software {
 			return
 		}
 		s := inventory.Software{Name: p["Package"], Version: p["Version"], Arch: p["Architecture"],
-			Publisher: p["Maintainer"], Comment: p["Description"], URL: p["Homepage"], Category: p["Section"], Source: "dpkg"}
+			Publisher: p["Maintainer"], Comment: p["Description"], URL: p["Homepage"], Category: p["Section"], Source: "dpkg",
+			MultiArch: p["Multi-Arch"]}
 		if kb, err := strconv.ParseUint(p["Installed-Size"], 10, 64); err == nil {
 			s.SizeBytes = kb * 1024
 		}

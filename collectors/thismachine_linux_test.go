@@ -200,3 +200,33 @@ func TestLinuxCategoriesListed(t *testing.T) {
 	checkCategories(t, categories(), []string{"system", "os", "cpu", "memory", "gpu", "controllers", "disks", "volumes",
 		"network", "monitors", "printers", "software", "users", "logins", "batteries", "usb", "antivirus", "processes"})
 }
+
+// TestVolumeUsedAndAvailLikeDf: the root volume's used and available bytes are df's Used and
+// Avail (OCO's percentage is computed from them; reserved blocks are neither).
+func TestVolumeUsedAndAvailLikeDf(t *testing.T) {
+	out, err := exec.Command("df", "-B1", "--output=used,avail", "/").Output()
+	if err != nil {
+		t.Skipf("df (coreutils) unavailable: %v", err)
+	}
+	f := strings.Fields(string(out))
+	if len(f) != 4 {
+		t.Fatalf("df output %q", out)
+	}
+	dfUsed, _ := strconv.ParseUint(f[2], 10, 64)
+	dfAvail, _ := strconv.ParseUint(f[3], 10, 64)
+	inv := &inventory.Inventory{}
+	if err := collectVolumes(context.Background(), inv); err != nil {
+		t.Logf("volumes: %v", err) // other mounts may be unreadable here
+	}
+	near := func(a, b uint64) bool { d := int64(a) - int64(b); return d < 1<<30 && d > -(1<<30) } // other writers
+	for _, v := range inv.Volumes {
+		if v.Mountpoint != "/" {
+			continue
+		}
+		if !near(v.UsedBytes, dfUsed) || !near(v.FreeBytes, dfAvail) {
+			t.Errorf("/ used %d avail %d, df says %d and %d", v.UsedBytes, v.FreeBytes, dfUsed, dfAvail)
+		}
+		return
+	}
+	t.Skip("no / volume listed (container root on an unlisted filesystem)")
+}

@@ -123,6 +123,9 @@ func collectVolumes(ctx context.Context, inv *inventory.Inventory) error {
 				bs = uint64(st.Frsize)
 			}
 			v.TotalBytes, v.FreeBytes = st.Blocks*bs, st.Bavail*bs
+			if st.Blocks >= st.Bfree {
+				v.UsedBytes = (st.Blocks - st.Bfree) * bs // df's Used
+			}
 		}
 		kname, parent := blockNames(m.MajMin)
 		v.Disk = parent

@@ -204,7 +204,10 @@ type Volume struct {
 	Mountpoint string `json:"mountpoint,omitempty"` // "C:" on Windows
 	Filesystem string `json:"filesystem,omitempty"`
 	TotalBytes uint64 `json:"total_bytes,omitempty"`
-	FreeBytes  uint64 `json:"free_bytes,omitempty"`
+	FreeBytes  uint64 `json:"free_bytes,omitempty"` // available to ordinary users (df's Avail)
+	// UsedBytes is df's Used (total minus all free blocks, reserved ones included); 0 when
+	// the platform does not tell.
+	UsedBytes  uint64 `json:"used_bytes,omitempty"`
 	Label      string `json:"label,omitempty"`
 	Serial     string `json:"serial,omitempty"` // filesystem UUID / volume serial
 	Disk       string `json:"disk,omitempty"`   // parent disk name
@@ -295,7 +298,8 @@ type Software struct {
 	InstallPath string    `json:"install_path,omitempty"`
 	User        string    `json:"user,omitempty"` // per-user installs
 	System      bool      `json:"system_component,omitempty"`
-	Category    string    `json:"category,omitempty"` // dpkg section
+	Category    string    `json:"category,omitempty"`   // dpkg section
+	MultiArch   string    `json:"multi_arch,omitempty"` // dpkg Multi-Arch: same, foreign, allowed
 }
 
 // User is a local account.

@@ -71,6 +71,23 @@ type Deps struct {
 	Now func() time.Time
 }
 
+// HeartbeatBackoffIntervals caps a heartbeat protocol's back-off, in heartbeat periods.
+const HeartbeatBackoffIntervals = 3
+
+// Interval is the effective interval of a server of this protocol: the heartbeat period when
+// the protocol has one, else configured, else DefaultInterval, else 0. heartbeat says which.
+func (p Protocol) Interval(configured time.Duration, opts any) (d time.Duration, heartbeat bool) {
+	if p.Heartbeat != nil {
+		if d := p.Heartbeat(opts); d > 0 {
+			return d, true
+		}
+	}
+	if configured > 0 {
+		return configured, false
+	}
+	return p.DefaultInterval, false
+}
+
 // HTTPFactory builds the server's HTTP client; forceHTTP1 is for servers that need HTTP/1.1.
 type HTTPFactory func(forceHTTP1 bool) (*http.Client, error)
 
@@ -82,6 +99,11 @@ type Protocol struct {
 	NewOptions func() any
 	// DefaultInterval is used when the server table has no interval.
 	DefaultInterval time.Duration
+	// Heartbeat, when set, marks a heartbeat protocol and gives its period from the decoded
+	// options (MIG: heartbeat_interval). That period is the server's effective interval (it
+	// wins over interval), the first cycle runs at start, and the back-off after failures is
+	// capped at HeartbeatBackoffIntervals periods so the server hears from us soon again.
+	Heartbeat func(opts any) time.Duration
 	// New builds the adapter.
 	New func(Deps) (Adapter, error)
 	// FormatInventory renders the inventory exactly as this protocol would send it, for

@@ -57,6 +57,11 @@ type Server struct {
 	Protocol string
 	Interval time.Duration
 	Adapter  protocols.Adapter
+	// MaxBackoff caps this server's back-off below Options.MaxBackoff (0: no own cap); a
+	// heartbeat keeps it to a few of its periods.
+	MaxBackoff time.Duration
+	// NoSplay runs the first cycle at start: a heartbeat says "alive" at once.
+	NoSplay bool
 }
 
 // Options tune the scheduler.
@@ -129,6 +134,15 @@ func Jittered(d time.Duration, jitter, r float64) time.Duration {
 	return time.Duration(float64(d) * f)
 }
 
+// jitteredEarly spreads a server-given delay d by up to jitter, only ever downwards: the
+// server said "come back by then", so the contact may be early but never late.
+func jitteredEarly(d time.Duration, jitter, r float64) time.Duration {
+	if jitter <= 0 || d <= 0 {
+		return d
+	}
+	return time.Duration(float64(d) * (1 - jitter*r))
+}
+
 // Backoff is the delay after the n-th consecutive failure (n >= 1): base doubling, capped.
 func Backoff(n int, base, max time.Duration) time.Duration {
 	if n < 1 {
@@ -169,14 +183,18 @@ func (s *Scheduler) nextDelay(srv Server, res protocols.Result, err error, failu
 		if srv.Interval > 0 && srv.Interval < base {
 			base = srv.Interval
 		}
-		d = Backoff(failures, base, s.o.MaxBackoff)
+		limit := s.o.MaxBackoff
+		if srv.MaxBackoff > 0 && srv.MaxBackoff < limit {
+			limit = srv.MaxBackoff
+		}
+		d = Backoff(failures, base, limit)
 		if res.Next > d {
-			d = res.Next
+			return jitteredEarly(res.Next, s.o.Jitter, s.o.Rand())
 		}
 	} else {
 		d = srv.Interval
 		if res.Next > 0 {
-			d = res.Next
+			return jitteredEarly(res.Next, s.o.Jitter, s.o.Rand())
 		}
 	}
 	return Jittered(d, s.o.Jitter, s.o.Rand())
@@ -280,6 +298,9 @@ func (s *Scheduler) Run(ctx context.Context, servers []Server) error {
 func (s *Scheduler) loop(ctx context.Context, srv Server) {
 	log := s.o.Logger.With("server", srv.Name, "protocol", srv.Protocol)
 	wait := time.Duration(float64(s.o.Splay) * s.o.Rand())
+	if srv.NoSplay {
+		wait = 0
+	}
 	failures := 0
 	for {
 		if !s.o.Clock.Sleep(ctx, wait) {

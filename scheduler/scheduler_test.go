@@ -90,6 +90,21 @@ func TestJitterStaysInBounds(t *testing.T) {
 	}
 }
 
+// TestServerGivenNextNeverLate: jitter on a delay the server gave (GLPI expiration) only
+// moves the contact earlier, never past it; the configured interval keeps its ±jitter.
+func TestServerGivenNextNeverLate(t *testing.T) {
+	s := New(Options{Jitter: 0.1})
+	srv := Server{Interval: time.Hour}
+	for _, err := range []error{nil, errors.New("busy")} {
+		for range 1000 {
+			d := s.nextDelay(srv, protocols.Result{Next: 24 * time.Hour}, err, 1)
+			if d > 24*time.Hour || d < 24*time.Hour*9/10 {
+				t.Fatalf("server-given 24h (err %v) became %v: want within [21.6h, 24h]", err, d)
+			}
+		}
+	}
+}
+
 func TestNextRunFromAdapterAndInterval(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		a := &fakeAdapter{answer: func(n int) (protocols.Result, error) {
@@ -108,8 +123,9 @@ func TestNextRunFromAdapterAndInterval(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Fatal(err)
 		}
-		// splay 10 s (half of 20 s), then the interval, then the server's 5 min, then the interval.
-		want := []time.Duration{10 * time.Second, time.Hour, 5 * time.Minute, time.Hour}
+		// splay 10 s (half of 20 s), then the interval, then the server's 5 min made 5 %
+		// earlier (jitter never makes it late), then the interval.
+		want := []time.Duration{10 * time.Second, time.Hour, 5*time.Minute - 15*time.Second, time.Hour}
 		if got := a.gaps(start); !equalDurations(got, want) {
 			t.Fatalf("gaps = %v, want %v", got, want)
 		}
@@ -133,6 +149,32 @@ func TestBackoffOnErrorsThenReset(t *testing.T) {
 		cancel()
 		<-done
 		want := []time.Duration{0, time.Minute, 2 * time.Minute, 4 * time.Minute, 8 * time.Minute, 8 * time.Minute, 30 * time.Minute}
+		if got := a.gaps(start); !equalDurations(got, want) {
+			t.Fatalf("gaps = %v, want %v", got, want)
+		}
+	})
+}
+
+// TestHeartbeatServer: a heartbeat server (NoSplay, own MaxBackoff) runs its first cycle at
+// start whatever the splay, and its back-off stops at its own cap, not the scheduler's hour.
+func TestHeartbeatServer(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a := &fakeAdapter{answer: func(n int) (protocols.Result, error) {
+			if n <= 7 {
+				return protocols.Result{}, errors.New("relay down")
+			}
+			return protocols.Result{}, nil
+		}}
+		s := New(Options{Rand: half, Splay: 30 * time.Second, MinBackoff: time.Minute, MaxBackoff: time.Hour})
+		ctx, cancel := context.WithCancel(context.Background())
+		start := time.Now()
+		done := make(chan error)
+		srv := Server{Name: "mig", Interval: 5 * time.Minute, MaxBackoff: 15 * time.Minute, NoSplay: true, Adapter: a}
+		go func() { done <- s.Run(ctx, []Server{srv}) }()
+		time.Sleep(time.Minute + 2*time.Minute + 4*time.Minute + 8*time.Minute + 15*time.Minute + 15*time.Minute + 15*time.Minute + 5*time.Minute + time.Second)
+		cancel()
+		<-done
+		want := []time.Duration{0, time.Minute, 2 * time.Minute, 4 * time.Minute, 8 * time.Minute, 15 * time.Minute, 15 * time.Minute, 15 * time.Minute, 5 * time.Minute}
 		if got := a.gaps(start); !equalDurations(got, want) {
 			t.Fatalf("gaps = %v, want %v", got, want)
 		}

@@ -57,8 +57,14 @@ func cmdConfig(_ context.Context, e *env, args []string) int {
 		interval := s.Interval.D().String()
 		if s.Interval == 0 {
 			interval = "default"
-			if p, ok := e.reg.Lookup(s.Protocol); ok && p.DefaultInterval > 0 {
-				interval = p.DefaultInterval.String() + " (default)"
+		}
+		if p, ok := e.reg.Lookup(s.Protocol); ok {
+			// What the scheduler will really use: a heartbeat period wins over interval.
+			switch d, hb := p.Interval(s.Interval.D(), s.Options); {
+			case hb:
+				interval = d.String() + " (heartbeat)"
+			case s.Interval == 0 && d > 0:
+				interval = d.String() + " (default)"
 			}
 		}
 		ex, sh, pw := cfg.Policy(s)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/omniagent/omniagent/protocols"
+	"github.com/omniagent/omniagent/protocols/mig"
 )
 
 // testProto is an adapter defined in the test: it succeeds or fails as its options say.
@@ -159,6 +160,20 @@ func TestConfigCheckAndVersion(t *testing.T) {
 	e, out, _ = testEnv()
 	if code := dispatch(context.Background(), e, []string{"version"}); code != 0 || !strings.Contains(out.String(), "omniagent ") || !strings.Contains(out.String(), "go1.") {
 		t.Fatalf("version: %d %q", code, out)
+	}
+}
+
+// TestConfigCheckShowsHeartbeatInterval: for MIG, config check shows the interval the
+// scheduler really uses, the heartbeat period, not the 5 min default.
+func TestConfigCheckShowsHeartbeatInterval(t *testing.T) {
+	e, out, errb := testEnv()
+	e.reg.Register(mig.Protocol())
+	cfg := writeConfig(t, "[[server]]\nname = \"m\"\nprotocol = \"mig\"\nrelay = \"amqp://u:p@127.0.0.1:5672/\"\nheartbeat_transport = \"amqp\"\nheartbeat_interval = \"1m\"\n")
+	if code := dispatch(context.Background(), e, []string{"config", "check", cfg}); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb)
+	}
+	if !strings.Contains(out.String(), "1m0s (heartbeat)") || strings.Contains(out.String(), "5m0s") {
+		t.Errorf("config check shows another interval than the 1m heartbeat:\n%s", out)
 	}
 }
 

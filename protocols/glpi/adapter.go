@@ -38,6 +38,8 @@ type Adapter struct {
 	plain  *http.Client // deploy REST: no GLPI headers, same TLS
 	st     *persisted
 	now    func() time.Time
+	// clampLogged: a server delay under minServerDelay was already reported.
+	clampLogged bool
 }
 
 // retryDelay is the first delay after an invalid CONTACT answer (the reference agent's 60 s).
@@ -230,7 +232,7 @@ func (a *Adapter) contact(ctx context.Context) (*answer, error) {
 	}
 	if err != nil {
 		if errors.As(err, &se) {
-			if d, perr := parseExpiration(se.Expiration); perr == nil && d > 0 {
+			if d, perr := a.serverDelay(se.Expiration); perr == nil && d > 0 {
 				a.st.NextContact = now.Add(d)
 			} else {
 				a.st.NextContact = time.Time{}
@@ -238,7 +240,7 @@ func (a *Adapter) contact(ctx context.Context) (*answer, error) {
 		}
 		return nil, fmt.Errorf("CONTACT: %w", err)
 	}
-	exp, perr := parseExpiration(ans.Expiration)
+	exp, perr := a.serverDelay(ans.Expiration)
 	if ans.Status == "" || exp <= 0 {
 		// The reference agent forgets the server kind and probes again soon.
 		a.st.Mode = modeUnknown
@@ -355,7 +357,7 @@ func keep(err error) bool {
 func (a *Adapter) retryLater(err error) error {
 	var se *errServer
 	if errors.As(err, &se) && se.busy() {
-		if d, perr := parseExpiration(se.Expiration); perr == nil && d > 0 {
+		if d, perr := a.serverDelay(se.Expiration); perr == nil && d > 0 {
 			a.st.NextContact = a.now().Add(d)
 			return fmt.Errorf("INVENTORY: server busy, retrying in %s: %w", d, err)
 		}

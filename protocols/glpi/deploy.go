@@ -127,7 +127,8 @@ func (a *Adapter) deployCycle(ctx context.Context) (string, error) {
 		if n < int64(validity/time.Second) {
 			validity = time.Duration(n) * time.Second
 		}
-		d.Validity = validity
+		d.Validity = a.atLeastMinDelay(validity, fmt.Sprintf("config validity period %ds", n))
+		validity = d.Validity
 	}
 	d.PluginURL = plugin
 	remote := ""

@@ -51,3 +51,29 @@ func parseExpiration(raw json.RawMessage) (time.Duration, error) {
 	}
 	return time.Duration(n) * unit, nil
 }
+
+// minServerDelay is the shortest delay a server may ask for: a GLPI answering "1s" must not
+// make 10,000 agents contact it every second.
+const minServerDelay = time.Minute
+
+// serverDelay parses a server-given expiration and raises it to minServerDelay, saying so
+// once per adapter life.
+func (a *Adapter) serverDelay(raw json.RawMessage) (time.Duration, error) {
+	d, err := parseExpiration(raw)
+	if err != nil || d <= 0 {
+		return d, err
+	}
+	return a.atLeastMinDelay(d, "expiration "+string(raw)), nil
+}
+
+// atLeastMinDelay raises d to minServerDelay, logging the first time it does.
+func (a *Adapter) atLeastMinDelay(d time.Duration, what string) time.Duration {
+	if d >= minServerDelay {
+		return d
+	}
+	if !a.clampLogged {
+		a.clampLogged = true
+		a.log.Warn("the server asked for a delay under the minimum; using the minimum", "asked", what, "minimum", minServerDelay)
+	}
+	return minServerDelay
+}

@@ -66,6 +66,10 @@ func TestFakeCoreAnswers(t *testing.T) {
 			if resp.StatusCode != tc.code || !strings.Contains(string(body), tc.want) {
 				t.Errorf("HTTP %d %q, want %d with %q", resp.StatusCode, body, tc.code, tc.want)
 			}
+			if tc.ct == "application/x-compress-br" && (resp.Header.Get("Content-Type") != tc.ct || len(body) != 0) {
+				// As GLPI 10.0.11: the request's encoding mirrored, nothing in the body.
+				t.Errorf("brotli refusal: Content-Type %q body %q, want %q and empty", resp.Header.Get("Content-Type"), body, tc.ct)
+			}
 			if tc.agent && tc.method == "POST" && resp.Header.Get("GLPI-Request-ID") != "0A1B2C3D" {
 				t.Error("GLPI-Request-ID not echoed")
 			}

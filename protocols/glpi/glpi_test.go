@@ -154,7 +154,9 @@ func TestExpirationForms(t *testing.T) {
 		{float64(24), 24 * time.Hour, false},
 		{"24", 24 * time.Hour, false},
 		{"30m", 30 * time.Minute, false},
-		{"45s", 45 * time.Second, false},
+		{"45s", time.Minute, false}, // raised to the 1 min floor
+		{"1s", time.Minute, false},
+		{float64(1), time.Hour, false},
 		{"6h", 6 * time.Hour, false},
 		{"-1", 0, true},
 		{"1w", 0, true},

@@ -127,7 +127,7 @@ func (a *Adapter) register(ctx context.Context, rnd func() [8]byte) error {
 	case regRegistered:
 		return a.registered(ans, now, nil)
 	case regPending:
-		exp, _ := parseExpiration(ans.Expiration)
+		exp, _ := a.serverDelay(ans.Expiration)
 		if ans.Needs != "token-validation" {
 			r.Status, r.Until = regPending, now.Add(orDefault(exp, time.Hour))
 			a.log.Info("REGISTER pending", "needs", ans.Needs, "until", r.Until)
@@ -168,7 +168,7 @@ func (a *Adapter) answerChallenge(ctx context.Context, token, agent Block, ans *
 		}
 		switch fin.Status {
 		case regPending: // a proxy: resend the same challenge after expiration
-			exp, _ := parseExpiration(fin.Expiration)
+			exp, _ := a.serverDelay(fin.Expiration)
 			if try >= 3 {
 				return errors.New("REGISTER: challenge still pending after 3 tries")
 			}
@@ -205,7 +205,7 @@ func (a *Adapter) sendFailure(ctx context.Context) {
 
 func (a *Adapter) registered(ans *answer, now time.Time, token *Block) error {
 	r := &a.st.Register
-	exp, _ := parseExpiration(ans.Expiration)
+	exp, _ := a.serverDelay(ans.Expiration)
 	exp = orDefault(exp, 30*24*time.Hour)
 	r.Status, r.Until, r.Renew = regRegistered, now.Add(exp), now.Add(exp/2)
 	if token != nil && ans.Crypto != "" {
@@ -223,7 +223,7 @@ func (a *Adapter) registered(ans *answer, now time.Time, token *Block) error {
 func (a *Adapter) registerError(se *errServer, now time.Time) error {
 	r := &a.st.Register
 	msg := se.Message
-	exp, _ := parseExpiration(se.Expiration)
+	exp, _ := a.serverDelay(se.Expiration)
 	r.Status, r.Until = regError, now.Add(orDefault(exp, time.Hour))
 	return fmt.Errorf("%w: %q until %s", errRegisterHold, msg, r.Until.Format(time.RFC3339))
 }

@@ -234,7 +234,14 @@ func (a *Adapter) post(ctx context.Context, url string, body []byte, plain, enc 
 	a.log.Debug("glpi answer", "request_id", rid, "http", resp.StatusCode, "type", resp.Header.Get("Content-Type"), "bytes", len(raw))
 	dec, err := Decompress(raw, resp.Header.Get("Content-Type"), maxDecoded)
 	if err != nil {
-		return nil, fmt.Errorf("answer of %s (HTTP %d): %w", url, resp.StatusCode, err)
+		if resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+			return nil, fmt.Errorf("answer of %s (HTTP %d): %w", url, resp.StatusCode, err)
+		}
+		// GLPI 10 answers a brotli body with 500, the request's Content-Type and an empty
+		// body: an undecodable error body is still that server error (so the zlib fallback
+		// and the retry rules see it), not a transport failure.
+		a.log.Debug("undecodable error answer", "request_id", rid, "http", resp.StatusCode, "err", err)
+		dec = nil
 	}
 	return &reply{HTTP: resp.StatusCode, Type: resp.Header.Get("Content-Type"), Body: dec, RequestID: rid}, nil
 }

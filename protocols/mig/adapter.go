@@ -37,14 +37,20 @@ func init() {
 	protocols.Builtin.Register(Protocol())
 }
 
-// Protocol describes MIG for the registry. The poll cycle is the heartbeat: its period is
-// heartbeat_interval (returned as Result.Next), the default interval only applies before.
+// Protocol describes MIG for the registry. The poll cycle is the heartbeat: its period,
+// heartbeat_interval, is the server's effective interval (Heartbeat).
 func Protocol() protocols.Protocol {
 	return protocols.Protocol{
 		Name:            Name,
 		NewOptions:      func() any { return NewOptions() },
 		DefaultInterval: 300 * time.Second,
-		New:             func(d protocols.Deps) (protocols.Adapter, error) { return New(d) },
+		Heartbeat: func(o any) time.Duration {
+			if opts, ok := o.(*Options); ok && opts != nil {
+				return opts.HeartbeatInterval.D()
+			}
+			return NewOptions().HeartbeatInterval.D()
+		},
+		New: func(d protocols.Deps) (protocols.Adapter, error) { return New(d) },
 	}
 }
 
@@ -86,6 +92,7 @@ type Adapter struct {
 	sessions  atomic.Int64 // relay connections established by Serve
 	outbox    *outbox
 	slots     chan struct{}
+	junk      *junkWarner // folds the WARN lines of refused commands
 
 	// Timing, replaced by tests.
 	dialTimeout, drainIdle, backoffBase, backoffMax time.Duration
@@ -123,6 +130,7 @@ func New(d protocols.Deps) (*Adapter, error) {
 		goos:    runtime.GOOS, goarch: runtime.GOARCH, pid: os.Getpid(), started: now(),
 		outbox:      newOutbox(opts.MaxPendingResults, log, outboxPath),
 		slots:       make(chan struct{}, maxConcurrent),
+		junk:        &junkWarner{log: log, now: now},
 		relayState:  "not connected yet",
 		dialTimeout: d.Server.Timeout.Or(defaultDialTimeout),
 		drainIdle:   drainIdle,
@@ -151,10 +159,11 @@ func New(d protocols.Deps) (*Adapter, error) {
 		}
 		a.api = u
 	}
-	if opts.HeartbeatTransport == HeartbeatHTTP {
-		if a.api == nil {
-			return nil, fmt.Errorf("mig %s: url (the MIG API, https://host/api/v1) is required for heartbeat_transport = %q", d.Server.Name, HeartbeatHTTP)
-		}
+	if opts.HeartbeatTransport == HeartbeatHTTP && a.api == nil {
+		return nil, fmt.Errorf("mig %s: url (the MIG API, https://host/api/v1) is required for heartbeat_transport = %q", d.Server.Name, HeartbeatHTTP)
+	}
+	// The API also gives AMQP heartbeats their publicip (GET {url}/ip), as for HTTP ones.
+	if a.api != nil {
 		if d.HTTP == nil {
 			return nil, fmt.Errorf("mig %s: HTTP is required", d.Server.Name)
 		}
@@ -232,18 +241,30 @@ func (a *Adapter) Cycle(ctx context.Context) (protocols.Result, error) {
 	if err := a.prepare(ctx); err != nil {
 		return protocols.Result{}, err
 	}
+	a.junk.flush()
 	if a.d.Options.Oneshot || a.opts.Checkin {
 		taken, hbErr, err := a.drain(ctx)
 		summary := fmt.Sprintf("%d command(s) taken from %s", taken, a.queueName())
 		if hbErr == nil && err == nil {
 			summary = "heartbeat sent, " + summary
 		}
-		return a.result(summary), errors.Join(hbErr, err)
+		return a.cycleResult(summary, errors.Join(hbErr, err))
 	}
 	if err := a.heartbeat(ctx); err != nil {
-		return a.result("heartbeat failed"), err
+		return a.cycleResult("heartbeat failed", err)
 	}
 	return a.result("heartbeat sent"), nil
+}
+
+// cycleResult is the result of a cycle ending with err. A failed one has no Next: the
+// scheduler's back-off (capped at a few heartbeat periods) decides, so the retry comes in a
+// minute, not a whole period later.
+func (a *Adapter) cycleResult(summary string, err error) (protocols.Result, error) {
+	res := a.result(summary)
+	if err != nil {
+		res.Next = 0
+	}
+	return res, err
 }
 
 // heartbeat refreshes the environment when due and sends one heartbeat over the configured

@@ -62,13 +62,14 @@ type environment struct {
 	publicAt    time.Time // last successful /ip
 }
 
-// refreshEnv re-reads the inventory and (for HTTP heartbeats) the public IP when due. A failing
-// /ip keeps the last good value; with none yet the HTTP heartbeat cannot be sent.
+// refreshEnv re-reads the inventory and (whenever the API url is set, whatever the transport)
+// the public IP when due. A failing /ip keeps the last good value; with none yet the HTTP
+// heartbeat cannot be sent, while an AMQP one goes without publicip (optional there).
 func (a *Adapter) refreshEnv(ctx context.Context) error {
 	now := a.now()
 	a.envMu.Lock()
 	due := a.env.refreshed.IsZero() || now.Sub(a.env.refreshed) >= envRefresh
-	ipDue := a.opts.HeartbeatTransport == HeartbeatHTTP && (a.env.publicIP == "" || now.Sub(a.env.publicAt) >= envRefresh)
+	ipDue := a.api != nil && a.client != nil && (a.env.publicIP == "" || now.Sub(a.env.publicAt) >= envRefresh)
 	a.envMu.Unlock()
 	if due {
 		init, ident, addrs := a.readMachine(ctx)
@@ -85,6 +86,10 @@ func (a *Adapter) refreshEnv(ctx context.Context) error {
 	if err != nil {
 		if a.env.publicIP != "" {
 			a.log.Warn("mig: cannot refresh the public IP; keeping the last one", "err", err, "ip", a.env.publicIP)
+			return nil
+		}
+		if a.opts.HeartbeatTransport != HeartbeatHTTP {
+			a.log.Warn("mig: cannot learn the public IP; heartbeat sent without publicip", "err", err)
 			return nil
 		}
 		return err

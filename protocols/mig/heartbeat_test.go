@@ -103,6 +103,10 @@ func TestPublicIPRequiredForHTTP(t *testing.T) {
 	if !strings.Contains(res.Details["last_heartbeat"], "never") || !strings.Contains(res.Details["last_heartbeat"], "last attempt failed") {
 		t.Errorf("details after failures = %v", res.Details)
 	}
+	if res.Next != 0 {
+		// A whole heartbeat period would override the scheduler's short back-off.
+		t.Errorf("failed heartbeat asks for the next cycle in %s, want 0 (the back-off decides)", res.Next)
+	}
 	e.fake.SetPublicIP("2001:db8::7")
 	if _, err := a.Cycle(ctx); err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"os"
@@ -81,6 +82,7 @@ type env struct {
 	dir   string // investigated tree
 	inv   inventory.Provider
 	now   func() time.Time // agent clock; nil = time.Now
+	logW  io.Writer        // agent log (WARN and up); nil = stderr
 }
 
 // newEnv builds the fake API and, with a broker URL, the fake scheduler; alice is trusted.
@@ -136,7 +138,11 @@ func newEnv(t testing.TB, broker string) *env {
 func (e *env) adapter(oneshot bool) *mig.Adapter {
 	e.t.Helper()
 	srv := config.Server{Name: "mig1", Protocol: "mig", URL: e.fake.APIBase, Options: e.opts}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	var w io.Writer = os.Stderr
+	if e.logW != nil {
+		w = e.logW
+	}
+	log := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	a, err := mig.New(protocols.Deps{
 		Server: srv, Logger: log, Inventory: e.inv, State: e.store.Server(srv.Name),
 		Identity: identity.Identity{Hostname: "vm", AgentVersion: "1.4.0-test"},

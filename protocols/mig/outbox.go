@@ -17,11 +17,13 @@ import (
 type pending struct {
 	body     []byte
 	queued   time.Time
-	attempts int // publishes tried; a body the broker keeps refusing is dropped after maxAttempts
+	attempts int // publishes the broker refused because of this body; dropped at maxAttempts
 }
 
-// maxAttempts bounds how often one result is published before it is given up: a body the broker
-// refuses every time (larger than its message size limit, say) must not loop the session.
+// maxAttempts bounds how often the broker may refuse one result (nack, returned unroutable,
+// over its size limit) before it is given up: such a body must not loop the session forever.
+// Failures that are not the result's fault (relay down, connection lost) never count: those
+// results wait until their TTL.
 const maxAttempts = 5
 
 // outbox keeps results until the relay confirms them, so a connection lost while a command
@@ -144,12 +146,12 @@ func (o *outbox) len() int {
 	return len(o.items)
 }
 
-// tried counts one more publish of p and returns how many were tried before it (under the lock:
-// saveLocked reads the count from other goroutines).
-func (o *outbox) tried(p *pending) int {
+// refused counts one more refusal of p and returns the total (under the lock: saveLocked
+// reads the count from other goroutines); the count is saved so a restart keeps it.
+func (o *outbox) refused(p *pending) int {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	n := p.attempts
 	p.attempts++
-	return n
+	o.saveLocked()
+	return p.attempts
 }

@@ -43,16 +43,19 @@ func TestOutboxPersisted(t *testing.T) {
 	o.push([]byte(`{"id":1}`), now)
 	o.push([]byte(`{"id":2}`), now)
 	p, _ := o.front()
-	o.tried(p)
 	o.pop(p) // confirmed
+	q0, _ := o.front()
+	if o.refused(q0) != 1 || o.refused(q0) != 2 {
+		t.Fatal("refusals not counted one by one")
+	}
 
 	again := newOutbox(10, log, path)
 	if again.len() != 1 {
 		t.Fatalf("reloaded %d results, want the unconfirmed one", again.len())
 	}
 	q, _ := again.front()
-	if string(q.body) != `{"id":2}` || !q.queued.Equal(now) {
-		t.Fatalf("reloaded %q queued %v", q.body, q.queued)
+	if string(q.body) != `{"id":2}` || !q.queued.Equal(now) || q.attempts != 2 {
+		t.Fatalf("reloaded %q queued %v refused %d times, want 2", q.body, q.queued, q.attempts)
 	}
 	select {
 	case <-again.wake:

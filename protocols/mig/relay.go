@@ -1,12 +1,14 @@
 package mig
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -43,7 +45,15 @@ type relayConn struct {
 	closed chan *amqp.Error // connection closed (nil on a clean close)
 	chDown chan *amqp.Error // channel closed (broker error on the channel)
 	pubMu  sync.Mutex       // one publish + confirm at a time
+	// returns and pubClose are read by publish only (under pubMu) to tell why a message did
+	// not get through: returned unroutable, or the channel closed because of it.
+	returns  chan amqp.Return
+	pubClose chan *amqp.Error
 }
+
+// errRefused marks a publish the broker refused because of the message itself (nack, returned
+// unroutable, over the broker's size limit), as opposed to a connection or confirm problem.
+var errRefused = errors.New("the broker refused the message")
 
 func (rc *relayConn) close() {
 	_ = rc.conn.Close()
@@ -101,13 +111,10 @@ func (a *Adapter) connect(ctx context.Context, declare bool) (*relayConn, error)
 	if err := rc.ch.Confirm(false); err != nil {
 		return fail("enable publisher confirms", err)
 	}
-	// Results are published mandatory: an unroutable one (no scheduler queue bound) comes back.
-	returns := rc.ch.NotifyReturn(make(chan amqp.Return, 4))
-	go func() {
-		for r := range returns {
-			a.log.Warn("mig: relay returned a message as unroutable (is the scheduler running?)", "exchange", r.Exchange, "key", r.RoutingKey, "reply", r.ReplyText)
-		}
-	}()
+	// Results are published mandatory: an unroutable one (no scheduler queue bound) comes back,
+	// before its confirm (the client dispatches both in wire order). publish drains them.
+	rc.returns = rc.ch.NotifyReturn(make(chan amqp.Return, 16))
+	rc.pubClose = rc.ch.NotifyClose(make(chan *amqp.Error, 1))
 	if !declare {
 		return rc, nil
 	}
@@ -146,10 +153,34 @@ func (a *Adapter) publish(ctx context.Context, rc *relayConn, key string, body [
 	if err != nil {
 		return fmt.Errorf("mig %s: publish to %s/%s: waiting for the broker's confirm: %w", a.d.Server.Name, exchangeToSchedulers, key, err)
 	}
+	where := fmt.Sprintf("mig %s: publish to %s/%s", a.d.Server.Name, exchangeToSchedulers, key)
 	if !ok {
-		return fmt.Errorf("mig %s: publish to %s/%s: the broker refused the message (nack or connection lost)", a.d.Server.Name, exchangeToSchedulers, key)
+		var closeErr *amqp.Error
+		select {
+		case closeErr = <-rc.pubClose: // sent by the client before it fails the confirms
+		default:
+		}
+		switch {
+		case closeErr != nil && closeErr.Code == amqp.PreconditionFailed && strings.Contains(strings.ToLower(closeErr.Reason), "size"):
+			return fmt.Errorf("%s: %w: %d bytes are over its message size limit (%s)", where, errRefused, len(body), closeErr.Reason)
+		case closeErr != nil || rc.ch.IsClosed():
+			// Not the message's fault: the connection or channel went away before the confirm.
+			return fmt.Errorf("%s: the connection was lost before the broker confirmed: %v", where, errString(closeErr))
+		default:
+			return fmt.Errorf("%s: %w (nack)", where, errRefused)
+		}
 	}
-	return nil
+	for {
+		select {
+		case r := <-rc.returns:
+			if r.RoutingKey == key && bytes.Equal(r.Body, body) {
+				return fmt.Errorf("%s: %w: returned as unroutable (%d %s): no scheduler queue is bound (is the MIG scheduler running?)", where, errRefused, r.ReplyCode, r.ReplyText)
+			}
+			a.log.Debug("mig: relay returned an earlier message as unroutable", "key", r.RoutingKey, "reply", r.ReplyText)
+		default:
+			return nil
+		}
+	}
 }
 
 // Serve keeps the relay connection: consume commands, run them, publish results; reconnect with
@@ -275,13 +306,22 @@ func (a *Adapter) handle(ctx context.Context, body []byte) {
 		a.log.Error("mig: cannot build the action engine; command dropped", "err", err)
 		return
 	}
+	refused := false
+	eng.Refused = func(cmdID, actionID float64, err error) {
+		refused = true
+		a.junk.warn("action refused", "command", int64(cmdID), "action", int64(actionID), "err", err, "bytes", len(body))
+	}
 	out, err := eng.Handle(ctx, body)
 	if err != nil {
-		a.log.Warn("mig: command dropped: nothing to answer", "err", err, "bytes", len(body))
+		a.junk.warn("not a MIG command, nothing to answer", "err", err, "bytes", len(body))
 		return
 	}
 	a.handled.Add(1)
 	a.outbox.push(out, a.now())
+	if refused {
+		a.log.Debug("mig: refusal queued for the scheduler", "bytes", len(out))
+		return
+	}
 	a.log.Info("mig: command handled", "bytes", len(out))
 }
 
@@ -314,16 +354,24 @@ func (a *Adapter) flushOutbox(ctx context.Context, rc *relayConn) error {
 			a.outbox.pop(p)
 			continue
 		}
-		if n := a.outbox.tried(p); n >= maxAttempts {
-			a.log.Error("mig: result refused by the relay too many times; dropped", "attempts", n, "bytes", len(p.body))
+		// Publish first: a count left by earlier refusals must not drop a result the relay
+		// would take now.
+		err := a.publish(ctx, rc, keyResults, p.body)
+		if err == nil {
 			a.outbox.pop(p)
+			a.published.Add(1)
 			continue
 		}
-		if err := a.publish(ctx, rc, keyResults, p.body); err != nil {
-			return err
+		// Only refusals caused by the result itself count; anything else (connection lost,
+		// confirm timeout, relay down) keeps it until its TTL.
+		if errors.Is(err, errRefused) {
+			if n := a.outbox.refused(p); n >= maxAttempts {
+				a.log.Error("mig: result refused by the relay too many times; dropped", "refusals", n, "bytes", len(p.body), "err", err)
+				a.outbox.pop(p)
+				continue
+			}
 		}
-		a.outbox.pop(p)
-		a.published.Add(1)
+		return err
 	}
 	return nil
 }

@@ -379,7 +379,8 @@ func TestAMQPHeartbeat(t *testing.T) {
 	}
 	hb := e.fake.LegacyHeartbeats()[0]
 	if hb.Name != "vm" || hb.Mode != "daemon" || hb.PID != os.Getpid() || hb.Env.OS != runtime.GOOS || hb.Env.Ident != "Debian 12 bookworm" ||
-		hb.Env.PublicIP != "" || len(hb.Env.Modules) == 0 {
+		hb.Env.PublicIP != "198.51.100.7" || len(hb.Env.Modules) == 0 {
+		// publicip from the API's /ip, as over HTTP.
 		t.Errorf("legacy heartbeat = %+v", hb)
 	}
 	if tags, _ := hb.Tags.(map[string]any); tags["operator"] != "IT" {

@@ -33,6 +33,6 @@ func BenchmarkMapInventory(b *testing.B) {
 	inv := sampleInventory()
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		_ = oco.MapInventory(inv, "1.2.0", time.Time{})
+		_ = oco.MapInventory(inv, nil, time.Time{})
 	}
 }

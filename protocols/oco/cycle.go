@@ -155,7 +155,7 @@ func (a *Adapter) refreshInventory(ctx context.Context) *inventory.Inventory {
 		return a.lastInv
 	}
 	a.lastInv, a.lastInvAt = inv, a.now()
-	digest := inventoryDigest(MapInventory(inv, a.opts.AgentVersion, time.Time{}))
+	digest := inventoryDigest(MapInventory(inv, a.opts, time.Time{}))
 	if a.st.InventoryHash != "" && digest != a.st.InventoryHash {
 		a.invChanged = true
 	}
@@ -186,7 +186,7 @@ func parseServerTime(raw json.RawMessage) time.Time {
 
 func (a *Adapter) sendUpdate(ctx context.Context, inv *inventory.Inventory, loginsSince json.RawMessage) error {
 	since := parseServerTime(loginsSince)
-	data := MapInventory(inv, a.opts.AgentVersion, since)
+	data := MapInventory(inv, a.opts, since)
 	data.Hostname = a.hostname
 	if _, err := a.call(ctx, MethodUpdate, data); err != nil {
 		return err

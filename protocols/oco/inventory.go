@@ -138,7 +138,11 @@ func dash(s string) string {
 
 // MapInventory maps the common model to oco.agent.update data. Logins at or before since are
 // left out (the server only adds logins).
-func MapInventory(inv *inventory.Inventory, agentVersion string, since time.Time) UpdateData {
+func MapInventory(inv *inventory.Inventory, o *Options, since time.Time) UpdateData {
+	if o == nil {
+		o = NewOptions()
+	}
+	agentVersion := o.AgentVersion
 	win := inv.OS.Family == "windows"
 	d := UpdateData{
 		Hostname:      inv.System.Hostname,
@@ -240,7 +244,14 @@ func MapInventory(inv *inventory.Inventory, agentVersion string, since time.Time
 		if v.TotalBytes == 0 {
 			continue
 		}
-		p := Partition{Device: v.Device, Mountpoint: v.Mountpoint, Filesystem: v.Filesystem, Size: int64(v.TotalBytes), Free: int64(v.FreeBytes), Name: v.Label, UUID: v.Serial}
+		// OCO shows (size-free)/size as the used share. As the official agent (and df), size is
+		// used + available when the collector knows the used space, so blocks reserved for
+		// root are not shown as used (71 % where df says 15 %).
+		size := v.TotalBytes
+		if v.UsedBytes > 0 && v.UsedBytes+v.FreeBytes <= v.TotalBytes {
+			size = v.UsedBytes + v.FreeBytes
+		}
+		p := Partition{Device: v.Device, Mountpoint: v.Mountpoint, Filesystem: v.Filesystem, Size: int64(size), Free: int64(v.FreeBytes), Name: v.Label, UUID: v.Serial}
 		if v.Encrypted != nil {
 			p.Encrypted = *v.Encrypted
 		}
@@ -272,6 +283,9 @@ func MapInventory(inv *inventory.Inventory, agentVersion string, since time.Time
 	for _, u := range inv.Users {
 		if u.Name == "" {
 			continue
+		}
+		if uid, err := strconv.ParseInt(u.UID, 10, 64); err == nil && (uid < o.LocalUsersMinUID || uid > o.LocalUsersMaxUID) {
+			continue // a system account: the official agent leaves them out
 		}
 		usr := User{Username: u.Name, DisplayName: u.FullName, UID: idValue(u.UID), GID: idValue(u.GID), Home: u.Home, Shell: u.Shell, Disabled: u.Disabled}
 		if win {
@@ -368,7 +382,7 @@ func inventoryDigest(d UpdateData) string {
 // FormatInventory renders the inventory as the update data this adapter would send
 // (`omniagent inventory --format oco`), with every login.
 func FormatInventory(_ context.Context, inv *inventory.Inventory, id identity.Identity) ([]byte, error) {
-	d := MapInventory(inv, NewOptions().AgentVersion, time.Time{})
+	d := MapInventory(inv, NewOptions(), time.Time{})
 	if d.Hostname == "" {
 		d.Hostname = id.Hostname
 	}

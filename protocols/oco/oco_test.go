@@ -379,7 +379,7 @@ func TestInventoryChangeTriggersUpdate(t *testing.T) {
 func TestLoginsSince(t *testing.T) {
 	inv := sampleInventory()
 	inv.Logins = append(inv.Logins, inventory.Login{User: "bob", Remote: "10.0.0.9", Time: time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)})
-	d := oco.MapInventory(inv, "1.2.0", time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	d := oco.MapInventory(inv, nil, time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 	if len(d.Logins) != 1 || d.Logins[0].Username != "bob" || d.Logins[0].Console != "10.0.0.9" || d.Logins[0].Timestamp != "2026-02-01 00:00:00" {
 		t.Errorf("logins since = %+v", d.Logins)
 	}
@@ -425,5 +425,60 @@ func TestFakeUpdateQuirks(t *testing.T) {
 	var se *oco.ServerError
 	if !errors.As(err, &se) || se.Status != 500 {
 		t.Errorf("duplicate uid: %v", err)
+	}
+}
+
+// TestPartitionUsageMatchesDf: OCO shows (size-free)/size as the used share; with 5 % of the
+// blocks reserved for root, df says Use% = used/(used+avail) = 15/95. The size sent must make
+// OCO's figure the same, not (100-80)/100.
+func TestPartitionUsageMatchesDf(t *testing.T) {
+	inv := sampleInventory()
+	inv.Volumes = []inventory.Volume{
+		{Device: "/dev/sda1", Mountpoint: "/", Filesystem: "ext4", TotalBytes: 100 << 30, UsedBytes: 15 << 30, FreeBytes: 80 << 30},
+		{Device: "C:", Mountpoint: "C:", Filesystem: "NTFS", TotalBytes: 100 << 30, FreeBytes: 80 << 30}, // no reserve known
+	}
+	d := oco.MapInventory(inv, nil, time.Time{})
+	if len(d.Partitions) != 2 {
+		t.Fatalf("partitions = %+v", d.Partitions)
+	}
+	for i, want := range []float64{100 * 15.0 / 95, 20} {
+		p := d.Partitions[i]
+		if got := 100 * float64(p.Size-p.Free) / float64(p.Size); got < want-0.01 || got > want+0.01 {
+			t.Errorf("%s: OCO would show %.1f %% used (size %d free %d), df %.1f %%", p.Mountpoint, got, p.Size, p.Free, want)
+		}
+	}
+}
+
+// TestUsersUIDRange: OCO gets the accounts with uid in [local_users_min_uid,
+// local_users_max_uid] (default 1000–65534, as the official agent) and every non-numeric one
+// (Windows SIDs); GLPI keeps the whole list (the inventory is not changed).
+func TestUsersUIDRange(t *testing.T) {
+	inv := sampleInventory()
+	inv.Users = []inventory.User{
+		{Name: "root", UID: "0"}, {Name: "www-data", UID: "33"}, {Name: "systemd-oom", UID: "996"},
+		{Name: "alice", UID: "1000"}, {Name: "nobody", UID: "65534"}, {Name: "nfs", UID: "4294967294"},
+		{Name: "Admin", UID: "S-1-5-21-1-2-3-500"},
+	}
+	names := func(d oco.UpdateData) string {
+		var out []string
+		for _, u := range d.Users {
+			out = append(out, u.Username)
+		}
+		return strings.Join(out, ",")
+	}
+	if got := names(oco.MapInventory(inv, nil, time.Time{})); got != "alice,nobody,Admin" {
+		t.Errorf("default users = %s, want alice,nobody,Admin", got)
+	}
+	o := oco.NewOptions()
+	o.LocalUsersMinUID, o.LocalUsersMaxUID = 0, 1<<32
+	if got := names(oco.MapInventory(inv, o, time.Time{})); got != "root,www-data,systemd-oom,alice,nobody,nfs,Admin" {
+		t.Errorf("users with the whole range = %s", got)
+	}
+	if len(inv.Users) != 7 {
+		t.Error("the inventory's user list was changed")
+	}
+	o.LocalUsersMinUID, o.LocalUsersMaxUID = 2000, 1000
+	if err := o.Validate(); err == nil {
+		t.Error("min above max accepted")
 	}
 }

@@ -56,6 +56,11 @@ type Options struct {
 	// ServiceChecksInterval is how often the checks run (results are cached in between);
 	// 0 = at every hello.
 	ServiceChecksInterval config.Duration `toml:"service_checks_interval"`
+	// LocalUsersMinUID and LocalUsersMaxUID bound the numeric uids of the local accounts
+	// sent (the official agent's local-users-min-uid/-max-uid): people, not system accounts.
+	// Accounts without a numeric uid (Windows SIDs) are always sent.
+	LocalUsersMinUID int64 `toml:"local_users_min_uid"`
+	LocalUsersMaxUID int64 `toml:"local_users_max_uid"`
 }
 
 // NewOptions returns the defaults.
@@ -68,6 +73,8 @@ func NewOptions() *Options {
 		StrictServerTimestamp: true,
 		Events:                true,
 		ServiceChecksTimeout:  config.Duration(30 * time.Second),
+		LocalUsersMinUID:      1000,
+		LocalUsersMaxUID:      65534,
 	}
 }
 
@@ -99,6 +106,9 @@ func (o *Options) Validate() error {
 		if strings.TrimSpace(u) == "" {
 			return errors.New("password_rotation_users: empty user name")
 		}
+	}
+	if o.LocalUsersMinUID < 0 || o.LocalUsersMaxUID < o.LocalUsersMinUID {
+		return fmt.Errorf("local_users_min_uid %d, local_users_max_uid %d: want 0 <= min <= max", o.LocalUsersMinUID, o.LocalUsersMaxUID)
 	}
 	if o.LiveOutput.D() != 0 && o.LiveOutput.D() < time.Second {
 		return fmt.Errorf("live_output %s: use at least 1s, or 0s for none", o.LiveOutput.D())

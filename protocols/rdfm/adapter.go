@@ -89,13 +89,23 @@ type Adapter struct {
 	sess   *session // the live management connection, if any
 	shells int      // running shell sessions
 
-	mu     sync.Mutex // one cycle at a time; guards everything below
+	// rep holds the update progress and version for the server until the socket takes them.
+	rep reports
+
+	// updMu makes update cycles (check, download, install) run one at a time. It is held
+	// through downloads and installs; mu never is, so the socket, shells and reconnects go on.
+	updMu sync.Mutex
+
+	mu     sync.Mutex // guards everything below; held only for short sections, never across I/O of an update
 	loaded bool
 	st     persisted
 	key    *rsa.PrivateKey
 	token  string
 	tokAt  time.Time // local monotonic receipt time
 	tokTTL time.Duration
+	// pendingUntil: the server said "not accepted yet"; until then nobody asks again (one auth
+	// request per retry interval whether the cycle, the socket or a shell wants a token).
+	pendingUntil time.Time
 }
 
 // New builds the adapter.
@@ -153,26 +163,52 @@ func (a *Adapter) Cycle(ctx context.Context) (protocols.Result, error) {
 }
 
 func (a *Adapter) cycle(ctx context.Context) (protocols.Result, error) {
+	a.updMu.Lock()
+	defer a.updMu.Unlock()
 	a.mu.Lock()
-	defer a.mu.Unlock()
-	if err := a.load(ctx); err != nil {
-		return protocols.Result{}, err
+	err := a.load(ctx)
+	if err == nil {
+		err = a.auth(ctx, false)
 	}
-	if err := a.ensureToken(ctx, false); err != nil {
-		if errors.Is(err, ErrPending) {
-			res := protocols.Result{
-				Next:    a.opts.RetryInterval.D(),
-				Summary: "waiting for acceptance",
-				Details: map[string]string{"registration": "waiting for acceptance by an administrator (device " + a.st.MAC + ")"},
-			}
-			if a.d.Options.Oneshot {
-				return res, err
-			}
-			return res, nil
-		}
-		return protocols.Result{}, err
+	mac := a.st.MAC
+	a.mu.Unlock()
+	if err != nil {
+		return a.pendingResult(mac, err)
 	}
 	return a.checkUpdate(ctx)
+}
+
+// pendingResult turns ErrPending into the "waiting for acceptance" result (not an error in
+// the daemon, a failure for --oneshot); other errors pass.
+func (a *Adapter) pendingResult(mac string, err error) (protocols.Result, error) {
+	if !errors.Is(err, ErrPending) {
+		return protocols.Result{}, err
+	}
+	res := protocols.Result{
+		Next:    a.opts.RetryInterval.D(),
+		Summary: "waiting for acceptance",
+		Details: map[string]string{"registration": "waiting for acceptance by an administrator (device " + mac + ")"},
+	}
+	if a.d.Options.Oneshot {
+		return res, err
+	}
+	return res, nil
+}
+
+// auth is ensureToken behind the acceptance gate: while the server says the device is not
+// accepted, at most one auth request goes out per retry interval, whoever asks. a.mu is held.
+func (a *Adapter) auth(ctx context.Context, force bool) error {
+	if a.token == "" && a.now().Before(a.pendingUntil) {
+		return fmt.Errorf("rdfm %s: %w", a.d.Server.Name, ErrPending)
+	}
+	err := a.ensureToken(ctx, force)
+	switch {
+	case errors.Is(err, ErrPending):
+		a.pendingUntil = a.now().Add(a.opts.RetryInterval.D())
+	case err == nil:
+		a.pendingUntil = time.Time{}
+	}
+	return err
 }
 
 // load reads the state, creating the key and choosing the MAC the first time.
@@ -419,19 +455,31 @@ type pkg struct {
 	Created string `json:"created"`
 	SHA256  string `json:"sha256"`
 	URI     string `json:"uri"`
+	// Version is the package's rdfm.software.version when the server says it (the RDFM
+	// server of 2026-06 does not: then only the install command's output can tell).
+	Version     string `json:"version"`
+	MetaVersion string `json:"rdfm.software.version"`
 }
 
 var hexRe = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
+// checkUpdate runs one update check and, when a package is offered, downloads and installs
+// it. updMu is held; a.mu is taken only around state and token use, never across the
+// download or the install command.
 func (a *Adapter) checkUpdate(ctx context.Context) (protocols.Result, error) {
+	a.mu.Lock()
 	body, err := json.Marshal(a.metadata())
+	mac := a.st.MAC
+	a.mu.Unlock()
 	if err != nil {
 		return protocols.Result{}, fmt.Errorf("rdfm %s: encode metadata: %w", a.d.Server.Name, err)
 	}
 	var resp *http.Response
 	var raw []byte
 	for attempt := 0; ; attempt++ {
+		a.mu.Lock()
 		req, err := a.authorized(ctx, http.MethodPost, "/api/v1/update/check", body)
+		a.mu.Unlock()
 		if err != nil {
 			return protocols.Result{}, fmt.Errorf("rdfm %s: update check request: %w", a.d.Server.Name, err)
 		}
@@ -444,22 +492,19 @@ func (a *Adapter) checkUpdate(ctx context.Context) (protocols.Result, error) {
 		// 401: token expired server-side; 500 "does not match any device": removed, re-auth.
 		removed := resp.StatusCode == http.StatusInternalServerError && bytes.Contains(raw, []byte("does not match any device"))
 		if (resp.StatusCode == http.StatusUnauthorized || removed) && attempt == 0 {
-			if err := a.ensureToken(ctx, true); err != nil {
-				if errors.Is(err, ErrPending) {
-					res := protocols.Result{Next: a.opts.RetryInterval.D(), Summary: "waiting for acceptance",
-						Details: map[string]string{"registration": "waiting for acceptance by an administrator (device " + a.st.MAC + ")"}}
-					if a.d.Options.Oneshot {
-						return res, err
-					}
-					return res, nil
-				}
-				return protocols.Result{}, err
+			a.mu.Lock()
+			err := a.auth(ctx, true)
+			a.mu.Unlock()
+			if err != nil {
+				return a.pendingResult(mac, err)
 			}
 			continue
 		}
 		break
 	}
+	a.mu.Lock()
 	details := map[string]string{"registration": "accepted", "version": a.st.SoftwareVersion, "device": a.st.MAC}
+	a.mu.Unlock()
 	switch resp.StatusCode {
 	case http.StatusNoContent:
 		return protocols.Result{Summary: "no update", Details: details}, nil
@@ -472,11 +517,17 @@ func (a *Adapter) checkUpdate(ctx context.Context) (protocols.Result, error) {
 		return protocols.Result{}, fmt.Errorf("rdfm %s: update check answer: %w", a.d.Server.Name, err)
 	}
 	p.SHA256 = strings.ToLower(p.SHA256)
+	if p.Version == "" {
+		p.Version = p.MetaVersion
+	}
 	if !hexRe.MatchString(p.SHA256) || p.URI == "" {
 		return protocols.Result{}, fmt.Errorf("rdfm %s: update check answer lacks a valid sha256/uri: %q", a.d.Server.Name, trim(raw))
 	}
 	key := strconv.FormatInt(p.ID, 10) + ":" + p.SHA256
-	if f, ok := a.st.Failed[key]; ok && a.now().Before(f.Until) {
+	a.mu.Lock()
+	f, failed := a.st.Failed[key]
+	a.mu.Unlock()
+	if failed && a.now().Before(f.Until) {
 		details["update"] = fmt.Sprintf("package %d skipped after %d failed install(s) until %s", p.ID, f.Count, f.Until.UTC().Format(time.RFC3339))
 		return protocols.Result{Summary: "update skipped (cool-down)", Details: details}, nil
 	}
@@ -485,25 +536,35 @@ func (a *Adapter) checkUpdate(ctx context.Context) (protocols.Result, error) {
 		return protocols.Result{Summary: "update offered, not installed", Details: details}, nil
 	}
 	newVer, err := a.install(ctx, p)
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	if err != nil {
+		a.rep.abandon()
 		a.recordFailure(key)
 		return protocols.Result{}, fmt.Errorf("rdfm %s: package %d: %w", a.d.Server.Name, p.ID, err)
 	}
-	if newVer != "" {
-		a.st.SoftwareVersion = newVer
-	}
 	delete(a.st.Failed, key)
 	if newVer == "" {
-		// The server would offer the same package forever: skip it like a failure would.
+		// Installed, but neither the command nor the server says which version that is: the
+		// server would offer the same package forever, so skip it for the cool-down.
+		a.rep.abandon()
 		a.recordFailure(key)
+		details["update"] = fmt.Sprintf("package %d installed but its version is unknown: install_command printed no rdfm.software.version= line and the server did not say; skipped until %s",
+			p.ID, a.st.Failed[key].Until.UTC().Format(time.RFC3339))
+		return protocols.Result{Summary: fmt.Sprintf("package %d installed, version unknown", p.ID), Details: details}, nil
 	}
+	a.st.SoftwareVersion = newVer
 	if err := a.d.State.Save(&a.st); err != nil {
 		return protocols.Result{}, fmt.Errorf("rdfm %s: save state: %w", a.d.Server.Name, err)
 	}
+	// Progress 100 and the version go to the server now, or when the socket is back.
+	a.rep.version(newVer)
+	go a.flushReports()
 	details["version"] = a.st.SoftwareVersion
 	return protocols.Result{Summary: fmt.Sprintf("package %d installed (version %s)", p.ID, a.st.SoftwareVersion), Details: details}, nil
 }
 
+// recordFailure starts or doubles the package's cool-down; a.mu is held.
 func (a *Adapter) recordFailure(key string) {
 	if a.st.Failed == nil {
 		a.st.Failed = map[string]failure{}
@@ -538,7 +599,8 @@ func (a *Adapter) install(ctx context.Context, p pkg) (string, error) {
 			}
 			if pct := int(pr.Percent * 0.9); pct/10 != lastPct/10 {
 				lastPct = pct
-				a.notify(map[string]any{"method": "update_progress", "progress": pct})
+				a.rep.progress(pct)
+				go a.flushReports() // never stall the download on a slow socket
 			}
 		},
 		Client: client,
@@ -582,10 +644,12 @@ func (a *Adapter) install(ctx context.Context, p pkg) (string, error) {
 		return "", fmt.Errorf("install command exited with %d: %s", res.ExitCode, trim(res.Output))
 	}
 	if m := versionLine.FindSubmatch(res.Output); m != nil {
-		a.notify(map[string]any{"method": "update_progress", "progress": 100})
-		a.notify(map[string]any{"method": "update_version", "version": string(m[1])})
 		return string(m[1]), nil
 	}
-	a.log.Warn("rdfm: install command printed no rdfm.software.version= line; version unchanged", "package", p.ID)
+	// Exit 0 without a version line: the package's own version is now installed.
+	if p.Version != "" {
+		return p.Version, nil
+	}
+	a.log.Warn("rdfm: install command printed no rdfm.software.version= line and the server gave no version; version unchanged", "package", p.ID)
 	return "", nil
 }

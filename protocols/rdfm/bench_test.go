@@ -15,8 +15,7 @@ func BenchmarkIdleCycle(b *testing.B) {
 	e := newEnvTB(b)
 	a := e.adapter(false)
 	ctx := context.Background()
-	a.Cycle(ctx)
-	e.accept()
+	e.register()
 	if _, err := a.Cycle(ctx); err != nil {
 		b.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -65,6 +66,7 @@ type env struct {
 	url   string               // "": the fake's URL
 	proxy string               // "": none
 	logw  io.Writer            // nil: stderr at WARN
+	now   func() time.Time     // agent clock; nil: time.Now
 }
 
 func newEnv(t *testing.T) *env { return newEnvTB(t) }
@@ -114,6 +116,7 @@ func (e *env) adapter(oneshot bool) *rdfm.Adapter {
 			return httpclient.New(httpclient.Options{Server: srv.Name, ForceHTTP1: h1, Timeout: 10 * time.Second, Proxy: srv.Proxy})
 		},
 		Options: protocols.Options{Oneshot: oneshot},
+		Now:     e.now,
 	})
 	if err != nil {
 		e.t.Fatal(err)
@@ -128,11 +131,19 @@ func (e *env) serving() (*rdfm.Adapter, context.Context, map[string]any) {
 	e.t.Helper()
 	ctx := e.t.Context()
 	a := e.adapter(false)
-	a.Cycle(ctx)
-	e.accept()
+	e.register()
 	go a.Serve(ctx)
 	caps, _ := next(e.t, e.fake, "capability_report")["capabilities"].(map[string]any)
 	return a, ctx, caps
+}
+
+// register makes the device's pending registration (with an adapter of its own, so the
+// test's adapter has not yet been told "not accepted": it would wait a retry interval before
+// asking again) and accepts it.
+func (e *env) register() {
+	e.t.Helper()
+	e.adapter(false).Cycle(context.Background())
+	e.accept()
 }
 
 func (e *env) accept() {
@@ -142,8 +153,23 @@ func (e *env) accept() {
 	}
 }
 
+// countAuth is the number of auth requests the fake received.
+func countAuth(f *rdfmfake.Server) int {
+	n := 0
+	for _, l := range f.LogLines() {
+		if strings.HasPrefix(l, "POST /api/v1/auth/device ") {
+			n++
+		}
+	}
+	return n
+}
+
 func TestPendingThenAccepted(t *testing.T) {
 	e := newEnv(t)
+	var mu sync.Mutex
+	clock := time.Now()
+	e.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return clock }
+	advance := func(d time.Duration) { mu.Lock(); clock = clock.Add(d); mu.Unlock() }
 	a := e.adapter(false)
 	ctx := context.Background()
 	res, err := a.Cycle(ctx)
@@ -162,6 +188,19 @@ func TestPendingThenAccepted(t *testing.T) {
 		t.Fatalf("pending = %q", pend)
 	}
 	e.accept()
+	// Within the retry interval nobody asks again, not even the socket: one auth request per
+	// interval while waiting (the server re-records the pending registration each time).
+	auths := countAuth(e.fake)
+	if res, err := a.Cycle(ctx); err != nil || res.Summary != "waiting for acceptance" {
+		t.Fatalf("cycle within the retry interval = %+v, %v", res, err)
+	}
+	if wait, err := a.ServeOnce(ctx); !errors.Is(err, rdfm.ErrPending) || wait != 60*time.Second {
+		t.Fatalf("socket within the retry interval: wait %s, %v", wait, err)
+	}
+	if n := countAuth(e.fake) - auths; n != 0 {
+		t.Fatalf("%d auth requests within the retry interval, want none", n)
+	}
+	advance(61 * time.Second)
 	res, err = a.Cycle(ctx)
 	if err != nil || res.Summary != "no update" || res.Details["registration"] != "accepted" {
 		t.Fatalf("accepted cycle = %+v, %v", res, err)
@@ -189,8 +228,7 @@ func TestTokenExpiry(t *testing.T) {
 	e.fake.TokenLifetime = 2 * time.Second
 	a := e.adapter(false)
 	ctx := context.Background()
-	a.Cycle(ctx)
-	e.accept()
+	e.register()
 	if _, err := a.Cycle(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -234,8 +272,7 @@ func TestUpdate(t *testing.T) {
 		e.opts.InstallCommand = install
 		a := e.adapter(false)
 		ctx := context.Background()
-		a.Cycle(ctx)
-		e.accept()
+		e.register()
 		e.fake.SetPackage(&rdfmfake.Package{ID: 7, Data: pkgData, Version: "2.0"}, false)
 		res, err := a.Cycle(ctx)
 		if err != nil || res.Details["version"] != "2.0" {
@@ -265,8 +302,7 @@ func TestUpdate(t *testing.T) {
 		e.opts.InstallCommand = install
 		a := e.adapter(false)
 		ctx := context.Background()
-		a.Cycle(ctx)
-		e.accept()
+		e.register()
 		e.fake.SetPackage(&rdfmfake.Package{ID: 8, Data: pkgData, Version: "2.0"}, true)
 		if _, err := a.Cycle(ctx); err == nil || !strings.Contains(err.Error(), "download") {
 			t.Fatalf("corrupt package: err = %v", err)
@@ -286,8 +322,7 @@ func TestUpdate(t *testing.T) {
 		e.opts.InstallCommand = install
 		a := e.adapter(false)
 		ctx := context.Background()
-		a.Cycle(ctx)
-		e.accept()
+		e.register()
 		e.fake.SetPackage(&rdfmfake.Package{ID: 9, Data: pkgData, Version: "2.0"}, false)
 		if _, err := a.Cycle(ctx); !errors.Is(err, jobs.ErrRefused) {
 			t.Fatalf("allow_exec off: err = %v, want ErrRefused", err)

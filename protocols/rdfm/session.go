@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -97,7 +98,7 @@ func (a *Adapter) serve(ctx context.Context, drain bool) (wait time.Duration, er
 	a.mu.Lock()
 	err = a.load(ctx)
 	if err == nil {
-		err = a.ensureToken(ctx, false)
+		err = a.auth(ctx, false)
 	}
 	token := a.token
 	a.mu.Unlock()
@@ -163,6 +164,7 @@ type session struct {
 
 	activity chan struct{} // a server message arrived (oneshot drain)
 	drained  atomic.Bool   // we closed the socket after draining
+	ready    atomic.Bool   // the capability report went out: update reports may follow
 }
 
 // drainer closes the socket once the server is quiet and no action runs.
@@ -246,6 +248,9 @@ func (s *session) run(ctx context.Context) error {
 				if err := s.send(ctx, map[string]any{"method": "capability_report", "capabilities": s.a.capabilities()}); err != nil {
 					return err
 				}
+				// Progress or a version the previous socket could not take goes now.
+				s.ready.Store(true)
+				go s.a.flushReports()
 			}
 		case "action_list_query":
 			list := []map[string]any{}
@@ -354,15 +359,71 @@ func (s *session) actionExec(ctx context.Context, execID, actionID string) error
 	return nil
 }
 
-// notify sends an update_progress/update_version message when the management socket is up.
-func (a *Adapter) notify(v map[string]any) {
+// reports keeps what the server must hear about the running update: the latest progress
+// and, once installed, the new version. Only the latest values matter, so memory stays
+// bounded; they go out when the socket is up, again after a reconnect while not yet sent.
+type reports struct {
+	mu     sync.Mutex // held while sending, so reports go out in order
+	active bool       // an update is running or its end is not delivered yet
+	pct    int
+	sent   bool   // pct was delivered on the current socket
+	ver    string // update_version not delivered yet
+	on     *session
+}
+
+func (r *reports) progress(pct int) {
+	r.mu.Lock()
+	r.active, r.pct, r.sent = true, pct, false
+	r.mu.Unlock()
+}
+
+// version records a finished install: progress 100, then the version.
+func (r *reports) version(v string) {
+	r.mu.Lock()
+	r.active, r.pct, r.sent, r.ver = true, 100, false, v
+	r.mu.Unlock()
+}
+
+// abandon forgets a failed update: RDFM has no failure message, so reporting stops.
+func (r *reports) abandon() {
+	r.mu.Lock()
+	r.active, r.ver = false, ""
+	r.mu.Unlock()
+}
+
+// reportWriteTimeout bounds one report write on a stalled socket.
+const reportWriteTimeout = 10 * time.Second
+
+// flushReports sends what the server has not heard yet on the live socket, if any. Called
+// after every new report and when a socket has sent its capability report.
+func (a *Adapter) flushReports() {
 	a.sessMu.Lock()
 	s := a.sess
 	a.sessMu.Unlock()
-	if s == nil || s.ctx == nil {
+	r := &a.rep
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if s == nil || s.ctx == nil || !s.ready.Load() || !r.active {
 		return
 	}
-	if err := s.send(s.ctx, v); err != nil {
-		a.log.Debug("rdfm: progress not sent", "err", err)
+	if r.on != s {
+		r.on, r.sent = s, false // a new socket: say where the update stands again
+	}
+	ctx, cancel := context.WithTimeout(s.ctx, reportWriteTimeout)
+	defer cancel()
+	if !r.sent {
+		if err := s.send(ctx, map[string]any{"method": "update_progress", "progress": r.pct}); err != nil {
+			a.log.Debug("rdfm: progress kept for the next socket", "progress", r.pct, "err", err)
+			return
+		}
+		r.sent = true
+	}
+	if r.ver != "" {
+		if err := s.send(ctx, map[string]any{"method": "update_version", "version": r.ver}); err != nil {
+			a.log.Debug("rdfm: version kept for the next socket", "version", r.ver, "err", err)
+			return
+		}
+		a.log.Info("rdfm: new version reported to the server", "version", r.ver)
+		r.ver, r.active = "", false
 	}
 }

@@ -45,8 +45,7 @@ func TestManagementSession(t *testing.T) {
 	a := e.adapter(false)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	a.Cycle(ctx)
-	e.accept()
+	e.register()
 	done := make(chan error, 1)
 	go func() { done <- a.Serve(ctx) }()
 

@@ -69,7 +69,7 @@ func (a *Adapter) runShell(ctx context.Context, mac, id string) error {
 		return fmt.Errorf("shell_attach: session id %q is not a UUID", id)
 	}
 	a.mu.Lock()
-	err := a.ensureToken(ctx, false)
+	err := a.auth(ctx, false)
 	token, own := a.token, a.st.MAC
 	a.mu.Unlock()
 	if err != nil {

@@ -160,7 +160,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	ct := r.Header.Get("Content-Type")
 	if strings.Contains(ct, "x-compress-br") && !s.BrotliOK {
-		w.WriteHeader(http.StatusInternalServerError) // GLPI 10.0.12 without the brotli extension
+		// GLPI 10 without the brotli extension: 500 with the request's Content-Type mirrored
+		// and an empty body (it logs "RuntimeException: Mode has not been set").
+		w.Header().Set("Content-Type", ct)
+		w.WriteHeader(http.StatusInternalServerError)
 		return
 	}
 	body, err := glpi.Decompress(raw, ct, maxBody)

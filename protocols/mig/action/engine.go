@@ -37,6 +37,9 @@ type Engine struct {
 	// QueueLoc, when set, overwrites agent.queueloc in results (§3.3); everything else of the
 	// received agent object, pid included, is echoed.
 	QueueLoc string
+	// Refused, when set, is told of each refused action instead of a WARN line here, so the
+	// transport can fold a flood of them (a relay pushing junk) into few lines.
+	Refused func(cmdID, actionID float64, err error)
 }
 
 func (e *Engine) now() time.Time {
@@ -72,7 +75,11 @@ func (e *Engine) Handle(ctx context.Context, raw []byte) ([]byte, error) {
 
 	params, err := e.authorize(&cmd.Action)
 	if err != nil {
-		log.Warn("mig action refused", "err", err)
+		if e.Refused != nil {
+			e.Refused(cmd.ID, cmd.Action.ID, err)
+		} else {
+			log.Warn("mig action refused", "err", err)
+		}
 		cmd.Status = StatusFailed
 		n := max(1, len(cmd.Action.Operations)) // the reason must reach the investigator
 		cmd.Results = make([]modules.Result, n)

@@ -17,12 +17,14 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -60,6 +62,8 @@ type Server struct {
 	queued     [][2]string // execution id, action id
 	cur        *wsConn
 	conns      int
+	// socketsDown: management socket handshakes fail (SocketsDown).
+	socketsDown atomic.Bool
 }
 
 // Package is the update offered to every device whose version differs from Version.
@@ -154,11 +158,19 @@ func (s *Server) SetPackage(p *Package, corrupt bool) {
 	s.pkg, s.corrupt = p, corrupt
 }
 
-// Metadata is what the device last sent at auth.
+// LogLines is a copy of Log, safe while the device is still talking to the server.
+func (s *Server) LogLines() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.Log...)
+}
+
+// Metadata is what the server stores for the device: the metadata of its last auth, with the
+// version of a later update_version applied (a copy).
 func (s *Server) Metadata(mac string) map[string]any {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.metadata[mac]
+	return maps.Clone(s.metadata[mac])
 }
 
 func validMetadata(m map[string]any) error {

@@ -70,8 +70,17 @@ func (s *Server) RunAction(ctx context.Context, actionID string) (string, error)
 	return id, c.c.Write(ctx, websocket.MessageText, msg)
 }
 
+// SocketsDown makes new management sockets fail at the handshake (502, as the reverse proxy
+// in front of a restarting server answers) while down is true.
+func (s *Server) SocketsDown(down bool) { s.socketsDown.Store(down) }
+
 func (s *Server) ws(w http.ResponseWriter, r *http.Request) {
-	if _, ok := s.verifyToken(w, r); !ok {
+	if s.socketsDown.Load() {
+		http.Error(w, "Bad Gateway", http.StatusBadGateway)
+		return
+	}
+	mac, ok := s.verifyToken(w, r)
+	if !ok {
 		return
 	}
 	s.mu.Lock()
@@ -154,6 +163,13 @@ func (s *Server) ws(w http.ResponseWriter, r *http.Request) {
 				c.Close(4001, "invalid filesystem response")
 				return
 			}
+		case "update_version":
+			// As the real server: the stored rdfm.software.version is rewritten at once.
+			s.mu.Lock()
+			if md := s.metadata[mac]; md != nil {
+				md["rdfm.software.version"] = m["version"]
+			}
+			s.mu.Unlock()
 		case "action_exec_control", "action_exec_result":
 			id, _ := m["execution_id"].(string)
 			s.mu.Lock()

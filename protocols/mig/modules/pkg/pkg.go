@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"runtime"
 	"time"
 
 	"github.com/omniagent/omniagent/inventory"
@@ -85,18 +86,48 @@ func (m Module) Run(ctx context.Context, raw json.RawMessage) (modules.Result, e
 		}
 		return failed(fmt.Errorf("list installed packages: %w", err))
 	}
+	native := nativeDebArch(inv.Software)
 	el := Elements{Packages: []Package{}}
 	// MIG lists the packages regex by regex; a package matching two regexes is listed once.
 	seen := map[int]bool{}
 	for _, re := range res {
 		for i, sw := range inv.Software {
-			if seen[i] || !re.MatchString(sw.Name) || (ver != nil && !ver.MatchString(sw.Version)) {
+			name := pkgName(sw, native)
+			if seen[i] || !re.MatchString(name) || (ver != nil && !ver.MatchString(sw.Version)) {
 				continue
 			}
 			seen[i] = true
-			el.Packages = append(el.Packages, Package{Name: sw.Name, Version: sw.Version, Type: sw.Source, Arch: sw.Arch})
+			el.Packages = append(el.Packages, Package{Name: name, Version: sw.Version, Type: sw.Source, Arch: sw.Arch})
 		}
 	}
 	return modules.Normalize(modules.Result{FoundAnything: len(el.Packages) > 0, Success: true, Elements: el,
 		Statistics: Statistics{ExecRuntime: time.Since(start).String()}})
+}
+
+// pkgName names a package as mig-agent does. For dpkg that is dpkg-query's ${binary:Package}:
+// the name with ":<arch>" when the package is Multi-Arch: same, or of a foreign architecture
+// (neither the native one nor "all"), so "libssl3:amd64" and "bash". Investigators' queries
+// are written against those names.
+func pkgName(sw inventory.Software, native string) string {
+	if sw.Source != "dpkg" || sw.Arch == "" {
+		return sw.Name
+	}
+	if sw.MultiArch == "same" || (sw.Arch != "all" && sw.Arch != native) {
+		return sw.Name + ":" + sw.Arch
+	}
+	return sw.Name
+}
+
+// nativeDebArch is dpkg's native architecture: that of the dpkg package itself (always
+// native), else the Debian name of the one this binary runs on.
+func nativeDebArch(sw []inventory.Software) string {
+	for _, s := range sw {
+		if s.Source == "dpkg" && s.Name == "dpkg" && s.Arch != "" {
+			return s.Arch
+		}
+	}
+	if a, ok := map[string]string{"386": "i386", "arm": "armhf", "mips64le": "mips64el", "mipsle": "mipsel"}[runtime.GOARCH]; ok {
+		return a
+	}
+	return runtime.GOARCH // amd64, arm64, ppc64le, s390x, riscv64, loong64: same names
 }

@@ -26,7 +26,7 @@ func (f fakeInv) Inventory(context.Context) (*inventory.Inventory, error) {
 func TestPkg(t *testing.T) {
 	inv := fakeInv{sw: []inventory.Software{
 		{Name: "openssl", Version: "3.0.15-1~deb12u1", Arch: "amd64", Source: "dpkg"},
-		{Name: "libssl3", Version: "3.0.15-1~deb12u1", Arch: "amd64", Source: "dpkg"},
+		{Name: "libssl3", Version: "3.0.15-1~deb12u1", Arch: "amd64", Source: "dpkg", MultiArch: "same"},
 		{Name: "openssh-server", Version: "1:9.2p1-2+deb12u3", Arch: "amd64", Source: "dpkg"},
 		{Name: "bash", Version: "5.2.15-2+b7", Arch: "amd64", Source: "dpkg"},
 	}}
@@ -37,7 +37,7 @@ func TestPkg(t *testing.T) {
 		{"one regex", `{"pkgmatch":{"matches":["^openssl$"]}}`,
 			`{"foundanything":true,"success":true,"elements":{"packages":[{"arch":"amd64","name":"openssl","type":"dpkg","version":"3.0.15-1~deb12u1"}]},"statistics":{"execruntime":"X"},"errors":null}`, true},
 		{"two regexes, order and no duplicate", `{"pkgmatch":{"matches":["ssh","ssl"]}}`,
-			`{"foundanything":true,"success":true,"elements":{"packages":[{"arch":"amd64","name":"openssh-server","type":"dpkg","version":"1:9.2p1-2+deb12u3"},{"arch":"amd64","name":"openssl","type":"dpkg","version":"3.0.15-1~deb12u1"},{"arch":"amd64","name":"libssl3","type":"dpkg","version":"3.0.15-1~deb12u1"}]},"statistics":{"execruntime":"X"},"errors":null}`, true},
+			`{"foundanything":true,"success":true,"elements":{"packages":[{"arch":"amd64","name":"openssh-server","type":"dpkg","version":"1:9.2p1-2+deb12u3"},{"arch":"amd64","name":"openssl","type":"dpkg","version":"3.0.15-1~deb12u1"},{"arch":"amd64","name":"libssl3:amd64","type":"dpkg","version":"3.0.15-1~deb12u1"}]},"statistics":{"execruntime":"X"},"errors":null}`, true},
 		{"vermatch", `{"pkgmatch":{"matches":["."]},"vermatch":"^5\\."}`,
 			`{"foundanything":true,"success":true,"elements":{"packages":[{"arch":"amd64","name":"bash","type":"dpkg","version":"5.2.15-2+b7"}]},"statistics":{"execruntime":"X"},"errors":null}`, true},
 		{"nothing", `{"pkgmatch":{"matches":["^nginx$"]}}`,
@@ -69,5 +69,33 @@ func TestPkgInventoryFailure(t *testing.T) {
 		if err != nil || res.Success || len(res.Errors) != 1 {
 			t.Fatalf("%+v %v", res, err)
 		}
+	}
+}
+
+// TestPkgNamesLikeMigAgent: dpkg packages are named as dpkg-query's ${binary:Package}, as
+// mig-agent answers; the native architecture is that of the dpkg package.
+func TestPkgNamesLikeMigAgent(t *testing.T) {
+	sw := []inventory.Software{
+		{Name: "dpkg", Arch: "arm64", Source: "dpkg", MultiArch: "foreign"},
+		{Name: "libssl3", Arch: "arm64", Source: "dpkg", MultiArch: "same"},
+		{Name: "libc6", Arch: "armhf", Source: "dpkg", MultiArch: "same"},
+		{Name: "bash", Arch: "arm64", Source: "dpkg", MultiArch: "foreign"},
+		{Name: "coreutils", Arch: "arm64", Source: "dpkg"},
+		{Name: "tzdata", Arch: "all", Source: "dpkg", MultiArch: "foreign"},
+		{Name: "wine32", Arch: "i386", Source: "dpkg"}, // foreign architecture
+		{Name: "openssl-libs", Arch: "x86_64", Source: "rpm"},
+	}
+	native := nativeDebArch(sw)
+	var got []string
+	for _, s := range sw {
+		got = append(got, pkgName(s, native))
+	}
+	want := "dpkg libssl3:arm64 libc6:armhf bash coreutils tzdata wine32:i386 openssl-libs"
+	if strings.Join(got, " ") != want {
+		t.Fatalf("names = %q\nwant    %q", strings.Join(got, " "), want)
+	}
+	res, err := Module{Inventory: fakeInv{sw: sw}}.Run(context.Background(), json.RawMessage(`{"pkgmatch":{"matches":["^libssl3:arm64$"]}}`))
+	if err != nil || !res.FoundAnything {
+		t.Fatalf("a mig-agent query for libssl3:arm64 finds nothing: %+v %v", res, err)
 	}
 }

@@ -60,7 +60,10 @@ func (o *Options) fill() error {
 		o.TrialTimeout = DefaultTrialTimeout
 	}
 	if o.GOOS == "" {
-		o.GOOS, o.GOARCH = runtime.GOOS, runtime.GOARCH
+		o.GOOS = runtime.GOOS
+	}
+	if o.GOARCH == "" {
+		o.GOARCH = runtime.GOARCH
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

@@ -14,6 +14,7 @@ import (
 	"github.com/omniagent/omniagent/scheduler"
 	"github.com/omniagent/omniagent/shutdown"
 	"github.com/omniagent/omniagent/state"
+	"github.com/omniagent/omniagent/version"
 )
 
 func cmdRun(ctx context.Context, e *env, args []string) int {
@@ -52,13 +53,16 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 			return fail(e.stderr, upd.finish(nil))
 		}
 		afterCycles = upd.afterCycles
+		if version.BrokenBuild != "" {
+			return fail(e.stderr, fmt.Errorf("this build is broken on purpose (%s): a self-update test release", version.BrokenBuild))
+		}
 	}
 	a, err := agent.Build(ctx, cfg, log, agent.Options{
 		AfterCycles: afterCycles,
-		Registry:   e.reg,
-		Run:        protocols.Options{Oneshot: *oneshot, ForceUpdate: *force},
-		OnlyServer: *only,
-		Shutdown:   shutdown.NewDetector(notice), // OS shutdown vs plain stop, for on_shutdown actions
+		Registry:    e.reg,
+		Run:         protocols.Options{Oneshot: *oneshot, ForceUpdate: *force},
+		OnlyServer:  *only,
+		Shutdown:    shutdown.NewDetector(notice), // OS shutdown vs plain stop, for on_shutdown actions
 	})
 	if err != nil {
 		return fail(e.stderr, err)

@@ -54,6 +54,9 @@ type Options struct {
 	Shutdown shutdown.Detector
 	// ShutdownHookLimit bounds all shutdown hooks together; default 60 s.
 	ShutdownHookLimit time.Duration
+	// AfterCycles is called whenever the last running cycle ends (the scheduler's idle point),
+	// the moment to look at what the cycles changed (a new binary installed by a job, say).
+	AfterCycles func()
 }
 
 // Build resolves the identity, opens the state directory (only when servers are configured) and
@@ -111,7 +114,12 @@ func Build(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options)
 		Logger:     log,
 		// Between bursts the agent idles for minutes: give the heap the cycle used (inventory,
 		// request bodies) back to the OS now rather than after the scavenger's slow decay.
-		Idle: debug.FreeOSMemory,
+		Idle: func() {
+			if o.AfterCycles != nil {
+				o.AfterCycles()
+			}
+			debug.FreeOSMemory()
+		},
 	})
 	return a, nil
 }
@@ -190,6 +198,14 @@ func (a *Agent) buildServer(s config.Server, o Options) (scheduler.Server, error
 		srv.NoSplay = true
 	}
 	return srv, nil
+}
+
+// RequestExit stops Run as a server's exit request does (Run then returns ErrExitRequested).
+func (a *Agent) RequestExit() {
+	select {
+	case a.exitReq <- struct{}{}:
+	default:
+	}
 }
 
 // Run runs every server until ctx ends, then closes the adapters.

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/omniagent/omniagent/selfupdate"
 )
 
 //go:embed default.toml
@@ -28,6 +30,7 @@ type Config struct {
 	Agent     Agent     `toml:"agent"`
 	Inventory Inventory `toml:"inventory"`
 	Jobs      Jobs      `toml:"jobs"`
+	Update    Update    `toml:"update"`
 	Servers   []Server  `toml:"-"`
 	// Source is the file the config came from, or DefaultSource.
 	Source string `toml:"-"`
@@ -63,6 +66,16 @@ type Jobs struct {
 	MaxOutput   ByteSize `toml:"max_output"`
 	MaxDownload ByteSize `toml:"max_download"`
 	Timeout     Duration `toml:"timeout"`
+}
+
+// Update is the self-update policy: off until public keys are pinned.
+type Update struct {
+	// PublicKeys are minisign public keys (the base64 line of a .pub file); a new agent
+	// binary must be signed by one of them.
+	PublicKeys     []string `toml:"public_keys"`
+	AllowDowngrade bool     `toml:"allow_downgrade"`
+	// MaxSize refuses larger files.
+	MaxSize ByteSize `toml:"max_size"`
 }
 
 // Server holds the keys every [[server]] table shares, plus the protocol's own options.
@@ -192,6 +205,7 @@ type fileShape struct {
 	Agent     toml.Primitive   `toml:"agent"`
 	Inventory toml.Primitive   `toml:"inventory"`
 	Jobs      toml.Primitive   `toml:"jobs"`
+	Update    toml.Primitive   `toml:"update"`
 	Server    []toml.Primitive `toml:"server"`
 }
 
@@ -208,7 +222,7 @@ func Parse(data []byte, source string, protos Protocols) (*Config, error) {
 		prim toml.Primitive
 		dst  any
 		key  string
-	}{{shape.Agent, &cfg.Agent, "agent"}, {shape.Inventory, &cfg.Inventory, "inventory"}, {shape.Jobs, &cfg.Jobs, "jobs"}} {
+	}{{shape.Agent, &cfg.Agent, "agent"}, {shape.Inventory, &cfg.Inventory, "inventory"}, {shape.Jobs, &cfg.Jobs, "jobs"}, {shape.Update, &cfg.Update, "update"}} {
 		if !md.IsDefined(part.key) {
 			continue
 		}
@@ -267,6 +281,7 @@ func (c *Config) applyDefaults() {
 	c.Agent = Agent{LogLevel: "info", LogFormat: "text", Splay: Duration(30 * time.Second), MaxBackoff: Duration(time.Hour), Jitter: 0.1, MemoryLimit: 256 << 20}
 	c.Inventory = Inventory{TTL: Duration(5 * time.Minute), CategoryTimeout: Duration(10 * time.Second), Disable: []string{"processes"}}
 	c.Jobs = Jobs{MaxOutput: 1 << 20, MaxDownload: 4 << 30, Timeout: Duration(time.Hour)}
+	c.Update = Update{MaxSize: 256 << 20}
 }
 
 func (c *Config) validate() error {
@@ -288,6 +303,14 @@ func (c *Config) validate() error {
 	}
 	if c.Agent.MaxBackoff.D() < time.Second {
 		return e("agent.max_backoff", "must be at least 1s")
+	}
+	for _, k := range c.Update.PublicKeys {
+		if _, err := selfupdate.ParsePublicKey(k); err != nil {
+			return e("update.public_keys", err.Error())
+		}
+	}
+	if c.Update.MaxSize < 1<<20 {
+		return e("update.max_size", "must be at least 1MB")
 	}
 	for _, s := range c.Servers {
 		se := func(key, msg string) error {

@@ -15,6 +15,9 @@ import (
 	"time"
 )
 
+// EnvJobServer is set, to the server's name, in the environment of every command a job runs.
+const EnvJobServer = "OMNIAGENT_JOB_SERVER"
+
 // ErrRefused is wrapped by every error that the policy caused ("allow_exec is false ...").
 var ErrRefused = errors.New("refused by the agent's policy")
 

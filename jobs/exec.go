@@ -47,7 +47,9 @@ func (r *Runner) Exec(ctx context.Context, c Command) (*Result, error) {
 
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = c.Dir
-	cmd.Env = append(os.Environ(), c.Env...)
+	// OMNIAGENT_JOB_SERVER tells a job's program it runs under the agent (and for which
+	// server): `omniagent self-update` then leaves the restart to the daemon.
+	cmd.Env = append(append(os.Environ(), EnvJobServer+"="+r.opts.Server), c.Env...)
 	// A Stdin reader is copied by our goroutine, not exec's: exec's Wait would wait for a
 	// reader that never ends. Ours is abandoned when the process is gone.
 	var stdinW *os.File

@@ -306,3 +306,45 @@ func TestWixSourceIsXML(t *testing.T) {
 		t.Error("the MSI does not register the service")
 	}
 }
+
+// TestReleaseSigning runs release.sh for one target with MINISIGN_KEY: the bare binary is
+// published with a signature that the minisign tool verifies, listed in SHA256SUMS.
+func TestReleaseSigning(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: not building a release")
+	}
+	minisign, err := exec.LookPath("minisign")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("minisign not installed (Debian package minisign; .ci/run installs it)")
+		}
+		t.Skip("minisign not installed: release signing not checked")
+	}
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	pub, sec := filepath.Join(dir, "release.pub"), filepath.Join(dir, "release.key")
+	if out, err := exec.Command(minisign, "-G", "-W", "-p", pub, "-s", sec).CombinedOutput(); err != nil {
+		t.Fatalf("minisign -G: %v: %s", err, out)
+	}
+	dist := filepath.Join(dir, "dist")
+	cmd := exec.Command("sh", "packaging/release.sh")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "DIST="+dist, "TARGETS=darwin/arm64", "VERSION=9.8.7", "MINISIGN_KEY="+sec)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("release.sh: %v: %s", err, out)
+	}
+	bin := filepath.Join(dist, "omniagent-9.8.7-darwin-arm64")
+	if out, err := exec.Command(minisign, "-V", "-p", pub, "-m", bin).CombinedOutput(); err != nil {
+		t.Fatalf("minisign -V rejects the release signature: %v: %s", err, out)
+	}
+	sums, err := os.ReadFile(filepath.Join(dist, "SHA256SUMS"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(sums), "omniagent-9.8.7-darwin-arm64.minisig") {
+		t.Fatalf("SHA256SUMS does not list the signature:\n%s", sums)
+	}
+}

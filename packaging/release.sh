@@ -3,9 +3,15 @@
 #   binaries for linux/windows/darwin × amd64/arm64 (-trimpath, empty build id, version stamp),
 #   .deb and .rpm for linux, a zip (binary + install scripts + example) for Windows, an MSI when
 #   wixl is installed, a tarball (binary + plist + install scripts) for macOS, and SHA256SUMS.
-# Env: VERSION COMMIT DATE (stamps), SOURCE_DATE_EPOCH (file times; default: last commit), GO.
+# Env: VERSION COMMIT DATE (stamps), SOURCE_DATE_EPOCH (file times; default: last commit), GO,
+#   MINISIGN_KEY: a minisign secret key file; when set, every binary is also published bare and
+#   signed (<binary>.minisig, with the Debian `minisign` tool), for `omniagent self-update`.
 set -eu
 cd "$(dirname "$0")/.."
+if [ -n "${MINISIGN_KEY:-}" ] && ! command -v minisign >/dev/null 2>&1; then
+	echo "release.sh: MINISIGN_KEY is set but minisign is not installed (Debian package minisign)" >&2
+	exit 1
+fi
 GO=${GO:-go}
 DIST=${DIST:-dist}
 VERSION=${VERSION:-$(git describe --tags --always --dirty 2>/dev/null || echo 0.0.0-dev)}
@@ -37,9 +43,16 @@ for target in $TARGETS; do
 	echo "build $os/$arch"
 	CGO_ENABLED=0 GOOS=$os GOARCH=$arch "$GO" build -trimpath -buildvcs=false -ldflags "$LDFLAGS" -o "$stage/omniagent$ext" ./cmd/omniagent
 	cp "$EXAMPLE" "$stage/agent.toml.example"
+	if [ -n "${MINISIGN_KEY:-}" ]; then
+		bare="$DIST/omniagent-$VERSION-$os-$arch$ext"
+		cp "$stage/omniagent$ext" "$bare"
+		minisign -S -s "$MINISIGN_KEY" -m "$bare" -t "omniagent $VERSION $os/$arch" >/dev/null
+		cp "$bare.minisig" "$stage/omniagent$ext.minisig"
+	fi
 	case $os in
 	linux)
 		cp "$stage/omniagent" "$DIST/omniagent-$VERSION-linux-$arch"
+		rm -f "$stage/omniagent.minisig" # the packages ship the binary; its signature is beside it in $DIST
 		sed -e "s|\${BINARY}|$stage/omniagent|" -e "s|\${EXAMPLE_CONFIG}|$EXAMPLE|" packaging/nfpm.yaml >"$work/nfpm-$arch.yaml"
 		stamp "$stage" packaging/omniagent.service packaging/scripts "$EXAMPLE"
 		for fmt in deb rpm; do

@@ -12,6 +12,10 @@ var (
 	Version = "0.0.0-dev"
 	Commit  = "unknown"
 	Date    = "unknown"
+	// BrokenBuild, when stamped non-empty, makes the daemon exit with an error right after its
+	// self-update check: the self-update tests build a release that crashes at start with it.
+	// No real build sets it.
+	BrokenBuild = ""
 )
 
 // UserAgent is the User-Agent header every adapter sends unless its protocol demands another.

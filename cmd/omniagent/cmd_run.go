@@ -13,6 +13,8 @@ import (
 	"github.com/omniagent/omniagent/protocols"
 	"github.com/omniagent/omniagent/scheduler"
 	"github.com/omniagent/omniagent/shutdown"
+	"github.com/omniagent/omniagent/state"
+	"github.com/omniagent/omniagent/version"
 )
 
 func cmdRun(ctx context.Context, e *env, args []string) int {
@@ -40,21 +42,42 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return fail(e.stderr, err)
 	}
+	var upd *daemonUpdate
+	var afterCycles func()
+	if !*oneshot {
+		if upd, err = newDaemonUpdate(cfg, log); err != nil {
+			return fail(e.stderr, err)
+		}
+		if upd.boot() { // a failed update was rolled back: run the restored binary now
+			upd.restart.Store(true)
+			return fail(e.stderr, upd.finish(nil))
+		}
+		afterCycles = upd.afterCycles
+		if version.BrokenBuild != "" {
+			return fail(e.stderr, fmt.Errorf("this build is broken on purpose (%s): a self-update test release", version.BrokenBuild))
+		}
+	}
 	a, err := agent.Build(ctx, cfg, log, agent.Options{
-		Registry:   e.reg,
-		Run:        protocols.Options{Oneshot: *oneshot, ForceUpdate: *force},
-		OnlyServer: *only,
-		Shutdown:   shutdown.NewDetector(notice), // OS shutdown vs plain stop, for on_shutdown actions
+		AfterCycles: afterCycles,
+		Registry:    e.reg,
+		Run:         protocols.Options{Oneshot: *oneshot, ForceUpdate: *force},
+		OnlyServer:  *only,
+		Shutdown:    shutdown.NewDetector(notice), // OS shutdown vs plain stop, for on_shutdown actions
 	})
 	if err != nil {
 		return fail(e.stderr, err)
 	}
 	if !*oneshot {
 		log.Info("omniagent started", "config", cfg.Source, "servers", len(a.Servers), "machine_uid", a.Identity.MachineUID)
-		if !installer.Interactive() { // started by systemd/launchd/the SCM: report status to it
-			return runAsService(e, a.Run, cf.config, notice, log)
+		upd.store, upd.exit = func() *state.Store { return a.Store }, a.RequestExit
+		run := func(ctx context.Context) error {
+			go upd.watch(ctx)
+			return upd.finish(a.Run(ctx))
 		}
-		if err := a.Run(ctx); err != nil {
+		if !installer.Interactive() { // started by systemd/launchd/the SCM: report status to it
+			return runAsService(e, run, cf.config, notice, log)
+		}
+		if err := run(ctx); err != nil {
 			return fail(e.stderr, err)
 		}
 		log.Info("omniagent stopped")

@@ -7,7 +7,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/omniagent/omniagent/config"
+	"github.com/omniagent/omniagent/selfupdate"
 	"github.com/omniagent/omniagent/state"
 )
 
@@ -23,9 +23,9 @@ func cmdStatus(_ context.Context, e *env, args []string) int {
 		return fail(e.stderr, err)
 	}
 	fmt.Fprintf(e.stdout, "service: %s\n", serviceStatus())
-	dir := cfg.Agent.StateDir
-	if dir == "" {
-		dir = config.DefaultStateDir()
+	dir := stateDirOf(cfg)
+	if u := selfupdate.Describe(dir); u != "" {
+		fmt.Fprintf(e.stdout, "agent update: %s\n", u)
 	}
 	if len(cfg.Servers) == 0 {
 		fmt.Fprintf(e.stdout, "no server configured in %s\n", cfg.Source)

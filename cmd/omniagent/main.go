@@ -41,6 +41,7 @@ func commands() []command {
 		{"stop", "stop the installed service", cmdServiceControl("stop")},
 		{"restart", "restart the installed service", cmdServiceControl("restart")},
 		{"deregister", "deregister --server NAME --yes: delete this machine's record on that server (JumpCloud)", cmdDeregister},
+		{"self-update", "self-update FILE [--signature FILE.minisig]: verify a signed agent binary and install it in place of this one", cmdSelfUpdate},
 		{"mig", "mig run-module NAME 'PARAMS_JSON': run a MIG module locally and print its result JSON", cmdMig},
 	}
 }

@@ -1,0 +1,224 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/omniagent/omniagent/config"
+	"github.com/omniagent/omniagent/installer"
+	"github.com/omniagent/omniagent/jobs"
+	"github.com/omniagent/omniagent/selfupdate"
+	"github.com/omniagent/omniagent/state"
+	"github.com/omniagent/omniagent/version"
+)
+
+// healthyAfter confirms a new binary that stayed up this long even when no cycle ran yet.
+const healthyAfter = 2 * time.Minute
+
+func cmdSelfUpdate(ctx context.Context, e *env, args []string) int {
+	fs := newFlagSet("self-update", "self-update FILE [--signature FILE.minisig] [--config FILE]", e)
+	var cf commonFlags
+	cf.register(fs)
+	sigPath := fs.String("signature", "", "minisign signature of FILE (default: FILE.minisig)")
+	noRestart := fs.Bool("no-restart", false, "install only; the running service picks the new binary up at its next restart")
+	// Flags may follow FILE, as in the job procedures servers send.
+	var file string
+	rest := args
+	for {
+		if code, done := parseFlags(fs, rest, e); done {
+			return code
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		if file != "" {
+			return extraArg(e, "self-update", fs.Arg(0))
+		}
+		file, rest = fs.Arg(0), fs.Args()[1:]
+	}
+	if file == "" {
+		fs.Usage()
+		return 2
+	}
+	if *sigPath == "" {
+		*sigPath = file + ".minisig"
+	}
+	cfg, log, err := cf.load(e)
+	if err != nil {
+		return fail(e.stderr, err)
+	}
+	o, err := updateOptions(cfg, log)
+	if err != nil {
+		return fail(e.stderr, err)
+	}
+	sig, err := os.Open(*sigPath)
+	if err != nil {
+		return fail(e.stderr, fmt.Errorf("self-update: signature: %w", err))
+	}
+	defer sig.Close()
+	res, err := selfupdate.Install(ctx, o, file, sig)
+	if err != nil {
+		return fail(e.stderr, err)
+	}
+	fmt.Fprintf(e.stdout, "installed omniagent %s in place of %s (%s), signed by key %s; previous binary kept as %s\n", res.To, res.From, res.Exe, res.KeyID, res.Previous)
+	switch {
+	case os.Getenv(jobs.EnvJobServer) != "":
+		fmt.Fprintln(e.stdout, "the agent restarts into it when the current cycle ends")
+	case *noRestart:
+		fmt.Fprintln(e.stdout, "the running agent picks it up at its next restart")
+	default:
+		restartService(e, cf.config)
+	}
+	return 0
+}
+
+// restartService restarts an installed, running service so it runs the new binary.
+func restartService(e *env, configPath string) {
+	so, err := serviceOptions(configPath)
+	if err == nil {
+		var m installer.Manager
+		if m, err = installer.NewManager(so); err == nil {
+			var st string
+			if st, err = m.Status(); err == nil && st == "running" {
+				if err = m.Restart(); err == nil {
+					fmt.Fprintln(e.stdout, "service restarted")
+					return
+				}
+			} else if err == nil {
+				fmt.Fprintf(e.stdout, "service %s: the next start runs the new binary\n", st)
+				return
+			}
+		}
+	}
+	fmt.Fprintf(e.stdout, "could not restart the service (%v): restart it to run the new binary\n", err)
+}
+
+// updateOptions is the [update] policy for this machine.
+func updateOptions(cfg *config.Config, log *slog.Logger) (selfupdate.Options, error) {
+	o := selfupdate.Options{
+		StateDir:       stateDirOf(cfg),
+		AllowDowngrade: cfg.Update.AllowDowngrade,
+		MaxSize:        int64(cfg.Update.MaxSize),
+		Running:        version.Version,
+		Logger:         log,
+	}
+	if cfg.Source != config.DefaultSource {
+		o.ConfigPath = cfg.Source
+	}
+	for _, k := range cfg.Update.PublicKeys {
+		pk, err := selfupdate.ParsePublicKey(k)
+		if err != nil {
+			return o, err
+		}
+		o.Keys = append(o.Keys, pk)
+	}
+	return o, nil
+}
+
+func stateDirOf(cfg *config.Config) string {
+	if cfg.Agent.StateDir != "" {
+		return cfg.Agent.StateDir
+	}
+	return config.DefaultStateDir()
+}
+
+// daemonUpdate is the daemon's side of self-update: the boot check, the health confirmation,
+// and the restart into a binary a job installed.
+type daemonUpdate struct {
+	o       selfupdate.Options
+	log     *slog.Logger
+	started time.Time
+	store   func() *state.Store
+	exit    func()
+	restart atomic.Bool
+	once    sync.Once
+}
+
+func newDaemonUpdate(cfg *config.Config, log *slog.Logger) (*daemonUpdate, error) {
+	o, err := updateOptions(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	return &daemonUpdate{o: o, log: log, started: time.Now()}, nil
+}
+
+// boot runs before anything else of the daemon. It returns true when the previous binary was
+// restored and the process must restart into it.
+func (d *daemonUpdate) boot() bool {
+	act, err := selfupdate.Boot(d.o)
+	if err != nil {
+		d.log.Error("self-update check at start failed", "err", err)
+	}
+	return act == selfupdate.RestartPrevious
+}
+
+// afterCycles runs at the scheduler's idle point: a successful cycle confirms a pending
+// update; a binary swapped in by a job makes the daemon restart into it.
+func (d *daemonUpdate) afterCycles() {
+	if st := d.store(); st != nil {
+		if list, err := st.Statuses(); err == nil {
+			for _, s := range list {
+				if s.LastContact.After(d.started) {
+					d.confirm("first successful cycle of server " + s.Server)
+					break
+				}
+			}
+		}
+	}
+	if m, ok := selfupdate.Installed(d.o.StateDir, version.Version); ok {
+		d.log.Warn("a new agent binary was installed; restarting into it", "from", version.Version, "to", m.To)
+		d.restart.Store(true)
+		d.exit()
+	}
+}
+
+func (d *daemonUpdate) confirm(why string) {
+	d.once.Do(func() {
+		ok, err := selfupdate.Confirm(d.o.StateDir, version.Version, why)
+		switch {
+		case err != nil:
+			d.log.Error("could not confirm the agent update", "err", err)
+		case ok:
+			d.log.Info("agent update confirmed healthy", "version", version.Version, "by", why)
+		}
+	})
+}
+
+// watch confirms after healthyAfter of uptime, whatever the servers do.
+func (d *daemonUpdate) watch(ctx context.Context) {
+	t := time.NewTimer(healthyAfter)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+		d.confirm(fmt.Sprintf("up %s without a crash", healthyAfter))
+	}
+}
+
+// finish restarts into the new binary when an update asked for it; it returns only when it
+// did not (or could not) replace the process.
+func (d *daemonUpdate) finish(err error) error {
+	if !d.restart.Load() {
+		return err
+	}
+	exe, xerr := os.Executable()
+	if xerr != nil {
+		return errors.Join(err, xerr)
+	}
+	if runtime.GOOS == "windows" && !installer.Interactive() {
+		// The service's recovery action starts the new binary: exit non-zero.
+		return errors.New("restarting into the updated agent binary")
+	}
+	if rerr := selfupdate.Restart(exe, os.Args[1:]); rerr != nil {
+		return errors.Join(err, rerr)
+	}
+	os.Exit(0) // Windows, by hand: the new process runs on
+	return nil
+}

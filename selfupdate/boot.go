@@ -1,0 +1,83 @@
+package selfupdate
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// BootAction tells the daemon what to do after Boot.
+type BootAction int
+
+const (
+	// Continue: start normally.
+	Continue BootAction = iota
+	// RestartPrevious: the previous binary was restored; restart into it now.
+	RestartPrevious
+)
+
+// Boot runs first at every daemon start. A pending update counts this start; past
+// MaxAttempts starts without proving healthy, the previous binary is restored, the failure
+// recorded for `status`, and the caller must restart into it.
+func Boot(o Options) (BootAction, error) {
+	if err := o.fill(); err != nil {
+		return Continue, err
+	}
+	cleanupAside(o.Exe)
+	m, ok, err := ReadMarker(o.StateDir)
+	if err != nil || !ok || m.State != StatePending {
+		return Continue, err
+	}
+	switch o.Running {
+	case m.To:
+	case m.From:
+		// The old binary is running again: the swap never took effect (or was undone by
+		// hand). Nothing is in flight any more.
+		m.State, m.Finished, m.Error = StateRolledBack, time.Now().UTC(), "the previous version "+m.From+" started instead of "+m.To
+		return Continue, writeMarker(o.StateDir, m)
+	default:
+		return Continue, nil
+	}
+	m.Attempts++
+	if m.Attempts <= MaxAttempts {
+		o.Logger.Info("new agent binary starting; it must prove healthy", "version", m.To, "start", m.Attempts, "of", MaxAttempts)
+		return Continue, writeMarker(o.StateDir, m)
+	}
+	if _, err := os.Stat(m.Previous); err != nil {
+		m.Error = fmt.Sprintf("the new binary failed %d starts, and the previous binary %s is gone: %v", MaxAttempts, m.Previous, err)
+		_ = writeMarker(o.StateDir, m)
+		return Continue, fmt.Errorf("selfupdate: %s", m.Error)
+	}
+	if err := restore(o.Exe, m.Previous); err != nil {
+		return Continue, fmt.Errorf("selfupdate: restoring %s failed: %w", filepath.Base(m.Previous), err)
+	}
+	m.State, m.Finished = StateRolledBack, time.Now().UTC()
+	m.Error = fmt.Sprintf("%s did not stay up through %d starts; %s restored", m.To, MaxAttempts, m.From)
+	if err := writeMarker(o.StateDir, m); err != nil {
+		return RestartPrevious, err
+	}
+	o.Logger.Error("AGENT UPDATE FAILED: the new binary did not become healthy; the previous binary is restored", "from", m.From, "to", m.To, "starts", MaxAttempts)
+	return RestartPrevious, nil
+}
+
+// Confirm marks a pending update done once the new binary proved healthy (a server's first
+// cycle went through, or it stayed up long enough).
+func Confirm(stateDir, running, why string) (bool, error) {
+	m, ok, err := ReadMarker(stateDir)
+	if err != nil || !ok || m.State != StatePending || m.To != running {
+		return false, err
+	}
+	m.State, m.Finished, m.Confirmed = StateDone, time.Now().UTC(), why
+	return true, writeMarker(stateDir, m)
+}
+
+// Installed reports a swap made while this process runs an older binary (by a job, or by
+// `omniagent self-update` next to the daemon): the daemon then restarts into it.
+func Installed(stateDir, running string) (Marker, bool) {
+	m, ok, err := ReadMarker(stateDir)
+	if err != nil || !ok || m.State != StatePending || m.To == running || m.Attempts > 0 {
+		return Marker{}, false
+	}
+	return m, true
+}

@@ -38,12 +38,20 @@ func TestManagementSocketThroughSquid(t *testing.T) {
 	target := proxytest.Target(e.fake.URL)
 	e.url = "http://" + target
 	e.proxy = sq.URL(proxytest.User, proxytest.Password)
+	// While waiting for acceptance the agent asks once per retry interval: its clock moves
+	// past that interval once the administrator accepted the device.
+	var clockMu sync.Mutex
+	clock := time.Now()
+	e.now = func() time.Time { clockMu.Lock(); defer clockMu.Unlock(); return clock }
 	a := e.adapter(false)
 	ctx, cancel := context.WithCancel(t.Context())
 	if res, err := a.Cycle(ctx); err != nil || !strings.Contains(res.Details["registration"], "waiting for acceptance") {
 		t.Fatalf("first cycle through the proxy: %+v %v", res, err)
 	}
 	e.accept()
+	clockMu.Lock()
+	clock = clock.Add(2 * time.Minute)
+	clockMu.Unlock()
 	if res, err := a.Cycle(ctx); err != nil || res.Details["registration"] != "accepted" {
 		t.Fatalf("accepted cycle through the proxy: %+v %v", res, err)
 	}

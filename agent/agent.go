@@ -178,16 +178,17 @@ func (a *Agent) buildServer(s config.Server, o Options) (scheduler.Server, error
 	}
 	s.Interval = config.Duration(interval)
 	ad, err := proto.New(protocols.Deps{
-		Server:    s,
-		Config:    cfg,
-		Logger:    log,
-		Identity:  a.Identity,
-		Inventory: a.Inventory,
-		Jobs:      runner,
-		State:     h,
-		HTTP:      newClient,
-		Options:   o.Run,
-		Now:       time.Now,
+		Server:     s,
+		Config:     cfg,
+		Logger:     log,
+		Identity:   a.Identity,
+		Inventory:  a.Inventory,
+		Jobs:       runner,
+		State:      h,
+		HTTP:       newClient,
+		Options:    o.Run,
+		Now:        time.Now,
+		SelfUpdate: a.selfUpdater(),
 	})
 	if err != nil {
 		return scheduler.Server{}, fmt.Errorf("server %q (%s): %w", s.Name, s.Protocol, err)

@@ -69,7 +69,14 @@ type Deps struct {
 	Options Options
 	// Now is the clock; tests replace it.
 	Now func() time.Time
+	// SelfUpdate installs a signed agent binary in place of the running one (verified against
+	// the keys pinned in [update]) and returns its version; nil when self-update is off. The
+	// agent restarts into it once the current cycles end.
+	SelfUpdate SelfUpdater
 }
+
+// SelfUpdater installs binary, signed by the detached minisign signature file.
+type SelfUpdater func(ctx context.Context, binary, signature string) (version string, err error)
 
 // HeartbeatBackoffIntervals caps a heartbeat protocol's back-off, in heartbeat periods.
 const HeartbeatBackoffIntervals = 3

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/omniagent/omniagent/agent"
 	"github.com/omniagent/omniagent/config"
 	"github.com/omniagent/omniagent/installer"
 	"github.com/omniagent/omniagent/jobs"
@@ -54,7 +55,7 @@ func cmdSelfUpdate(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return fail(e.stderr, err)
 	}
-	o, err := updateOptions(cfg, log)
+	o, err := agent.UpdateOptions(cfg, log)
 	if err != nil {
 		return fail(e.stderr, err)
 	}
@@ -100,35 +101,6 @@ func restartService(e *env, configPath string) {
 	fmt.Fprintf(e.stdout, "could not restart the service (%v): restart it to run the new binary\n", err)
 }
 
-// updateOptions is the [update] policy for this machine.
-func updateOptions(cfg *config.Config, log *slog.Logger) (selfupdate.Options, error) {
-	o := selfupdate.Options{
-		StateDir:       stateDirOf(cfg),
-		AllowDowngrade: cfg.Update.AllowDowngrade,
-		MaxSize:        int64(cfg.Update.MaxSize),
-		Running:        version.Version,
-		Logger:         log,
-	}
-	if cfg.Source != config.DefaultSource {
-		o.ConfigPath = cfg.Source
-	}
-	for _, k := range cfg.Update.PublicKeys {
-		pk, err := selfupdate.ParsePublicKey(k)
-		if err != nil {
-			return o, err
-		}
-		o.Keys = append(o.Keys, pk)
-	}
-	return o, nil
-}
-
-func stateDirOf(cfg *config.Config) string {
-	if cfg.Agent.StateDir != "" {
-		return cfg.Agent.StateDir
-	}
-	return config.DefaultStateDir()
-}
-
 // daemonUpdate is the daemon's side of self-update: the boot check, the health confirmation,
 // and the restart into a binary a job installed.
 type daemonUpdate struct {
@@ -142,7 +114,7 @@ type daemonUpdate struct {
 }
 
 func newDaemonUpdate(cfg *config.Config, log *slog.Logger) (*daemonUpdate, error) {
-	o, err := updateOptions(cfg, log)
+	o, err := agent.UpdateOptions(cfg, log)
 	if err != nil {
 		return nil, err
 	}

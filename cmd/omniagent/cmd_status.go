@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/omniagent/omniagent/agent"
 	"sort"
 	"text/tabwriter"
 	"time"
@@ -23,7 +24,7 @@ func cmdStatus(_ context.Context, e *env, args []string) int {
 		return fail(e.stderr, err)
 	}
 	fmt.Fprintf(e.stdout, "service: %s\n", serviceStatus())
-	dir := stateDirOf(cfg)
+	dir := agent.StateDir(cfg)
 	if u := selfupdate.Describe(dir); u != "" {
 		fmt.Fprintf(e.stdout, "agent update: %s\n", u)
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/omniagent/omniagent/protocols/oco/ocofake"
+	"github.com/omniagent/omniagent/protocols/rdfm/rdfmfake"
 	"github.com/omniagent/omniagent/selfupdate"
 )
 
@@ -99,6 +100,20 @@ func newUpdateRig(t *testing.T, running string) *updateRig {
 	t.Cleanup(r.fake.Close)
 	ca := filepath.Join(r.dir, "ca.pem")
 	r.fake.WriteCA(ca)
+	r.writeConfig(fmt.Sprintf(`[[server]]
+name = "oco"
+protocol = "oco"
+url = %q
+ca_file = %q
+registration_key = "reg"
+interval = "2s"
+allow_exec = true
+`, r.fake.URL(), ca))
+	return r
+}
+
+// writeConfig writes the agent's config: the update keys and the given servers.
+func (r *updateRig) writeConfig(servers string) {
 	r.cfg = filepath.Join(r.dir, "agent.toml")
 	os.WriteFile(r.cfg, fmt.Appendf(nil, `[agent]
 state_dir = %q
@@ -108,34 +123,37 @@ splay = "0s"
 [update]
 public_keys = [%q]
 
-[[server]]
-name = "oco"
-protocol = "oco"
-url = %q
-ca_file = %q
-registration_key = "reg"
-interval = "2s"
-allow_exec = true
-`, r.state, rigHost, r.pubB64, r.fake.URL(), ca), 0o600)
-	return r
+%s`, r.state, rigHost, r.pubB64, servers), 0o600)
+}
+
+// signed returns release's bytes and their minisign signature by the rig's key.
+func (r *updateRig) signed(release string) (bin, sig []byte) {
+	bin, _ = os.ReadFile(release)
+	sig, err := selfupdate.Sign(r.priv, 0xA6E47, bytes.NewReader(bin), "file:omniagent")
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return bin, sig
+}
+
+func zipOf(t *testing.T, files map[string][]byte) []byte {
+	var zb bytes.Buffer
+	zw := zip.NewWriter(&zb)
+	for name, data := range files {
+		w, _ := zw.Create(name)
+		w.Write(data)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return zb.Bytes()
 }
 
 // offer makes the OCO server send a software job that installs release through
 // `omniagent self-update`, as an administrator would package it.
 func (r *updateRig) offer(release string) {
-	bin, _ := os.ReadFile(release)
-	sig, err := selfupdate.Sign(r.priv, 0xA6E47, bytes.NewReader(bin), "file:omniagent")
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	var zb bytes.Buffer
-	zw := zip.NewWriter(&zb)
-	for name, data := range map[string][]byte{"omniagent": bin, "omniagent.minisig": sig} {
-		w, _ := zw.Create(name)
-		w.Write(data)
-	}
-	zw.Close()
-	r.fake.AddPackage(1, zb.Bytes())
+	bin, sig := r.signed(release)
+	r.fake.AddPackage(1, zipOf(r.t, map[string][]byte{"omniagent": bin, "omniagent.minisig": sig}))
 	r.fake.AddJob(ocofake.Job{ID: 1, ContainerID: 1, PackageID: 1, Hostname: rigHost, Download: true,
 		Procedure: fmt.Sprintf("%s self-update omniagent --signature omniagent.minisig --config %s", r.exe, r.cfg)})
 }
@@ -300,5 +318,48 @@ func TestSelfUpdateRollbackOfBrokenRelease(t *testing.T) {
 	}
 	if !strings.Contains(r.log(), "AGENT UPDATE FAILED") {
 		t.Fatalf("the rollback is not logged loudly:\n%s", r.log())
+	}
+}
+
+// An RDFM server offers B as an omniagent release bundle: the agent installs it with the
+// built-in updater (no install_command), restarts into B, and the server learns B's version.
+func TestSelfUpdateThroughRDFM(t *testing.T) {
+	r := newUpdateRig(t, "1.0.0")
+	srv := rdfmfake.New()
+	defer srv.Close()
+	const mac = "aa:bb:cc:dd:ee:42"
+	r.writeConfig(fmt.Sprintf(`[[server]]
+name = "rdfm"
+protocol = "rdfm"
+url = %q
+interval = "2s"
+device_id = %q
+software_version = "1.0.0"
+retry_interval = "1s"
+`, srv.URL, mac))
+	bin, sig := r.signed(release(t, "2.0.0", false))
+	srv.SetPackage(&rdfmfake.Package{ID: 7, Version: "2.0.0", Data: zipOf(t, map[string][]byte{
+		"omniagent.manifest": []byte("rdfm.software.kind=omniagent\n"), "omniagent": bin, "omniagent.minisig": sig,
+	})}, false)
+	cmd, err := r.start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop(cmd)
+	deadline := time.Now().Add(90 * time.Second)
+	for !srv.Accept(mac) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the device never asked to register\n%s", r.log())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	for r.marker().State != selfupdate.StateDone || srv.Metadata(mac)["rdfm.software.version"] != "2.0.0" {
+		if time.Now().After(deadline) {
+			t.Fatalf("no confirmed update reported to RDFM after 90 s (marker %+v, metadata %v)\n%s", r.marker(), srv.Metadata(mac), r.log())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if v := r.version(); v != "2.0.0" {
+		t.Fatalf("executable is %s", v)
 	}
 }

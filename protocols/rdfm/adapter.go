@@ -531,11 +531,19 @@ func (a *Adapter) checkUpdate(ctx context.Context) (protocols.Result, error) {
 		details["update"] = fmt.Sprintf("package %d skipped after %d failed install(s) until %s", p.ID, f.Count, f.Until.UTC().Format(time.RFC3339))
 		return protocols.Result{Summary: "update skipped (cool-down)", Details: details}, nil
 	}
-	if len(a.opts.InstallCommand) == 0 {
+	if len(a.opts.InstallCommand) == 0 && a.d.SelfUpdate == nil {
 		details["update"] = fmt.Sprintf("package %d offered; no install_command configured", p.ID)
 		return protocols.Result{Summary: "update offered, not installed", Details: details}, nil
 	}
 	newVer, err := a.install(ctx, p)
+	if errors.Is(err, errNoInstallCommand) {
+		// Downloaded to see whether it is an omniagent release: it is not. Not again for a while.
+		a.mu.Lock()
+		a.recordFailure(key)
+		a.mu.Unlock()
+		details["update"] = fmt.Sprintf("package %d offered; it is not an omniagent release and no install_command is configured", p.ID)
+		return protocols.Result{Summary: "update offered, not installed", Details: details}, nil
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if err != nil {
@@ -582,6 +590,9 @@ func (a *Adapter) recordFailure(key string) {
 	}
 }
 
+// errNoInstallCommand: a package that is not an omniagent release, and nothing to install it.
+var errNoInstallCommand = errors.New("no install_command configured")
+
 // versionLine is how an install command reports the version it installed.
 var versionLine = regexp.MustCompile(`(?m)^rdfm\.software\.version=(\S+)\s*$`)
 
@@ -627,6 +638,12 @@ func (a *Adapter) install(ctx context.Context, p pkg) (string, error) {
 	}
 	if !strings.EqualFold(f.SHA256, p.SHA256) {
 		return "", fmt.Errorf("sha256 mismatch: got %s want %s", f.SHA256, p.SHA256)
+	}
+	if isAgentBundle(f.Path) {
+		return a.installAgent(ctx, f.Path)
+	}
+	if len(a.opts.InstallCommand) == 0 {
+		return "", errNoInstallCommand
 	}
 	argv := make([]string, len(a.opts.InstallCommand))
 	r := strings.NewReplacer("{file}", f.Path, "{sha256}", p.SHA256, "{id}", strconv.FormatInt(p.ID, 10))

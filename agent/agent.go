@@ -155,7 +155,8 @@ func (a *Agent) buildServer(s config.Server, o Options) (scheduler.Server, error
 		ho := httpclient.Options{
 			Server: s.Name, CAFile: s.CAFile, ClientCert: s.ClientCert, ClientKey: s.ClientKey,
 			InsecureSkipVerify: s.InsecureSkipVerify, Proxy: s.Proxy, Timeout: s.Timeout.D(),
-			MaxResponse: int64(s.MaxResponse), ForceHTTP1: forceHTTP1,
+			RequestTimeout: s.RequestTimeout.D(),
+			MaxResponse:    int64(s.MaxResponse), ForceHTTP1: forceHTTP1,
 		}
 		warnOnce.Do(func() { ho.Logger = log })
 		return httpclient.New(ho)

@@ -37,6 +37,8 @@ type Agent struct {
 	opts      Options
 	// exitReq receives when a server asks the agent to exit (jobs.ExitAgent).
 	exitReq chan struct{}
+	// lock holds the state folder for this process (nil when no server is configured).
+	lock *state.Lock
 }
 
 // ErrExitRequested is returned by Run when a server asked the agent to exit (OCO's "restart
@@ -71,6 +73,7 @@ func Build(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options)
 		return nil, fmt.Errorf("no enabled server named %q in %s", o.OnlyServer, cfg.Source)
 	}
 	var idStore identity.Store
+	built := false
 	if len(servers) > 0 {
 		dir := cfg.Agent.StateDir
 		if dir == "" {
@@ -80,6 +83,17 @@ func Build(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options)
 		if err != nil {
 			return nil, err
 		}
+		// One agent per state folder, for the daemon's whole life (and a --oneshot's run).
+		lk, err := st.Lock()
+		if err != nil {
+			return nil, err
+		}
+		a.lock = lk
+		defer func() {
+			if !built {
+				lk.Unlock()
+			}
+		}()
 		a.Store = st
 		idStore = st.Agent()
 	}
@@ -113,6 +127,7 @@ func Build(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options)
 		// request bodies) back to the OS now rather than after the scavenger's slow decay.
 		Idle: debug.FreeOSMemory,
 	})
+	built = true
 	return a, nil
 }
 
@@ -269,6 +284,10 @@ func (a *Agent) Oneshot(ctx context.Context) []scheduler.Outcome {
 	return out
 }
 
+// Close releases the adapters and the state folder of an agent that is not Run (commands
+// that build the agent for one action: deregister, uninstall hooks).
+func (a *Agent) Close() { a.close() }
+
 func (a *Agent) close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -282,5 +301,8 @@ func (a *Agent) close() {
 	}
 	if err := errors.Join(errs...); err != nil {
 		a.Logger.Warn("closing adapters", "err", err)
+	}
+	if err := a.lock.Unlock(); err != nil {
+		a.Logger.Warn("releasing the state folder lock", "err", err)
 	}
 }

@@ -47,3 +47,23 @@ func TestSecondInstanceRefused(t *testing.T) {
 		t.Fatalf("after the first instance ended: exit %d\n%s\n%s", code, out, errb)
 	}
 }
+
+// `status` shows a cycle in progress.
+func TestStatusShowsRunningSince(t *testing.T) {
+	cfg := writeConfig(t, "[[server]]\nname = \"one\"\nprotocol = \"test\"\n")
+	st, err := state.Open(filepath.Join(filepath.Dir(cfg), "state"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	since := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	if err := st.SaveStatus(state.Status{Server: "one", Protocol: "test", RunningSince: since}); err != nil {
+		t.Fatal(err)
+	}
+	e, out, errb := testEnv()
+	if code := dispatch(context.Background(), e, []string{"status", "--config", cfg}); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb)
+	}
+	if want := "one: running since " + since.Local().Format("2006-01-02 15:04:05"); !strings.Contains(out.String(), want) {
+		t.Fatalf("status lacks %q:\n%s", want, out)
+	}
+}

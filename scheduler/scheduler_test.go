@@ -401,7 +401,9 @@ func TestRunningSinceRecorded(t *testing.T) {
 	}}
 	done := make(chan []Outcome)
 	before := time.Now()
-	go func() { done <- s.RunOnce(context.Background(), []Server{{Name: "glpi", Interval: time.Hour, Adapter: a}}) }()
+	go func() {
+		done <- s.RunOnce(context.Background(), []Server{{Name: "glpi", Interval: time.Hour, Adapter: a}})
+	}()
 	<-inCycle
 	rec, _, _ := st.LoadStatus("glpi")
 	if rec.RunningSince.Before(before.Add(-time.Second)) || rec.RunningSince.After(time.Now()) {

@@ -39,6 +39,9 @@ type Agent struct {
 	exitReq chan struct{}
 	// lock holds the state folder for this process (nil when no server is configured).
 	lock *state.Lock
+	// reaper collects what jobs leave behind (Linux child subreaper); stopReaper ends it.
+	reaper     *jobs.Reaper
+	stopReaper context.CancelFunc
 }
 
 // ErrExitRequested is returned by Run when a server asked the agent to exit (OCO's "restart
@@ -89,8 +92,15 @@ func Build(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options)
 			return nil, err
 		}
 		a.lock = lk
+		// Nothing a job starts escapes to init while the agent lives (Linux).
+		rctx, rcancel := context.WithCancel(context.Background())
+		a.stopReaper = rcancel
+		if a.reaper, err = jobs.StartReaper(rctx, log); err != nil {
+			log.Warn("processes that jobs leave behind are not collected", "err", err)
+		}
 		defer func() {
 			if !built {
+				rcancel()
 				lk.Unlock()
 			}
 		}()
@@ -163,7 +173,11 @@ func (a *Agent) buildServer(s config.Server, o Options) (scheduler.Server, error
 			default:
 			}
 		},
+		Reaper: a.reaper,
 	})
+	// A previous agent process that died during a job left its processes running: end them
+	// before the adapter reports that job as interrupted.
+	runner.KillOrphans()
 	// The insecure_skip_verify warning is logged once per server at start, not per client.
 	var warnOnce sync.Once
 	newClient := func(forceHTTP1 bool) (*http.Client, error) {
@@ -301,6 +315,9 @@ func (a *Agent) close() {
 	}
 	if err := errors.Join(errs...); err != nil {
 		a.Logger.Warn("closing adapters", "err", err)
+	}
+	if a.stopReaper != nil {
+		a.stopReaper()
 	}
 	if err := a.lock.Unlock(); err != nil {
 		a.Logger.Warn("releasing the state folder lock", "err", err)

@@ -37,6 +37,11 @@ type Agent struct {
 	opts      Options
 	// exitReq receives when a server asks the agent to exit (jobs.ExitAgent).
 	exitReq chan struct{}
+	// lock holds the state folder for this process (nil when no server is configured).
+	lock *state.Lock
+	// reaper collects what jobs leave behind (Linux child subreaper); stopReaper ends it.
+	reaper     *jobs.Reaper
+	stopReaper context.CancelFunc
 }
 
 // ErrExitRequested is returned by Run when a server asked the agent to exit (OCO's "restart
@@ -74,6 +79,7 @@ func Build(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options)
 		return nil, fmt.Errorf("no enabled server named %q in %s", o.OnlyServer, cfg.Source)
 	}
 	var idStore identity.Store
+	built := false
 	if len(servers) > 0 {
 		dir := cfg.Agent.StateDir
 		if dir == "" {
@@ -83,6 +89,24 @@ func Build(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options)
 		if err != nil {
 			return nil, err
 		}
+		// One agent per state folder, for the daemon's whole life (and a --oneshot's run).
+		lk, err := st.Lock()
+		if err != nil {
+			return nil, err
+		}
+		a.lock = lk
+		// Nothing a job starts escapes to init while the agent lives (Linux).
+		rctx, rcancel := context.WithCancel(context.Background())
+		a.stopReaper = rcancel
+		if a.reaper, err = jobs.StartReaper(rctx, log); err != nil {
+			log.Warn("processes that jobs leave behind are not collected", "err", err)
+		}
+		defer func() {
+			if !built {
+				rcancel()
+				lk.Unlock()
+			}
+		}()
 		a.Store = st
 		idStore = st.Agent()
 	}
@@ -121,6 +145,7 @@ func Build(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options)
 			debug.FreeOSMemory()
 		},
 	})
+	built = true
 	return a, nil
 }
 
@@ -160,14 +185,19 @@ func (a *Agent) buildServer(s config.Server, o Options) (scheduler.Server, error
 			default:
 			}
 		},
+		Reaper: a.reaper,
 	})
+	// A previous agent process that died during a job left its processes running: end them
+	// before the adapter reports that job as interrupted.
+	runner.KillOrphans()
 	// The insecure_skip_verify warning is logged once per server at start, not per client.
 	var warnOnce sync.Once
 	newClient := func(forceHTTP1 bool) (*http.Client, error) {
 		ho := httpclient.Options{
 			Server: s.Name, CAFile: s.CAFile, ClientCert: s.ClientCert, ClientKey: s.ClientKey,
 			InsecureSkipVerify: s.InsecureSkipVerify, Proxy: s.Proxy, NoProxy: s.NoProxy, Timeout: s.Timeout.D(),
-			MaxResponse: int64(s.MaxResponse), ForceHTTP1: forceHTTP1,
+			RequestTimeout: s.RequestTimeout.D(),
+			MaxResponse:    int64(s.MaxResponse), ForceHTTP1: forceHTTP1,
 		}
 		warnOnce.Do(func() { ho.Logger = log })
 		return httpclient.New(ho)
@@ -291,6 +321,10 @@ func (a *Agent) Oneshot(ctx context.Context) []scheduler.Outcome {
 	return out
 }
 
+// Close releases the adapters and the state folder of an agent that is not Run (commands
+// that build the agent for one action: deregister, uninstall hooks).
+func (a *Agent) Close() { a.close() }
+
 func (a *Agent) close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -304,5 +338,11 @@ func (a *Agent) close() {
 	}
 	if err := errors.Join(errs...); err != nil {
 		a.Logger.Warn("closing adapters", "err", err)
+	}
+	if a.stopReaper != nil {
+		a.stopReaper()
+	}
+	if err := a.lock.Unlock(); err != nil {
+		a.Logger.Warn("releasing the state folder lock", "err", err)
 	}
 }

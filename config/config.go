@@ -92,10 +92,12 @@ type Server struct {
 	Proxy              string   `toml:"proxy"`
 	NoProxy            string   `toml:"no_proxy"`
 	Timeout            Duration `toml:"timeout"`
-	MaxResponse        ByteSize `toml:"max_response"`
-	AllowExec          *bool    `toml:"allow_exec"`
-	AllowShell         *bool    `toml:"allow_shell"`
-	AllowPower         *bool    `toml:"allow_power"`
+	// RequestTimeout bounds each whole API exchange, body included; 0 = 2 min.
+	RequestTimeout Duration `toml:"request_timeout"`
+	MaxResponse    ByteSize `toml:"max_response"`
+	AllowExec      *bool    `toml:"allow_exec"`
+	AllowShell     *bool    `toml:"allow_shell"`
+	AllowPower     *bool    `toml:"allow_power"`
 
 	// Options is the pointer returned by the protocol's options constructor, filled from the
 	// protocol-specific keys of this table.
@@ -320,6 +322,9 @@ func (c *Config) validate() error {
 			if !strings.Contains(s.URL, "://") {
 				return se("url", fmt.Sprintf("%q is not an absolute URL (missing scheme)", s.URL))
 			}
+		}
+		if s.RequestTimeout != 0 && s.RequestTimeout.D() < time.Second {
+			return se("request_timeout", "must be at least 1s")
 		}
 		if (s.ClientCert == "") != (s.ClientKey == "") {
 			return se("client_cert", "client_cert and client_key go together")

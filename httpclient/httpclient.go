@@ -14,6 +14,8 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/omniagent/omniagent/version"
@@ -33,9 +35,17 @@ type Options struct {
 	// NoProxy lists hosts reached directly (NO_PROXY syntax), with the proxy key or in
 	// addition to the environment's NO_PROXY.
 	NoProxy string
-	// Timeout bounds connect, TLS handshake and waiting for response headers. Bodies are bounded
-	// by the caller's context, so large downloads are not cut.
-	Timeout     time.Duration
+	// Timeout bounds connect, TLS handshake and waiting for response headers.
+	Timeout time.Duration
+	// RequestTimeout bounds each whole API exchange, request and response bodies included
+	// (default 2 min), so a server dripping its answer cannot hold a cycle. Payload transfers
+	// (contexts marked WithoutLimit) are not cut by it but by the throughput watchdog below.
+	RequestTimeout time.Duration
+	// MinRate and StallWindow are the payload watchdog: a transfer moving fewer than
+	// MinRate bytes per second over StallWindow is aborted with ErrTooSlow (the download
+	// resumes from where it stopped). Defaults 1 KiB/s over 60 s.
+	MinRate     int64
+	StallWindow time.Duration
 	MaxResponse int64 // bytes; 0 = 64 MiB
 	ForceHTTP1  bool
 	UserAgent   string
@@ -47,12 +57,26 @@ type Options struct {
 // DefaultMaxResponse bounds a response body unless a caller opts out with WithoutLimit.
 const DefaultMaxResponse = 64 << 20
 
+// Defaults of the time bounds.
+const (
+	DefaultRequestTimeout = 2 * time.Minute
+	DefaultMinRate        = 1 << 10
+	DefaultStallWindow    = time.Minute
+)
+
+// ErrRequestTimeout is wrapped by the error of an API exchange that outlived RequestTimeout.
+var ErrRequestTimeout = errors.New("request_timeout exceeded (the whole exchange, body included)")
+
+// ErrTooSlow is wrapped by the error of a payload transfer aborted by the throughput watchdog.
+var ErrTooSlow = errors.New("transfer too slow")
+
 // ErrResponseTooLarge is returned by a body read past the limit.
 var ErrResponseTooLarge = errors.New("response body exceeds the size limit")
 
 type noLimitKey struct{}
 
-// WithoutLimit marks a request context whose body has its own cap (payload downloads).
+// WithoutLimit marks a request context whose body has its own cap (payload downloads, uploads,
+// WebSocket upgrades): no size limit and no RequestTimeout, but the throughput watchdog.
 func WithoutLimit(ctx context.Context) context.Context {
 	return context.WithValue(ctx, noLimitKey{}, true)
 }
@@ -64,6 +88,15 @@ func New(o Options) (*http.Client, error) {
 	}
 	if o.MaxResponse <= 0 {
 		o.MaxResponse = DefaultMaxResponse
+	}
+	if o.RequestTimeout <= 0 {
+		o.RequestTimeout = DefaultRequestTimeout
+	}
+	if o.MinRate <= 0 {
+		o.MinRate = DefaultMinRate
+	}
+	if o.StallWindow <= 0 {
+		o.StallWindow = DefaultStallWindow
 	}
 	if o.UserAgent == "" {
 		o.UserAgent = version.UserAgent()
@@ -100,7 +133,8 @@ func New(o Options) (*http.Client, error) {
 		tr.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
 		tr.TLSClientConfig.NextProtos = []string{"http/1.1"}
 	}
-	lt := &limitTransport{base: tr, ua: o.UserAgent, max: o.MaxResponse, proxy: ps}
+	lt := &limitTransport{base: tr, ua: o.UserAgent, max: o.MaxResponse, proxy: ps,
+		reqTimeout: o.RequestTimeout, minRate: o.MinRate, window: o.StallWindow}
 	if ps.fn != nil {
 		lt.tunnel = newTunnelTransport(dialer, tlsCfg, o.Timeout, ps)
 	}
@@ -144,17 +178,37 @@ func firstEnv(get func(string) string, names ...string) string {
 }
 
 type limitTransport struct {
-	base   http.RoundTripper
-	ua     string
-	max    int64
-	proxy  *proxySetup
-	tunnel *http.Transport // ws:// through a proxy; nil without one
+	base       http.RoundTripper
+	ua         string
+	max        int64
+	proxy      *proxySetup
+	tunnel     *http.Transport // ws:// through a proxy; nil without one
+	reqTimeout time.Duration
+	minRate    int64
+	window     time.Duration
 }
 
 func (t *limitTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	payload, _ := r.Context().Value(noLimitKey{}).(bool)
+	// Every request gets its own context, cancelled with a cause when a bound is hit and
+	// when its body is closed.
+	var ctx context.Context
+	var cancel context.CancelCauseFunc
+	var wd *watchdog
+	if payload {
+		ctx, cancel = context.WithCancelCause(r.Context())
+		wd = startWatchdog(t.minRate, t.window, cancel)
+	} else {
+		var stop context.CancelFunc
+		ctx, stop = context.WithTimeoutCause(r.Context(), t.reqTimeout, fmt.Errorf("%w: %s", ErrRequestTimeout, t.reqTimeout))
+		cancel = func(error) { stop() }
+	}
+	r = r.Clone(ctx)
 	if r.Header.Get("User-Agent") == "" {
-		r = r.Clone(r.Context())
 		r.Header.Set("User-Agent", t.ua)
+	}
+	if wd != nil && r.Body != nil && r.Body != http.NoBody {
+		r.Body = &countingBody{rc: r.Body, wd: wd}
 	}
 	var pu *url.URL
 	if r.URL.Scheme == "http" && t.proxy.fn != nil {
@@ -169,18 +223,131 @@ func (t *limitTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	}
 	resp, err := base.RoundTrip(r)
 	if err != nil || resp.Body == nil {
+		err = boundErr(ctx, err)
+		wd.stop()
+		cancel(nil)
 		return resp, err
 	}
 	if pu != nil && (pu.Scheme == "http" || pu.Scheme == "https") && proxyAnswered(resp) {
 		drainClose(resp.Body)
+		wd.stop()
+		cancel(nil)
 		return nil, &ProxyError{Proxy: RedactURL(pu.String()), Method: r.Method, Target: hostPort(r.URL), StatusCode: resp.StatusCode, Status: proxyStatus(resp), Source: t.proxy.source("http")}
 	}
-	// A switched protocol (WebSocket) body is the connection itself.
-	if v, _ := r.Context().Value(noLimitKey{}).(bool); v || resp.StatusCode == http.StatusSwitchingProtocols {
+	if resp.StatusCode == http.StatusSwitchingProtocols {
+		// The body is the upgraded connection (WebSocket): it lives on its own from here.
+		wd.stop()
+		cancel(nil)
 		return resp, nil
 	}
-	resp.Body = &limitedBody{rc: resp.Body, left: t.max, max: t.max}
+	var body io.ReadCloser = resp.Body
+	if !payload {
+		body = &limitedBody{rc: body, left: t.max, max: t.max}
+	}
+	resp.Body = &boundBody{rc: body, ctx: ctx, wd: wd, cancel: cancel}
 	return resp, nil
+}
+
+// boundErr replaces a transport error caused by one of our bounds with that bound's error.
+func boundErr(ctx context.Context, err error) error {
+	if err == nil || ctx.Err() == nil {
+		return err
+	}
+	cause := context.Cause(ctx)
+	if errors.Is(cause, ErrRequestTimeout) || errors.Is(cause, ErrTooSlow) {
+		return cause
+	}
+	return err
+}
+
+// boundBody releases the request's context and watchdog when the body is closed.
+type boundBody struct {
+	rc     io.ReadCloser
+	ctx    context.Context
+	wd     *watchdog
+	cancel context.CancelCauseFunc
+}
+
+func (b *boundBody) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	b.wd.add(n)
+	if err != nil && err != io.EOF {
+		err = boundErr(b.ctx, err)
+	}
+	return n, err
+}
+
+func (b *boundBody) Close() error {
+	err := b.rc.Close()
+	b.wd.stop()
+	b.cancel(nil)
+	return err
+}
+
+type countingBody struct {
+	rc io.ReadCloser
+	wd *watchdog
+}
+
+func (b *countingBody) Read(p []byte) (int, error) {
+	n, err := b.rc.Read(p)
+	b.wd.add(n)
+	return n, err
+}
+
+func (b *countingBody) Close() error { return b.rc.Close() }
+
+// watchdog aborts a transfer that moved fewer than minRate bytes per second over a window
+// (either direction counts). A nil watchdog does nothing.
+type watchdog struct {
+	moved  atomic.Int64
+	last   int64
+	need   int64
+	window time.Duration
+	timer  *time.Timer
+	mu     sync.Mutex
+	done   bool
+	cancel context.CancelCauseFunc
+}
+
+func startWatchdog(minRate int64, window time.Duration, cancel context.CancelCauseFunc) *watchdog {
+	w := &watchdog{need: int64(float64(minRate) * window.Seconds()), window: window, cancel: cancel}
+	w.mu.Lock()
+	w.timer = time.AfterFunc(window, w.check)
+	w.mu.Unlock()
+	return w
+}
+
+func (w *watchdog) add(n int) {
+	if w != nil && n > 0 {
+		w.moved.Add(int64(n))
+	}
+}
+
+func (w *watchdog) check() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.done {
+		return
+	}
+	now := w.moved.Load()
+	if now-w.last < w.need {
+		w.done = true
+		w.cancel(fmt.Errorf("%w: %d bytes in the last %s, below %d bytes/s: aborted", ErrTooSlow, now-w.last, w.window, w.need/max(1, int64(w.window.Seconds()))))
+		return
+	}
+	w.last = now
+	w.timer.Reset(w.window)
+}
+
+func (w *watchdog) stop() {
+	if w == nil {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.done = true
+	w.timer.Stop()
 }
 
 // CloseIdle releases idle connections of a client built here.

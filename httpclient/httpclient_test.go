@@ -13,6 +13,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/omniagent/omniagent/httpclient/hostile"
 )
 
 func writeCA(t *testing.T, srv *httptest.Server) string {
@@ -183,5 +186,72 @@ func TestForceHTTP1(t *testing.T) {
 		if string(b) != want {
 			t.Errorf("ForceHTTP1=%v: proto %s, want %s", force, b, want)
 		}
+	}
+}
+
+// A server sending its headers at once and then one byte at a time must not hold an API
+// exchange past RequestTimeout; a payload transfer is cut by the throughput watchdog instead.
+func TestTimeBoundsAgainstDrippingServer(t *testing.T) {
+	srv := httptest.NewServer(hostile.Drip(http.StatusOK, http.Header{"Content-Type": {"application/json"}}, []byte(`{"a":1}`), 20*time.Millisecond))
+	defer srv.Close()
+	noEnv := func(string) string { return "" }
+	tests := []struct {
+		name    string
+		payload bool
+		want    error
+	}{
+		{"api exchange", false, ErrRequestTimeout},
+		{"payload download", true, ErrTooSlow},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := New(Options{Server: "s", Getenv: noEnv, RequestTimeout: 300 * time.Millisecond, MinRate: 1000, StallWindow: 200 * time.Millisecond})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			if tc.payload {
+				ctx = WithoutLimit(ctx)
+			}
+			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
+			start := time.Now()
+			resp, err := c.Do(req)
+			if err == nil {
+				_, err = io.ReadAll(resp.Body)
+				resp.Body.Close()
+			}
+			if !errors.Is(err, tc.want) {
+				t.Fatalf("err = %v, want %v", err, tc.want)
+			}
+			if took := time.Since(start); took > 3*time.Second {
+				t.Fatalf("took %s", took)
+			}
+		})
+	}
+}
+
+// A payload that keeps moving is not cut by RequestTimeout.
+func TestPayloadOutlivesRequestTimeout(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for range 10 {
+			w.Write(make([]byte, 4096))
+			w.(http.Flusher).Flush()
+			time.Sleep(50 * time.Millisecond)
+		}
+	}))
+	defer srv.Close()
+	c, err := New(Options{Server: "s", Getenv: func(string) string { return "" }, RequestTimeout: 150 * time.Millisecond, MinRate: 1000, StallWindow: 100 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequestWithContext(WithoutLimit(context.Background()), http.MethodGet, srv.URL, nil)
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || len(b) != 40960 {
+		t.Fatalf("read %d bytes, err %v", len(b), err)
 	}
 }

@@ -43,6 +43,8 @@ type Options struct {
 	// asks the agent to exit (PowerRequest{Action: ExitAgent}) and Power is nil. The agent
 	// wires it to its clean shutdown; without it such a request is refused with an error.
 	OnExit func()
+	// Reaper is the process-wide subreaper (StartReaper); nil in tests that need none.
+	Reaper *Reaper
 }
 
 // Hash is an expected digest.

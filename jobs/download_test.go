@@ -377,3 +377,53 @@ func TestDownloadServerIgnoringRangeRestarts(t *testing.T) {
 	}
 	checkProgress(t, ps, int64(len(payload)))
 }
+
+// A payload that stalls (headers and a first part, then almost nothing) is aborted by the
+// client's throughput watchdog, not held forever, and resumed from where it stopped.
+func TestDownloadStallAbortedAndResumed(t *testing.T) {
+	payload := randBytes(t, 100000)
+	var ranges []string
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		ranges = append(ranges, r.Header.Get("Range"))
+		first := len(ranges) == 1
+		mu.Unlock()
+		w.Header().Set("Accept-Ranges", "bytes")
+		if first {
+			w.Header().Set("Content-Length", strconv.Itoa(len(payload)))
+			w.Write(payload[:30000])
+			w.(http.Flusher).Flush()
+			for i := 30000; i < len(payload); i++ { // then a byte every 50 ms
+				select {
+				case <-r.Context().Done():
+					return
+				case <-time.After(50 * time.Millisecond):
+				}
+				w.Write(payload[i : i+1])
+				w.(http.Flusher).Flush()
+			}
+			return
+		}
+		http.ServeContent(w, r, "p", time.Time{}, bytes.NewReader(payload))
+	}))
+	defer srv.Close()
+	c, err := httpclient.New(httpclient.Options{Server: "s", Proxy: "none", RequestTimeout: time.Second, MinRate: 1000, StallWindow: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := New(Options{Server: "s", SpoolDir: t.TempDir()})
+	start := time.Now()
+	f, err := r.Download(context.Background(), Download{Client: c, NewRequest: get(srv.URL), Want: &Hash{"sha256", sha256Hex(payload)}})
+	if err != nil || f.Size != int64(len(payload)) {
+		t.Fatalf("f=%+v err=%v", f, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(ranges) != 2 || !strings.HasPrefix(ranges[1], "bytes=3") {
+		t.Fatalf("requests with Range %q: want one resume after the stall", ranges)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Fatalf("took %s", took)
+	}
+}

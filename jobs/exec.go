@@ -92,7 +92,12 @@ func (r *Runner) Exec(ctx context.Context, c Command) (*Result, error) {
 	}
 
 	start := time.Now()
-	if err := tree.start(cmd); err != nil {
+	if err := r.opts.Reaper.started(func() (int, error) {
+		if err := tree.start(cmd); err != nil {
+			return 0, err
+		}
+		return cmd.Process.Pid, nil
+	}); err != nil {
 		pr.Close()
 		pw.Close()
 		tree.release()
@@ -112,6 +117,8 @@ func (r *Runner) Exec(ctx context.Context, c Command) (*Result, error) {
 		}()
 	}
 	r.log.Info("command started", "pid", cmd.Process.Pid, "argv0", argv[0], "timeout", timeout)
+	// Recorded while it runs: an agent that dies now ends the group at its next start.
+	forget := r.recordProc(cmd.Process.Pid, argv[0])
 
 	readDone := make(chan struct{})
 	go func() {
@@ -146,6 +153,8 @@ func (r *Runner) Exec(ctx context.Context, c Command) (*Result, error) {
 		}
 	}()
 	waitErr := cmd.Wait()
+	r.opts.Reaper.waited(cmd.Process.Pid)
+	forget()
 	close(exited)
 	<-watchDone // so `killed` is settled before it is read
 	// After a normal exit, what the command left running (an installer's real work after its

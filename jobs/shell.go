@@ -46,7 +46,7 @@ func (r *Runner) Shell(ctx context.Context, o ShellOptions) (*ShellSession, erro
 	if o.Rows == 0 {
 		o.Rows = 24
 	}
-	p, err := startShell(o)
+	p, err := startShell(o, r.opts.Reaper)
 	if err != nil {
 		return nil, err
 	}

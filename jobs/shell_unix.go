@@ -20,6 +20,7 @@ type unixShell struct {
 	done chan struct{}
 	code int
 	err  error
+	rp   *Reaper // registered the shell as its own
 }
 
 func defaultShell() string {
@@ -60,7 +61,7 @@ func shellEnv(extra []string) []string {
 	return append(env, extra...)
 }
 
-func startShell(o ShellOptions) (shellProc, error) {
+func startShell(o ShellOptions, rp *Reaper) (shellProc, error) {
 	sh := o.Shell
 	if sh == "" {
 		sh = defaultShell()
@@ -78,11 +79,18 @@ func startShell(o ShellOptions) (shellProc, error) {
 		}
 	}
 	// pty.Start makes the shell a session leader (Setsid): its pgid is its pid.
-	f, err := pty.StartWithSize(cmd, &pty.Winsize{Cols: o.Cols, Rows: o.Rows})
+	var f *os.File
+	err = rp.started(func() (int, error) {
+		var err error
+		if f, err = pty.StartWithSize(cmd, &pty.Winsize{Cols: o.Cols, Rows: o.Rows}); err != nil {
+			return 0, err
+		}
+		return cmd.Process.Pid, nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("jobs: start shell %q on a pty: %w", path, err)
 	}
-	s := &unixShell{cmd: cmd, pty: f, done: make(chan struct{})}
+	s := &unixShell{cmd: cmd, pty: f, done: make(chan struct{}), rp: rp}
 	go s.reap()
 	return s, nil
 }
@@ -95,6 +103,7 @@ func (s *unixShell) reap() {
 		killSession(s.cmd.Process.Pid)
 	}
 	err := s.cmd.Wait()
+	s.rp.waited(s.cmd.Process.Pid)
 	if !waitNoReap {
 		killSession(s.cmd.Process.Pid)
 	}

@@ -48,7 +48,7 @@ func shellEnv(extra []string) []string {
 	return append(append(env, "TERM=xterm-256color"), extra...)
 }
 
-func startShell(o ShellOptions) (shellProc, error) {
+func startShell(o ShellOptions, _ *Reaper) (shellProc, error) {
 	if v := windows.RtlGetVersion(); v.MajorVersion < 10 || (v.MajorVersion == 10 && v.BuildNumber < minConPTYBuild) {
 		return nil, fmt.Errorf("jobs: shell not supported on this Windows (build %d; ConPTY needs 10 build %d or later)", v.BuildNumber, minConPTYBuild)
 	}

@@ -220,6 +220,7 @@ func (s *Scheduler) runCycle(ctx context.Context, srv Server, failures int) Outc
 	s.active++
 	s.mu.Unlock()
 	start := s.o.Clock.Now()
+	s.recordStart(srv, start)
 	res, err := s.cycle(ctx, srv)
 	s.mu.Lock()
 	s.active--
@@ -239,6 +240,23 @@ func (s *Scheduler) runCycle(ctx context.Context, srv Server, failures int) Outc
 	return o
 }
 
+// recordStart marks the server's status as running since start, so that `status` shows a
+// cycle that takes long (or hangs) rather than only the last one that ended.
+func (s *Scheduler) recordStart(srv Server, start time.Time) {
+	if s.o.Store == nil {
+		return
+	}
+	st, _, err := s.o.Store.LoadStatus(srv.Name)
+	if err != nil {
+		st = state.Status{}
+	}
+	st.Server, st.Protocol = srv.Name, srv.Protocol
+	st.RunningSince = start.UTC()
+	if err := s.o.Store.SaveStatus(st); err != nil {
+		s.o.Logger.Warn("cannot record status", "server", srv.Name, "err", err)
+	}
+}
+
 func (s *Scheduler) record(srv Server, o Outcome, failures int) {
 	if s.o.Store == nil {
 		return
@@ -251,6 +269,7 @@ func (s *Scheduler) record(srv Server, o Outcome, failures int) {
 	st.LastRun = o.Started.UTC()
 	st.NextRun = o.Started.Add(o.Duration + o.Next).UTC()
 	st.Failures = failures
+	st.RunningSince = time.Time{}
 	if o.Result.Details != nil {
 		st.Details = o.Result.Details
 	}

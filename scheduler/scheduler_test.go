@@ -428,3 +428,33 @@ func TestIdleAfterLastCycle(t *testing.T) {
 		t.Fatalf("Idle calls = %v, want exactly one with no cycle running", idle)
 	}
 }
+
+// A cycle in progress is visible in the status (running since its start) and cleared when it
+// ends.
+func TestRunningSinceRecorded(t *testing.T) {
+	st := &memStore{m: map[string]state.Status{}}
+	s := New(Options{Rand: half, Store: st})
+	inCycle := make(chan struct{})
+	release := make(chan struct{})
+	a := &fakeAdapter{answer: func(int) (protocols.Result, error) {
+		close(inCycle)
+		<-release
+		return protocols.Result{}, nil
+	}}
+	done := make(chan []Outcome)
+	before := time.Now()
+	go func() {
+		done <- s.RunOnce(context.Background(), []Server{{Name: "glpi", Interval: time.Hour, Adapter: a}})
+	}()
+	<-inCycle
+	rec, _, _ := st.LoadStatus("glpi")
+	if rec.RunningSince.Before(before.Add(-time.Second)) || rec.RunningSince.After(time.Now()) {
+		t.Fatalf("running since %v while the cycle runs", rec.RunningSince)
+	}
+	close(release)
+	<-done
+	rec, _, _ = st.LoadStatus("glpi")
+	if !rec.RunningSince.IsZero() || rec.LastResult != "ok" {
+		t.Fatalf("after the cycle: %+v", rec)
+	}
+}

@@ -37,6 +37,7 @@ func cmdDeregister(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return fail(e.stderr, err)
 	}
+	defer a.Close()
 	srv := a.Servers[0]
 	d, ok := srv.Adapter.(deregisterer)
 	if !ok {

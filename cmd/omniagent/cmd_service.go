@@ -180,6 +180,7 @@ func runUninstallHooks(ctx context.Context, e *env, cfg *config.Config, log *slo
 		fmt.Fprintf(e.stderr, "omniagent: uninstall hooks skipped: %v\n", err)
 		return
 	}
+	defer a.Close()
 	ctx, cancel := context.WithTimeout(ctx, uninstallHookLimit)
 	defer cancel()
 	for _, s := range a.Servers {

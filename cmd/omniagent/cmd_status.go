@@ -55,6 +55,9 @@ func cmdStatus(_ context.Context, e *env, args []string) int {
 			res = fmt.Sprintf("%s (%d in a row)", res, rec.Failures)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, s.Protocol, when(rec.LastContact), res, when(rec.NextRun), rec.LastError)
+		if !rec.RunningSince.IsZero() {
+			details = append(details, fmt.Sprintf("%s: running since %s", s.Name, when(rec.RunningSince)))
+		}
 		keys := make([]string, 0, len(rec.Details))
 		for k := range rec.Details {
 			keys = append(keys, k)

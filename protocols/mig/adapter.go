@@ -96,6 +96,9 @@ type Adapter struct {
 
 	// Timing, replaced by tests.
 	dialTimeout, drainIdle, backoffBase, backoffMax time.Duration
+	// setupTimeout bounds the relay set-up after the AMQP handshake (channel, confirms,
+	// queue): the server's request_timeout.
+	setupTimeout time.Duration
 }
 
 // New builds the adapter.
@@ -128,14 +131,15 @@ func New(d protocols.Deps) (*Adapter, error) {
 		d: d, opts: opts, log: log, now: now,
 		modules: builtin.Registry(d.Inventory),
 		goos:    runtime.GOOS, goarch: runtime.GOARCH, pid: os.Getpid(), started: now(),
-		outbox:      newOutbox(opts.MaxPendingResults, log, outboxPath),
-		slots:       make(chan struct{}, maxConcurrent),
-		junk:        &junkWarner{log: log, now: now},
-		relayState:  "not connected yet",
-		dialTimeout: d.Server.Timeout.Or(defaultDialTimeout),
-		drainIdle:   drainIdle,
-		backoffBase: time.Second,
-		backoffMax:  2 * time.Minute,
+		outbox:       newOutbox(opts.MaxPendingResults, log, outboxPath),
+		slots:        make(chan struct{}, maxConcurrent),
+		relayState:   "not connected yet",
+		dialTimeout:  d.Server.Timeout.Or(defaultDialTimeout),
+		setupTimeout: d.Server.RequestTimeout.Or(2 * time.Minute),
+		junk:         &junkWarner{log: log, now: now},
+		drainIdle:    drainIdle,
+		backoffBase:  time.Second,
+		backoffMax:   2 * time.Minute,
 	}
 	a.name = d.Identity.Hostname
 	if a.name == "" {

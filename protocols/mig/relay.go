@@ -100,8 +100,22 @@ func (a *Adapter) connect(ctx context.Context, declare bool) (*relayConn, error)
 	}
 	rc.conn = conn
 	rc.closed = conn.NotifyClose(make(chan *amqp.Error, 1))
+	// amqp091 waits for the broker's answers below with no limit of its own: a relay that
+	// opens the connection and then says nothing would hold the agent. Closing the socket
+	// ends every pending call.
+	sctx, scancel := context.WithTimeout(ctx, a.setupTimeout)
+	defer scancel()
+	stop := context.AfterFunc(sctx, func() {
+		if rc.raw != nil {
+			rc.raw.Close()
+		}
+	})
+	defer stop()
 	fail := func(what string, err error) (*relayConn, error) {
 		conn.Close()
+		if sctx.Err() != nil && ctx.Err() == nil {
+			err = fmt.Errorf("relay set-up did not finish within %s (request_timeout): %w", a.setupTimeout, err)
+		}
 		return nil, fmt.Errorf("mig %s: relay: %s: %w", a.d.Server.Name, what, err)
 	}
 	if rc.ch, err = conn.Channel(); err != nil {

@@ -100,6 +100,11 @@ type Adapter struct {
 	loaded bool
 	st     persisted
 	key    *rsa.PrivateKey
+
+	// authMu makes one token refresh at a time. It is never taken with mu held: a slow auth
+	// request must not stop update checks, the socket or shells that have a valid token.
+	authMu sync.Mutex
+	tokMu  sync.Mutex // guards the token fields below (held only to read or set them)
 	token  string
 	tokAt  time.Time // local monotonic receipt time
 	tokTTL time.Duration
@@ -167,12 +172,12 @@ func (a *Adapter) cycle(ctx context.Context) (protocols.Result, error) {
 	defer a.updMu.Unlock()
 	a.mu.Lock()
 	err := a.load(ctx)
-	if err == nil {
-		err = a.auth(ctx, false)
-	}
 	mac := a.st.MAC
 	a.mu.Unlock()
 	if err != nil {
+		return protocols.Result{}, err
+	}
+	if err := a.auth(ctx, ""); err != nil {
 		return a.pendingResult(mac, err)
 	}
 	return a.checkUpdate(ctx)
@@ -196,12 +201,18 @@ func (a *Adapter) pendingResult(mac string, err error) (protocols.Result, error)
 }
 
 // auth is ensureToken behind the acceptance gate: while the server says the device is not
-// accepted, at most one auth request goes out per retry interval, whoever asks. a.mu is held.
-func (a *Adapter) auth(ctx context.Context, force bool) error {
-	if a.token == "" && a.now().Before(a.pendingUntil) {
+// accepted, at most one auth request goes out per retry interval, whoever asks. rejected is the
+// token the server just refused ("" when none). Call without mu held.
+func (a *Adapter) auth(ctx context.Context, rejected string) error {
+	a.mu.Lock()
+	gated := a.now().Before(a.pendingUntil)
+	a.mu.Unlock()
+	if gated && a.currentToken() == "" {
 		return fmt.Errorf("rdfm %s: %w", a.d.Server.Name, ErrPending)
 	}
-	err := a.ensureToken(ctx, force)
+	err := a.ensureToken(ctx, rejected)
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	switch {
 	case errors.Is(err, ErrPending):
 		a.pendingUntil = a.now().Add(a.opts.RetryInterval.D())
@@ -359,7 +370,23 @@ func SignBody(k *rsa.PrivateKey, body []byte) (string, error) {
 	return base64.StdEncoding.EncodeToString(sig), nil
 }
 
-// tokenFresh: re-auth when elapsed ≥ expires − max(10 s, 10 %).
+// currentToken is the token to send ("" when none).
+func (a *Adapter) currentToken() string {
+	a.tokMu.Lock()
+	defer a.tokMu.Unlock()
+	return a.token
+}
+
+// dropToken forgets tok (rejected by the server) unless a newer one replaced it already.
+func (a *Adapter) dropToken(tok string) {
+	a.tokMu.Lock()
+	defer a.tokMu.Unlock()
+	if a.token == tok {
+		a.token = ""
+	}
+}
+
+// tokenFresh: re-auth when elapsed ≥ expires − max(10 s, 10 %). Call with tokMu held.
 func (a *Adapter) tokenFresh() bool {
 	if a.token == "" {
 		return false
@@ -372,16 +399,34 @@ func (a *Adapter) tokenFresh() bool {
 // on 401 anyway, so a shorter life than announced costs one request a day.
 const maxTokenLifetime = 24 * time.Hour
 
-func (a *Adapter) ensureToken(ctx context.Context, force bool) error {
-	if !force && a.tokenFresh() {
-		return nil
+// ensureToken gets a token unless the current one is fresh and is not rejected (the token the
+// server refused, "" when none was). One refresh runs at a time; callers waiting for it use its
+// token. It must be called without mu held (it takes mu briefly to read the device's state).
+func (a *Adapter) ensureToken(ctx context.Context, rejected string) error {
+	if rejected != "" {
+		a.dropToken(rejected)
 	}
-	a.token = ""
+	usable := func() bool {
+		a.tokMu.Lock()
+		defer a.tokMu.Unlock()
+		return a.tokenFresh()
+	}
+	if usable() {
+		return nil // no wait behind a refresh someone else runs
+	}
+	a.authMu.Lock()
+	defer a.authMu.Unlock()
+	if usable() {
+		return nil // refreshed while we waited
+	}
+	a.mu.Lock()
 	body, err := json.Marshal(map[string]any{"metadata": a.metadata(), "public_key": a.st.PublicKey, "timestamp": a.now().Unix()})
+	key, mac := a.key, a.st.MAC
+	a.mu.Unlock()
 	if err != nil {
 		return fmt.Errorf("rdfm %s: encode auth body: %w", a.d.Server.Name, err)
 	}
-	sig, err := SignBody(a.key, body)
+	sig, err := SignBody(key, body)
 	if err != nil {
 		return err
 	}
@@ -397,7 +442,10 @@ func (a *Adapter) ensureToken(ctx context.Context, force bool) error {
 		return fmt.Errorf("rdfm %s: auth: %w", a.d.Server.Name, err)
 	}
 	defer resp.Body.Close()
-	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	if err != nil {
+		return fmt.Errorf("rdfm %s: auth: read answer: %w", a.d.Server.Name, err)
+	}
 	switch resp.StatusCode {
 	case http.StatusOK:
 		var ok struct {
@@ -416,11 +464,13 @@ func (a *Adapter) ensureToken(ctx context.Context, force bool) error {
 		if ok.Expires < int64(maxTokenLifetime/time.Second) {
 			ttl = time.Duration(ok.Expires) * time.Second
 		}
+		a.tokMu.Lock()
 		a.token, a.tokAt, a.tokTTL = ok.Token, start, ttl
+		a.tokMu.Unlock()
 		a.log.Debug("rdfm: authenticated", "expires", ok.Expires)
 		return nil
 	case http.StatusUnauthorized:
-		a.log.Info("rdfm: device not accepted yet", "mac", a.st.MAC)
+		a.log.Info("rdfm: device not accepted yet", "mac", mac)
 		return fmt.Errorf("rdfm %s: %w", a.d.Server.Name, ErrPending)
 	case http.StatusBadRequest:
 		a.log.Error("rdfm: server refused the auth request (signing or metadata bug)", "answer", trim(raw))
@@ -444,7 +494,7 @@ func (a *Adapter) authorized(ctx context.Context, method, path string, body []by
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Authorization", "Bearer token="+a.token)
+	req.Header.Set("Authorization", "Bearer token="+a.currentToken())
 	req.Header.Set("Content-Type", "application/json")
 	return req, nil
 }
@@ -477,7 +527,7 @@ func (a *Adapter) checkUpdate(ctx context.Context) (protocols.Result, error) {
 	var resp *http.Response
 	var raw []byte
 	for attempt := 0; ; attempt++ {
-		a.mu.Lock()
+		sent := a.currentToken()
 		req, err := a.authorized(ctx, http.MethodPost, "/api/v1/update/check", body)
 		a.mu.Unlock()
 		if err != nil {
@@ -487,14 +537,15 @@ func (a *Adapter) checkUpdate(ctx context.Context) (protocols.Result, error) {
 		if err != nil {
 			return protocols.Result{}, fmt.Errorf("rdfm %s: update check: %w", a.d.Server.Name, err)
 		}
-		raw, _ = io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		raw, err = io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 		resp.Body.Close()
+		if err != nil {
+			return protocols.Result{}, fmt.Errorf("rdfm %s: update check: read answer: %w", a.d.Server.Name, err)
+		}
 		// 401: token expired server-side; 500 "does not match any device": removed, re-auth.
 		removed := resp.StatusCode == http.StatusInternalServerError && bytes.Contains(raw, []byte("does not match any device"))
 		if (resp.StatusCode == http.StatusUnauthorized || removed) && attempt == 0 {
-			a.mu.Lock()
-			err := a.auth(ctx, true)
-			a.mu.Unlock()
+			err := a.auth(ctx, sent)
 			if err != nil {
 				return a.pendingResult(mac, err)
 			}

@@ -245,7 +245,7 @@ func FuzzAuthAnswer(f *testing.F) {
 	f.Fuzz(func(t *testing.T, code int, body []byte) {
 		a := fuzzAdapter(t, NewOptions(), &canned{code: httpCode(code), body: body})
 		a.key, a.st.PublicKey = key, pub
-		err := a.ensureToken(context.Background(), true)
+		err := a.ensureToken(context.Background(), "")
 		if err != nil {
 			if a.token != "" || err.Error() == "" {
 				t.Fatalf("error %v with token %q", err, a.token)
@@ -286,7 +286,9 @@ func FuzzUpdateCheckAnswer(f *testing.F) {
 	f.Fuzz(func(t *testing.T, code int, body []byte) {
 		a := fuzzAdapter(t, NewOptions(), &canned{code: httpCode(code), body: body})
 		a.token, a.tokAt, a.tokTTL, a.key = "tok", time.Now(), time.Hour, key
+		a.mu.Lock() // checkUpdate runs with mu held, as in a cycle
 		res, err := a.checkUpdate(context.Background())
+		a.mu.Unlock()
 		if err != nil {
 			if err.Error() == "" {
 				t.Fatal("empty error")

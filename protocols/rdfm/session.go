@@ -97,11 +97,11 @@ const drainIdle = 3 * time.Second
 func (a *Adapter) serve(ctx context.Context, drain bool) (wait time.Duration, err error) {
 	a.mu.Lock()
 	err = a.load(ctx)
-	if err == nil {
-		err = a.auth(ctx, false)
-	}
-	token := a.token
 	a.mu.Unlock()
+	if err == nil {
+		err = a.auth(ctx, "")
+	}
+	token := a.currentToken()
 	if err != nil {
 		if errors.Is(err, ErrPending) {
 			return a.opts.RetryInterval.D(), err
@@ -117,9 +117,7 @@ func (a *Adapter) serve(ctx context.Context, drain bool) (wait time.Duration, er
 	})
 	if err != nil {
 		if resp != nil && resp.StatusCode == http.StatusUnauthorized {
-			a.mu.Lock()
-			a.token = "" // re-auth before the next dial
-			a.mu.Unlock()
+			a.dropToken(token) // re-auth before the next dial
 		}
 		return 0, fmt.Errorf("rdfm %s: management socket: %w", a.d.Server.Name, err)
 	}

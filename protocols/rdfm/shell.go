@@ -68,9 +68,10 @@ func (a *Adapter) runShell(ctx context.Context, mac, id string) error {
 	if !uuidRe.MatchString(id) {
 		return fmt.Errorf("shell_attach: session id %q is not a UUID", id)
 	}
+	err := a.auth(ctx, "")
+	token := a.currentToken()
 	a.mu.Lock()
-	err := a.auth(ctx, false)
-	token, own := a.token, a.st.MAC
+	own := a.st.MAC
 	a.mu.Unlock()
 	if err != nil {
 		return err

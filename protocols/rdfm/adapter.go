@@ -529,7 +529,6 @@ func (a *Adapter) checkUpdate(ctx context.Context) (protocols.Result, error) {
 	for attempt := 0; ; attempt++ {
 		sent := a.currentToken()
 		req, err := a.authorized(ctx, http.MethodPost, "/api/v1/update/check", body)
-		a.mu.Unlock()
 		if err != nil {
 			return protocols.Result{}, fmt.Errorf("rdfm %s: update check request: %w", a.d.Server.Name, err)
 		}

@@ -286,9 +286,9 @@ func FuzzUpdateCheckAnswer(f *testing.F) {
 	f.Fuzz(func(t *testing.T, code int, body []byte) {
 		a := fuzzAdapter(t, NewOptions(), &canned{code: httpCode(code), body: body})
 		a.token, a.tokAt, a.tokTTL, a.key = "tok", time.Now(), time.Hour, key
-		a.mu.Lock() // checkUpdate runs with mu held, as in a cycle
+		a.updMu.Lock() // checkUpdate runs with updMu held (not mu), as in a cycle
 		res, err := a.checkUpdate(context.Background())
-		a.mu.Unlock()
+		a.updMu.Unlock()
 		if err != nil {
 			if err.Error() == "" {
 				t.Fatal("empty error")

@@ -1,6 +1,7 @@
 package glpi_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"regexp"
@@ -184,6 +185,29 @@ func TestExpirationForms(t *testing.T) {
 				t.Errorf("next = %s, want %s", res.Next, tc.want)
 			}
 		})
+	}
+}
+
+// TestServerDelayFloor: a GLPI answering expiration "1s" is contacted once a minute, not every
+// second, and the raise is logged once, not at every contact.
+func TestServerDelayFloor(t *testing.T) {
+	e := newEnv(t)
+	var logs bytes.Buffer
+	e.logW = &logs
+	e.fake.Set(func(s *glpifake.Server) { s.ContactExpiration = "1s" })
+	a := e.adapter(nil)
+	for i := range 3 {
+		res, err := cycle(t, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Next != time.Minute {
+			t.Fatalf("cycle %d: next = %s, want the 1 min floor", i, res.Next)
+		}
+		e.clock.Advance(time.Minute)
+	}
+	if n := strings.Count(logs.String(), "under the minimum"); n != 1 {
+		t.Errorf("floor logged %d times, want once:\n%s", n, logs.String())
 	}
 }
 

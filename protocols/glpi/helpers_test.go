@@ -2,6 +2,7 @@ package glpi_test
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"net/http"
 	"path/filepath"
@@ -83,6 +84,7 @@ type testEnv struct {
 	clock    *protocoltest.Clock
 	noExec   bool
 	quiet    bool
+	logW     io.Writer // when set, the adapter logs (text) here instead of the test log
 }
 
 func newEnv(t testing.TB) *testEnv {
@@ -128,6 +130,9 @@ func (e *testEnv) build(mut func(*config.Server, *glpi.Options), po protocols.Op
 	log := protocoltest.Logger(e.t)
 	if e.quiet {
 		log = slog.New(slog.DiscardHandler)
+	}
+	if e.logW != nil {
+		log = slog.New(slog.NewTextHandler(e.logW, nil))
 	}
 	runner := jobs.New(jobs.Options{Server: srv.Name, SpoolDir: spool, Policy: jobs.Policy{AllowExec: !e.noExec}, Logger: log, Timeout: time.Minute, MaxOutput: 1 << 20, MaxDownload: 64 << 20})
 	a, err := glpi.New(protocols.Deps{

@@ -124,6 +124,7 @@ func TestParseErrors(t *testing.T) {
 		{"infinite size", "[jobs]\nmax_download = \"inf\"\n", 2, "jobs.max_download", "invalid size"},
 		{"relative ca", "[[server]]\nname = \"a\"\nprotocol = \"beta\"\nca_file = \"ca.pem\"\n", 1, "ca_file", "must be absolute"},
 		{"cert without key", "[[server]]\nname = \"a\"\nprotocol = \"beta\"\nclient_cert = \"/c.pem\"\n", 1, "client_cert", "go together"},
+		{"tiny request_timeout", "[[server]]\nname = \"a\"\nprotocol = \"beta\"\nrequest_timeout = \"10ms\"\n", 1, "request_timeout", "at least 1s"},
 		{"url without scheme", "[[server]]\nname = \"a\"\nprotocol = \"beta\"\nurl = \"glpi.example/front\"\n", 1, "url", "missing scheme"},
 		{"protocol validation", "[[server]]\nname = \"a\"\nprotocol = \"alpha\"\ntoken = \"bad\"\n", 1, "", `token must not be "bad"`},
 	}

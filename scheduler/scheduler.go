@@ -71,7 +71,7 @@ type Options struct {
 	Jitter      float64        // fraction, 0.1 = ±10%
 	Splay       time.Duration  // maximum random delay before a server's first run
 	MaxBackoff  time.Duration
-	MinBackoff  time.Duration // first retry delay cap; default 1 min (or the interval if shorter)
+	MinBackoff  time.Duration // first retry delay; default 1 min (or the interval if shorter; a quarter of a longer interval)
 	StopTimeout time.Duration // how long Run waits for busy servers after ctx ends; default 10 s
 	CycleLimit  time.Duration // upper bound of one cycle; default 30 min
 	Store       StatusStore   // nil: status is not recorded
@@ -179,15 +179,20 @@ func (s *Scheduler) cycle(ctx context.Context, srv Server) (res protocols.Result
 func (s *Scheduler) nextDelay(srv Server, res protocols.Result, err error, failures int) time.Duration {
 	var d time.Duration
 	if err != nil {
-		base := s.o.MinBackoff
-		if srv.Interval > 0 && srv.Interval < base {
-			base = srv.Interval
+		// Back-off from a quarter of the interval (MinBackoff, or the interval if shorter, at
+		// least) up to two intervals (max_backoff at most), jitter included. A fleet measured
+		// through a server outage (fleet_test.go): retries much more frequent than the interval
+		// make an hourly poller's fleet stampede the server when it comes back; a back-off far
+		// beyond the interval keeps a minutely poller away for half an hour after it is back.
+		base, ceil := s.o.MinBackoff, s.o.MaxBackoff
+		if srv.Interval > 0 {
+			base = max(min(base, srv.Interval), srv.Interval/4)
+			ceil = min(ceil, time.Duration(float64(2*srv.Interval)/(1+s.o.Jitter)))
 		}
-		limit := s.o.MaxBackoff
-		if srv.MaxBackoff > 0 && srv.MaxBackoff < limit {
-			limit = srv.MaxBackoff
+		if srv.MaxBackoff > 0 && srv.MaxBackoff < ceil {
+			ceil = srv.MaxBackoff // a heartbeat protocol's cap, a few periods
 		}
-		d = Backoff(failures, base, limit)
+		d = Backoff(failures, base, max(ceil, base))
 		if res.Next > d {
 			return jitteredEarly(res.Next, s.o.Jitter, s.o.Rand())
 		}

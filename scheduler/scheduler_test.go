@@ -144,11 +144,13 @@ func TestBackoffOnErrorsThenReset(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		start := time.Now()
 		done := make(chan error)
-		go func() { done <- s.Run(ctx, []Server{{Name: "a", Interval: 30 * time.Minute, Adapter: a}}) }()
-		time.Sleep(time.Minute + 2*time.Minute + 4*time.Minute + 8*time.Minute + 8*time.Minute + 30*time.Minute + time.Second)
+		// A 4 min interval: the back-off starts at MinBackoff and stops at max_backoff (below
+		// two intervals).
+		go func() { done <- s.Run(ctx, []Server{{Name: "a", Interval: 4 * time.Minute, Adapter: a}}) }()
+		time.Sleep(time.Minute + 2*time.Minute + 4*time.Minute + 8*time.Minute + 8*time.Minute + 4*time.Minute + time.Second)
 		cancel()
 		<-done
-		want := []time.Duration{0, time.Minute, 2 * time.Minute, 4 * time.Minute, 8 * time.Minute, 8 * time.Minute, 30 * time.Minute}
+		want := []time.Duration{0, time.Minute, 2 * time.Minute, 4 * time.Minute, 8 * time.Minute, 8 * time.Minute, 4 * time.Minute}
 		if got := a.gaps(start); !equalDurations(got, want) {
 			t.Fatalf("gaps = %v, want %v", got, want)
 		}
@@ -156,7 +158,8 @@ func TestBackoffOnErrorsThenReset(t *testing.T) {
 }
 
 // TestHeartbeatServer: a heartbeat server (NoSplay, own MaxBackoff) runs its first cycle at
-// start whatever the splay, and its back-off stops at its own cap, not the scheduler's hour.
+// start whatever the splay, and its back-off (from a quarter of its period) stops at its own
+// cap, not the scheduler's hour.
 func TestHeartbeatServer(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		a := &fakeAdapter{answer: func(n int) (protocols.Result, error) {
@@ -169,12 +172,16 @@ func TestHeartbeatServer(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		start := time.Now()
 		done := make(chan error)
-		srv := Server{Name: "mig", Interval: 5 * time.Minute, MaxBackoff: 15 * time.Minute, NoSplay: true, Adapter: a}
+		srv := Server{Name: "mig", Interval: 5 * time.Minute, MaxBackoff: 7 * time.Minute, NoSplay: true, Adapter: a}
 		go func() { done <- s.Run(ctx, []Server{srv}) }()
-		time.Sleep(time.Minute + 2*time.Minute + 4*time.Minute + 8*time.Minute + 15*time.Minute + 15*time.Minute + 15*time.Minute + 5*time.Minute + time.Second)
+		want := []time.Duration{0, 75 * time.Second, 150 * time.Second, 5 * time.Minute, 7 * time.Minute, 7 * time.Minute, 7 * time.Minute, 7 * time.Minute, 5 * time.Minute}
+		var total time.Duration
+		for _, d := range want {
+			total += d
+		}
+		time.Sleep(total + time.Second)
 		cancel()
 		<-done
-		want := []time.Duration{0, time.Minute, 2 * time.Minute, 4 * time.Minute, 8 * time.Minute, 15 * time.Minute, 15 * time.Minute, 15 * time.Minute, 5 * time.Minute}
 		if got := a.gaps(start); !equalDurations(got, want) {
 			t.Fatalf("gaps = %v, want %v", got, want)
 		}
@@ -333,7 +340,7 @@ func TestRunOnce(t *testing.T) {
 	if len(out) != 2 || out[0].Err != nil || out[0].Result.Summary != "sent" || out[0].Next != 2*time.Hour {
 		t.Fatalf("outcome a = %+v", out[0])
 	}
-	if out[1].Err == nil || out[1].Server != "b" || out[1].Protocol != "oco" || out[1].Next != time.Minute {
+	if out[1].Err == nil || out[1].Server != "b" || out[1].Protocol != "oco" || out[1].Next != 15*time.Minute { // a quarter of the interval
 		t.Fatalf("outcome b = %+v", out[1])
 	}
 }
@@ -382,8 +389,9 @@ func TestInjectedClockDecisions(t *testing.T) {
 	if err := s.Run(ctx, []Server{{Name: "glpi", Interval: 10 * time.Minute, Adapter: a}}); err != nil {
 		t.Fatal(err)
 	}
-	// splay 25% of 40 s; interval -10%; back-off 1 min +10%; 2 min; interval; (cancelled).
-	want := []time.Duration{10 * time.Second, 9 * time.Minute, 66 * time.Second, 2 * time.Minute, 10 * time.Minute}
+	// splay 25% of 40 s; interval -10%; back-off a quarter of the interval +10%; twice that;
+	// interval; (cancelled).
+	want := []time.Duration{10 * time.Second, 9 * time.Minute, 165 * time.Second, 5 * time.Minute, 10 * time.Minute}
 	if !equalDurations(clock.sleeps, want) {
 		t.Fatalf("sleeps = %v, want %v", clock.sleeps, want)
 	}
@@ -456,5 +464,31 @@ func TestRunningSinceRecorded(t *testing.T) {
 	rec, _, _ = st.LoadStatus("glpi")
 	if !rec.RunningSince.IsZero() || rec.LastResult != "ok" {
 		t.Fatalf("after the cycle: %+v", rec)
+	}
+}
+
+// The failure back-off follows the interval: from a quarter of it (MinBackoff at least, unless
+// the interval is shorter) to two intervals with jitter (max_backoff at most).
+func TestBackoffFollowsInterval(t *testing.T) {
+	within := func(d time.Duration) time.Duration { return time.Duration(float64(d) / 1.1) }
+	tests := []struct {
+		interval time.Duration
+		failures int
+		want     time.Duration
+	}{
+		{time.Minute, 1, time.Minute},
+		{time.Minute, 10, within(2 * time.Minute)},
+		{30 * time.Second, 1, 30 * time.Second},
+		{time.Hour, 1, 15 * time.Minute},
+		{time.Hour, 2, 30 * time.Minute},
+		{time.Hour, 10, time.Hour}, // max_backoff
+		{15 * time.Minute, 10, within(30 * time.Minute)},
+	}
+	for _, tc := range tests {
+		s := New(Options{Rand: half, Jitter: 0.1})
+		got := s.nextDelay(Server{Interval: tc.interval}, protocols.Result{}, errors.New("down"), tc.failures)
+		if got != tc.want {
+			t.Errorf("interval %s, %d failures: %s, want %s", tc.interval, tc.failures, got, tc.want)
+		}
 	}
 }

@@ -54,7 +54,7 @@ func TestOneshotReturnsAgainstDrippingServers(t *testing.T) {
 	if testing.Short() {
 		t.Skip("generates an RSA device key")
 	}
-	srv := httptest.NewServer(hostile.Drip(http.StatusOK, http.Header{"Content-Type": {"application/json"}}, []byte(`{"a":"`), 100*time.Millisecond))
+	srv := httptest.NewServer(hostile.Drip(http.StatusOK, http.Header{"Content-Type": {"application/json"}}, []byte(`{"a":"`), time.Second)) // one byte a second
 	t.Cleanup(srv.Close)
 	relay := silentListener(t)
 	dir := t.TempDir()

@@ -106,7 +106,7 @@ func hostileAdapter(t *testing.T, url, relay string, transport string, oneshot b
 // that opens the connection and then goes silent, both end with a clear error in about
 // request_timeout.
 func TestHostileServersAreBounded(t *testing.T) {
-	drip := httptest.NewServer(hostile.Drip(http.StatusOK, http.Header{"Content-Type": {"application/json"}}, []byte(`"1.2.3.4`), 100*time.Millisecond))
+	drip := httptest.NewServer(hostile.Drip(http.StatusOK, http.Header{"Content-Type": {"application/json"}}, []byte(`"1.2.3.4`), time.Second)) // one byte a second
 	t.Cleanup(drip.Close)
 	relay := silentRelay(t)
 	tests := []struct {

@@ -7,10 +7,15 @@ import (
 	"crypto/rsa"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/omniagent/omniagent/httpclient"
 )
 
 // slowAuth answers the device auth only once released, and update checks with 204.
@@ -79,5 +84,41 @@ func TestSlowAuthHoldsNoAdapterLock(t *testing.T) {
 	}
 	if tok := a.currentToken(); tok != "t1" {
 		t.Fatalf("token %q", tok)
+	}
+}
+
+// The management socket's set-up is bounded: auth answered, then a WebSocket upgrade the
+// server never answers ends after the client's timeout with an error, not a hang.
+func TestSocketSetupBounded(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/v1/auth/device" {
+			w.Header().Set("Content-Type", "application/json")
+			io.WriteString(w, `{"expires":300,"token":"t1"}`)
+			return
+		}
+		<-r.Context().Done() // the upgrade: never a word
+	}))
+	defer srv.Close()
+	c, err := httpclient.New(httpclient.Options{Server: "s", Proxy: "none", Timeout: time.Second, RequestTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := fuzzAdapter(t, NewOptions(), nil)
+	a.client, a.wsClient = c, c
+	a.base, _ = url.Parse(srv.URL)
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.key, a.st.PublicKey = k, "pub"
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	start := time.Now()
+	_, err = a.serveOnce(ctx)
+	if err == nil || !strings.Contains(err.Error(), "management socket") || ctx.Err() != nil {
+		t.Fatalf("err = %v after %s", err, time.Since(start))
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Fatalf("took %s", took)
 	}
 }

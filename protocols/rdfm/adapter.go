@@ -487,7 +487,10 @@ func (a *Adapter) checkUpdate(ctx context.Context) (protocols.Result, error) {
 	newVer, err := a.install(ctx, p)
 	if err != nil {
 		a.recordFailure(key)
-		return protocols.Result{}, fmt.Errorf("rdfm %s: package %d: %w", a.d.Server.Name, p.ID, err)
+		if ctx.Err() == nil { // the update check worked; the package did not install
+			err = protocols.JobFailure(err)
+		}
+		return protocols.Result{Summary: fmt.Sprintf("package %d failed", p.ID), Details: details}, fmt.Errorf("rdfm %s: package %d: %w", a.d.Server.Name, p.ID, err)
 	}
 	if newVer != "" {
 		a.st.SoftwareVersion = newVer

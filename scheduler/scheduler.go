@@ -295,6 +295,19 @@ func (s *Scheduler) record(srv Server, o Outcome, failures int) {
 		st.Details = o.Result.Details
 	}
 	st.RunningSince = time.Time{}
+	if r, ok := srv.Adapter.(protocols.StatusReporter); ok {
+		as := r.Status()
+		st.Schedule = map[string]time.Time{}
+		for k, t := range as.Schedule {
+			if !t.IsZero() {
+				st.Schedule[k] = t.UTC()
+			}
+		}
+		if as.Cycle != "" {
+			st.Schedule[as.Cycle] = st.NextRun
+		}
+		st.Session = as.Session
+	}
 	st.LastResult, st.LastSummary, st.JobsFailed = o.ResultText(), o.Result.Summary, o.JobsFailed
 	switch {
 	case o.Err != nil:

@@ -3,15 +3,18 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/omniagent/omniagent/protocols"
+	"github.com/omniagent/omniagent/status"
 )
 
 // testProto is an adapter defined in the test: it succeeds or fails as its options say.
@@ -90,8 +93,29 @@ func TestOneshotExitCodes(t *testing.T) {
 			if code := dispatch(context.Background(), e2, []string{"status", "--config", cfg}); code != 0 {
 				t.Fatalf("status exit %d", code)
 			}
-			if !strings.Contains(out2.String(), "one") || !strings.Contains(out2.String(), "registration: accepted") {
+			if !regexp.MustCompile(`one \(test\)\n  last cycle: +\d{4}-\d\d-\d\d [0-9:]+ \(now\), ok: hello sent\n(.|\n)*  registration: +accepted`).MatchString(out2.String()) {
 				t.Errorf("status output:\n%s", out2)
+			}
+			// The same as JSON, with the result each server's last cycle had.
+			e3, out3, _ := testEnv()
+			if code := dispatch(context.Background(), e3, []string{"--config", cfg, "status", "--json"}); code != 0 {
+				t.Fatalf("status --json exit %d", code)
+			}
+			var rep status.Report
+			if err := json.Unmarshal(out3.Bytes(), &rep); err != nil {
+				t.Fatalf("status --json: %v\n%s", err, out3)
+			}
+			if rep.SchemaVersion != 1 || rep.Source != "state" || len(rep.Servers) == 0 || rep.Servers[0].State != "ok" || len(rep.Servers[0].Schedule) != 0 || rep.Servers[0].NextRun.IsZero() {
+				t.Errorf("status --json: %+v", rep)
+			}
+			for _, srv := range rep.Servers[1:] {
+				want := map[string]string{"two": "failed", "three": "ok, 1 job failed"}[srv.Name]
+				if tc.name == "job failed" {
+					want = "ok, 1 job failed"
+				}
+				if srv.State != want || srv.LastRun.IsZero() {
+					t.Errorf("server %s: state %q, want %q", srv.Name, srv.State, want)
+				}
 			}
 		})
 	}

@@ -147,6 +147,10 @@ func TestDeployFailingAction(t *testing.T) {
 	if n, only := protocols.SplitJobFailures(err); !only || n != 3 {
 		t.Errorf("SplitJobFailures = %d, %v; want 3 job failures only (%v)", n, only, err)
 	}
+	// `omniagent status` sees both sub-schedules: the 24 h contact and the deploy poll.
+	if sched := a.Status().Schedule; sched["contact/inventory"].IsZero() || sched["deploy poll"].IsZero() {
+		t.Errorf("status schedule = %v", sched)
+	}
 	if st := e.fake.JobState("job3"); st != "ko" {
 		t.Errorf("job3 %s: %q", st, statusMsgs(e, "job3"))
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/omniagent/omniagent/config"
+	"github.com/omniagent/omniagent/protocols"
 )
 
 // Lint warns about an import_agent_id file that would make the adapter fail at start.
@@ -28,4 +29,17 @@ func (o *Options) Schedule(time.Duration) string {
 		return s + "; checkin mode: the relay is drained at each heartbeat, then closed"
 	}
 	return s + "; relay connection kept open by the daemon"
+}
+
+// Status names MIG's poll (the heartbeat) and the relay connection's state.
+func (a *Adapter) Status() protocols.Status {
+	s := protocols.Status{Cycle: "heartbeat"}
+	if a.opts.Checkin {
+		s.Session = "checkin mode: the relay is drained at each heartbeat"
+		return s
+	}
+	a.stMu.Lock()
+	s.Session = "relay " + a.relayState
+	a.stMu.Unlock()
+	return s
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/omniagent/omniagent/config"
+	"github.com/omniagent/omniagent/protocols"
 )
 
 // Lint warns about settings `omniagent config check` accepts but the adapter refuses.
@@ -25,3 +26,6 @@ func (o *Options) Schedule(interval time.Duration) string {
 	}
 	return s
 }
+
+// Status names OCO's poll for `omniagent status`: the next run is the next hello.
+func (a *Adapter) Status() protocols.Status { return protocols.Status{Cycle: "hello"} }

@@ -88,6 +88,8 @@ type Adapter struct {
 	sessMu sync.Mutex
 	sess   *session // the live management connection, if any
 	shells int      // running shell sessions
+	// socketState is the management socket's state for `omniagent status` (daemon only).
+	socketState string
 
 	mu     sync.Mutex // one cycle at a time; guards everything below
 	loaded bool

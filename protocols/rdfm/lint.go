@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/omniagent/omniagent/config"
+	"github.com/omniagent/omniagent/protocols"
 )
 
 // Lint warns about capabilities enabled here but refused by the job policy at run time.
@@ -25,4 +26,18 @@ func (o *Options) Lint(_ config.Server, exec, shell, _ bool) []config.Warning {
 // Schedule describes when the adapter talks to the server.
 func (o *Options) Schedule(interval time.Duration) string {
 	return fmt.Sprintf("update check every %s (every %s while waiting for acceptance); management socket kept open by the daemon", interval, o.RetryInterval.D())
+}
+
+// Status names RDFM's poll (the update check) and the management socket's state.
+func (a *Adapter) Status() protocols.Status {
+	a.sessMu.Lock()
+	defer a.sessMu.Unlock()
+	return protocols.Status{Cycle: "update check", Session: a.socketState}
+}
+
+// setSocketState records the management socket's state for Status.
+func (a *Adapter) setSocketState(s string) {
+	a.sessMu.Lock()
+	a.socketState = s
+	a.sessMu.Unlock()
 }

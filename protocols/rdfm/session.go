@@ -28,6 +28,7 @@ const (
 // 1 s doubling to 60 s with jitter, reset after a connection that lasted 30 s; 60 s after a
 // 4002 (another socket for this device is still open).
 func (a *Adapter) Serve(ctx context.Context) error {
+	a.setSocketState("socket not connected yet")
 	backoff := time.Second
 	for {
 		start := time.Now()
@@ -99,9 +100,17 @@ func (a *Adapter) serve(ctx context.Context, drain bool) (wait time.Duration, er
 			a.token = "" // re-auth before the next dial
 			a.mu.Unlock()
 		}
-		return 0, fmt.Errorf("rdfm %s: management socket: %w", a.d.Server.Name, err)
+		err = fmt.Errorf("rdfm %s: management socket: %w", a.d.Server.Name, err)
+		if !drain {
+			a.setSocketState("socket disconnected: " + err.Error())
+		}
+		return 0, err
 	}
 	defer c.CloseNow()
+	if !drain {
+		a.setSocketState("socket connected since " + time.Now().UTC().Format(time.RFC3339))
+		defer func() { a.setSocketState("socket disconnected: " + errText(err)) }()
+	}
 	c.SetReadLimit(1 << 20)
 	s := &session{a: a, c: c, slots: make(chan struct{}, a.opts.ActionQueue), uploads: make(chan struct{}, maxUploads), activity: make(chan struct{}, 1)}
 	if drain {
@@ -344,4 +353,11 @@ func (a *Adapter) notify(v map[string]any) {
 	if err := s.send(s.ctx, v); err != nil {
 		a.log.Debug("rdfm: progress not sent", "err", err)
 	}
+}
+
+func errText(err error) string {
+	if err == nil {
+		return "closed"
+	}
+	return err.Error()
 }

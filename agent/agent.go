@@ -156,6 +156,7 @@ func (a *Agent) buildServer(s config.Server, o Options) (scheduler.Server, error
 			Server: s.Name, CAFile: s.CAFile, ClientCert: s.ClientCert, ClientKey: s.ClientKey,
 			InsecureSkipVerify: s.InsecureSkipVerify, Proxy: s.Proxy, Timeout: s.Timeout.D(),
 			MaxResponse: int64(s.MaxResponse), ForceHTTP1: forceHTTP1,
+			ExchangeLog: log, // at debug: one line per exchange, never a secret
 		}
 		warnOnce.Do(func() { ho.Logger = log })
 		return httpclient.New(ho)

@@ -39,6 +39,9 @@ type Options struct {
 	ForceHTTP1  bool
 	UserAgent   string
 	Logger      *slog.Logger
+	// ExchangeLog, when set, logs every exchange at debug level (method, path, status, bytes
+	// both ways, duration; never a query, header or body).
+	ExchangeLog *slog.Logger
 	// Getenv reads proxy variables; nil means os.Getenv. Tests replace it.
 	Getenv func(string) string
 }
@@ -97,7 +100,11 @@ func New(o Options) (*http.Client, error) {
 		tr.TLSNextProto = map[string]func(string, *tls.Conn) http.RoundTripper{}
 		tr.TLSClientConfig.NextProtos = []string{"http/1.1"}
 	}
-	return &http.Client{Transport: &limitTransport{base: tr, ua: o.UserAgent, max: o.MaxResponse}}, nil
+	var rt http.RoundTripper = &limitTransport{base: tr, ua: o.UserAgent, max: o.MaxResponse}
+	if o.ExchangeLog != nil {
+		rt = &logTransport{base: rt, log: o.ExchangeLog, server: o.Server}
+	}
+	return &http.Client{Transport: rt}, nil
 }
 
 // TLSConfig builds the TLS settings alone (AMQP and WebSocket dialers use them too).
@@ -191,7 +198,11 @@ func (t *limitTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 
 // CloseIdle releases idle connections of a client built here.
 func CloseIdle(c *http.Client) {
-	if lt, ok := c.Transport.(*limitTransport); ok {
+	rt := c.Transport
+	if l, ok := rt.(*logTransport); ok {
+		rt = l.base
+	}
+	if lt, ok := rt.(*limitTransport); ok {
 		if tr, ok := lt.base.(*http.Transport); ok {
 			tr.CloseIdleConnections()
 		}

@@ -83,6 +83,7 @@ type testEnv struct {
 	clock    *protocoltest.Clock
 	noExec   bool
 	quiet    bool
+	logs     *protocoltest.LogCapture // set: the adapter logs (and its exchanges) go here
 }
 
 func newEnv(t testing.TB) *testEnv {
@@ -129,6 +130,9 @@ func (e *testEnv) build(mut func(*config.Server, *glpi.Options), po protocols.Op
 	if e.quiet {
 		log = slog.New(slog.DiscardHandler)
 	}
+	if e.logs != nil {
+		log = e.logs.Logger()
+	}
 	runner := jobs.New(jobs.Options{Server: srv.Name, SpoolDir: spool, Policy: jobs.Policy{AllowExec: !e.noExec}, Logger: log, Timeout: time.Minute, MaxOutput: 1 << 20, MaxDownload: 64 << 20})
 	a, err := glpi.New(protocols.Deps{
 		Server:    srv,
@@ -138,7 +142,7 @@ func (e *testEnv) build(mut func(*config.Server, *glpi.Options), po protocols.Op
 		Jobs:      runner,
 		State:     h,
 		HTTP: func(h1 bool) (*http.Client, error) {
-			return httpclient.New(httpclient.Options{Server: srv.Name, ForceHTTP1: h1, Timeout: 10 * time.Second, Proxy: "none"})
+			return httpclient.New(httpclient.Options{Server: srv.Name, ForceHTTP1: h1, Timeout: 10 * time.Second, Proxy: "none", ExchangeLog: log})
 		},
 		Options: po,
 		Now:     e.clock.Now,

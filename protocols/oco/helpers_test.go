@@ -94,7 +94,8 @@ type testEnv struct {
 	inv      *inventory.Inventory
 	hostname string
 	now      func() time.Time
-	clock    *protocoltest.Clock // the fake server's clock
+	clock    *protocoltest.Clock      // the fake server's clock
+	logs     *protocoltest.LogCapture // set: the adapter logs (and its exchanges) go here
 }
 
 func newEnv(t testing.TB, fo ocofake.Options) *testEnv {
@@ -152,6 +153,9 @@ func (e *testEnv) build(mut func(*config.Server, *oco.Options)) (*oco.Adapter, e
 	if e.quiet {
 		log = slog.New(slog.DiscardHandler)
 	}
+	if e.logs != nil {
+		log = e.logs.Logger()
+	}
 	runner := jobs.New(jobs.Options{Server: srv.Name, SpoolDir: spool, Policy: jobs.Policy{AllowExec: !e.noExec, AllowPower: true}, Logger: log, Power: e.power, Timeout: time.Minute, MaxOutput: 1 << 20, MaxDownload: 64 << 20})
 	now := e.now
 	if now == nil {
@@ -165,7 +169,7 @@ func (e *testEnv) build(mut func(*config.Server, *oco.Options)) (*oco.Adapter, e
 		Jobs:      runner,
 		State:     h,
 		HTTP: func(h1 bool) (*http.Client, error) {
-			return httpclient.New(httpclient.Options{Server: srv.Name, CAFile: srv.CAFile, ForceHTTP1: h1, Timeout: 10 * time.Second, Proxy: "none"})
+			return httpclient.New(httpclient.Options{Server: srv.Name, CAFile: srv.CAFile, ForceHTTP1: h1, Timeout: 10 * time.Second, Proxy: "none", ExchangeLog: log})
 		},
 		Now: now,
 	})

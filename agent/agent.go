@@ -54,6 +54,10 @@ type Options struct {
 	Shutdown shutdown.Detector
 	// ShutdownHookLimit bounds all shutdown hooks together; default 60 s.
 	ShutdownHookLimit time.Duration
+	// Progress sees every download (bars on a terminal, else the log); nil: none.
+	Progress jobs.ProgressWatcher
+	// OnCycle is told when each server's cycle starts and ends; nil: nobody.
+	OnCycle func(server string, o *scheduler.Outcome)
 }
 
 // Build resolves the identity, opens the state directory (only when servers are configured) and
@@ -111,7 +115,8 @@ func Build(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options)
 		Logger:     log,
 		// Between bursts the agent idles for minutes: give the heap the cycle used (inventory,
 		// request bodies) back to the OS now rather than after the scavenger's slow decay.
-		Idle: debug.FreeOSMemory,
+		Idle:    debug.FreeOSMemory,
+		OnCycle: o.OnCycle,
 	})
 	return a, nil
 }
@@ -142,6 +147,7 @@ func (a *Agent) buildServer(s config.Server, o Options) (scheduler.Server, error
 		MaxOutput:   int64(cfg.Jobs.MaxOutput),
 		MaxDownload: int64(cfg.Jobs.MaxDownload),
 		Timeout:     cfg.Jobs.Timeout.D(),
+		Watch:       o.Progress,
 		OnExit: func() {
 			select {
 			case a.exitReq <- struct{}{}:

@@ -71,6 +71,9 @@ type Options struct {
 	CycleLimit  time.Duration // upper bound of one cycle; default 30 min
 	Store       StatusStore   // nil: status is not recorded
 	Logger      *slog.Logger
+	// OnCycle, when set, is told when a server's cycle starts (o is nil) and ends (the CLI's
+	// live line per server).
+	OnCycle func(server string, o *Outcome)
 	// Idle is called when the last running cycle ends (no cycle of any server is running).
 	// The agent uses it to hand freed memory back to the OS between bursts of work.
 	Idle func()
@@ -235,6 +238,9 @@ func (s *Scheduler) runCycle(ctx context.Context, srv Server, failures int) Outc
 	s.mu.Unlock()
 	start := s.o.Clock.Now()
 	s.markRunning(srv, start)
+	if s.o.OnCycle != nil {
+		s.o.OnCycle(srv.Name, nil)
+	}
 	res, err := s.cycle(ctx, srv)
 	s.mu.Lock()
 	s.active--
@@ -260,6 +266,9 @@ func (s *Scheduler) runCycle(ctx context.Context, srv Server, failures int) Outc
 	}
 	o.Next = s.nextDelay(srv, res, err, failures)
 	s.record(srv, o, failures)
+	if s.o.OnCycle != nil {
+		s.o.OnCycle(srv.Name, &o)
+	}
 	return o
 }
 

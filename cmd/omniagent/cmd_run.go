@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
+	"os"
 	"text/tabwriter"
 	"time"
 
@@ -11,6 +13,8 @@ import (
 	"github.com/omniagent/omniagent/config"
 	"github.com/omniagent/omniagent/installer"
 	"github.com/omniagent/omniagent/inventory"
+	"github.com/omniagent/omniagent/jobs"
+	"github.com/omniagent/omniagent/progress"
 	"github.com/omniagent/omniagent/protocols"
 	"github.com/omniagent/omniagent/scheduler"
 	"github.com/omniagent/omniagent/shutdown"
@@ -37,6 +41,22 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 	e, closeLog := serviceLogEnv(e, *oneshot) // journald / Event Log / /Library/Logs under a service manager
 	defer closeLog()
 	notice := &shutdown.Notice{} // raised by the Windows service handler on (pre)shutdown
+	// --oneshot on a terminal: a bar per download and a live line per server, the log
+	// printed above them. Elsewhere progress goes to the log.
+	var term *progress.Terminal
+	if f, ok := e.stderr.(*os.File); ok && *oneshot {
+		if tty, width := progress.IsTerminal(f); tty {
+			term = progress.NewTerminal(f, width, nil)
+			defer func() {
+				if term != nil {
+					term.Close()
+				}
+			}()
+			te := *e
+			te.stderr = term
+			e = &te
+		}
+	}
 	cfg, log, err := cf.load(e)
 	if err != nil {
 		return fail(e.stderr, err)
@@ -49,6 +69,8 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 		Run:        protocols.Options{Oneshot: *oneshot, ForceUpdate: *force},
 		OnlyServer: *only,
 		Shutdown:   shutdown.NewDetector(notice), // OS shutdown vs plain stop, for on_shutdown actions
+		Progress:   watcher(term, log),
+		OnCycle:    onCycle(term),
 	})
 	if err != nil {
 		return fail(e.stderr, err)
@@ -76,6 +98,10 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 		return 0
 	}
 	outcomes := a.Oneshot(ctx)
+	if term != nil {
+		term.Close() // the block goes before the summary
+		term = nil
+	}
 	return printOutcomes(e.stdout, outcomes, time.Now())
 }
 
@@ -106,4 +132,20 @@ func hasServer(cfg *config.Config, name string) bool {
 		}
 	}
 	return false
+}
+
+// watcher is where download progress goes: the terminal's bars, else the log (at most every
+// 10 % or 10 s).
+func watcher(term *progress.Terminal, log *slog.Logger) jobs.ProgressWatcher {
+	if term != nil {
+		return term
+	}
+	return progress.NewLog(log, nil)
+}
+
+func onCycle(term *progress.Terminal) func(string, *scheduler.Outcome) {
+	if term == nil {
+		return nil
+	}
+	return term.Cycle
 }

@@ -29,6 +29,10 @@ func (es Errors) Unwrap() []error {
 	return out
 }
 
+// MaxErrors bounds the errors (and warnings) reported for one file: each one scans the file
+// for its line, and a huge broken file must not take quadratic time.
+const MaxErrors = 50
+
 // result is nil, the one *Error, or Errors sorted by line.
 func result(es []*Error) error {
 	switch len(es) {
@@ -70,6 +74,9 @@ func (c *Config) lint(src string) {
 			ws = append(ws, l.Lint(s, exec, shell, power)...)
 		}
 		for _, w := range ws {
+			if len(c.Warnings) >= MaxErrors {
+				break
+			}
 			c.Warnings = append(c.Warnings, &Error{Source: c.Source, Line: serverKeyLine(src, s.Line, w.Key), Key: w.Key,
 				Msg: "server " + quote(s.Name) + ": " + w.Msg})
 		}

@@ -245,6 +245,9 @@ func Parse(data []byte, source string, protos Protocols) (*Config, error) {
 			continue
 		}
 		where := func(msg string, key string) {
+			if len(errs) >= MaxErrors {
+				return
+			}
 			line := s.Line
 			if key != "name" || s.Name != "" {
 				line = serverKeyLine(src, s.Line, key)
@@ -286,7 +289,9 @@ func Parse(data []byte, source string, protos Protocols) (*Config, error) {
 		cfg.Servers = append(cfg.Servers, s)
 	}
 	errs = append(errs, checkKeys(md, src, source, broken)...)
-	errs = append(errs, cfg.validate(src)...)
+	if len(errs) < MaxErrors {
+		errs = append(errs, cfg.validate(src)...)
+	}
 	if err := result(errs); err != nil {
 		return nil, err
 	}
@@ -303,7 +308,9 @@ func (c *Config) applyDefaults() {
 func (c *Config) validate(src string) []*Error {
 	var errs []*Error
 	e := func(key, msg string) {
-		errs = append(errs, &Error{Source: c.Source, Line: keyLine(src, toml.Key(strings.Split(key, "."))), Key: key, Msg: msg})
+		if len(errs) < MaxErrors {
+			errs = append(errs, &Error{Source: c.Source, Line: keyLine(src, toml.Key(strings.Split(key, "."))), Key: key, Msg: msg})
+		}
 	}
 	switch c.Agent.LogLevel {
 	case "debug", "info", "warn", "error":
@@ -323,6 +330,9 @@ func (c *Config) validate(src string) []*Error {
 	}
 	for _, s := range c.Servers {
 		se := func(key, msg string) {
+			if len(errs) >= MaxErrors {
+				return
+			}
 			errs = append(errs, &Error{Source: c.Source, Line: serverKeyLine(src, s.Line, key), Key: key, Msg: fmt.Sprintf("server %q: %s", s.Name, msg)})
 		}
 		if s.URL != "" {
@@ -372,6 +382,9 @@ func checkKeys(md toml.MetaData, src, source string, broken map[string]bool) []*
 	var errs []*Error
 	seen := map[string]int{} // a key repeated in several [[server]] tables: its n-th line
 	for _, k := range bad {
+		if len(errs) >= MaxErrors {
+			break
+		}
 		n := seen[k.String()]
 		seen[k.String()]++
 		errs = append(errs, &Error{Source: source, Line: keyLineN(src, k, n), Key: k.String(), Msg: "unknown key (check its spelling and the table it is in; keys are lower case)"})

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -291,5 +292,19 @@ func TestWarnings(t *testing.T) {
 	cfg, err = Parse([]byte("[jobs]\nallow_exec = true\n"+src), "agent.toml", testProtos{})
 	if err != nil || len(cfg.Warnings) != 0 {
 		t.Fatalf("with allow_exec: %v %v", cfg.Warnings, err)
+	}
+}
+
+// TestManyErrorsBounded: a file with thousands of errors reports the first MaxErrors only (each
+// one scans the file for its line).
+func TestManyErrorsBounded(t *testing.T) {
+	var b strings.Builder
+	for i := range 20000 {
+		fmt.Fprintf(&b, "[[server]]\nname = \"s%d\"\nprotocol = \"beta\"\nurl = \"bad\"\nbogus%d = 1\n", i, i)
+	}
+	_, err := Parse([]byte(b.String()), "big.toml", testProtos{})
+	var es Errors
+	if !errors.As(err, &es) || len(es) != MaxErrors {
+		t.Fatalf("%d errors: %v", len(es), err)
 	}
 }

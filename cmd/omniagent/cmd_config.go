@@ -33,7 +33,11 @@ func cmdConfig(_ context.Context, e *env, args []string) int {
 			for _, one := range es {
 				fmt.Fprintf(e.stderr, "error: %v\n", one)
 			}
-			fmt.Fprintf(e.stderr, "%d errors\n", len(es))
+			if len(es) >= config.MaxErrors {
+				fmt.Fprintf(e.stderr, "%d errors shown, there may be more: fix these and check again\n", len(es))
+			} else {
+				fmt.Fprintf(e.stderr, "%d errors\n", len(es))
+			}
 			return exitUsage
 		}
 		fmt.Fprintf(e.stderr, "error: %v\n", err)

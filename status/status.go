@@ -60,6 +60,10 @@ type Server struct {
 	Error string `json:"error,omitempty"`
 }
 
+// staleRunning is past the scheduler's cycle limit (30 min): a cycle that started longer ago
+// was cut short by an agent stop, and is no longer shown as running.
+const staleRunning = 31 * time.Minute
+
 // FromRecord fills a Server from what the scheduler recorded.
 func FromRecord(s config.Server, rec state.Status, found bool) Server {
 	out := Server{Name: s.Name, Protocol: s.Protocol, Disabled: s.Disabled, State: "never run"}
@@ -88,6 +92,9 @@ func FromState(cfg *config.Config, stateDir string, store *state.Store, service 
 			continue
 		}
 		rec, ok, err := store.LoadStatus(s.Name)
+		if !rec.RunningSince.IsZero() && now.Sub(rec.RunningSince) > staleRunning {
+			rec.RunningSince = time.Time{} // the agent stopped during that cycle
+		}
 		srv := FromRecord(s, rec, ok && err == nil)
 		if err != nil {
 			srv.Error = err.Error()

@@ -81,3 +81,24 @@ func TestReportTextAndJSON(t *testing.T) {
 		t.Error("a never-run server has a last_run")
 	}
 }
+
+// TestStaleRunningCycle: a cycle recorded as started long ago (the agent was killed during it)
+// is not shown as running.
+func TestStaleRunningCycle(t *testing.T) {
+	now := time.Date(2026, 12, 3, 8, 0, 0, 0, time.UTC)
+	st, err := state.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SaveStatus(state.Status{Server: "a", Protocol: "oco", LastRun: now.Add(-2 * time.Hour), LastResult: "ok", RunningSince: now.Add(-time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SaveStatus(state.Status{Server: "b", Protocol: "oco", RunningSince: now.Add(-time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := &config.Config{Source: "t.toml", Servers: []config.Server{{Name: "a", Protocol: "oco"}, {Name: "b", Protocol: "oco"}}}
+	r := FromState(cfg, "/state", st, "not installed", now)
+	if r.Servers[0].State != "ok" || !r.Servers[0].RunningSince.IsZero() || r.Servers[1].State != "running" {
+		t.Errorf("servers = %+v", r.Servers)
+	}
+}

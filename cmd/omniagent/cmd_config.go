@@ -96,9 +96,14 @@ func cmdConfig(_ context.Context, e *env, args []string) int {
 	return exitOK
 }
 
-// effectiveInterval is the server's interval, else its protocol's default (as the agent
-// applies it), and how to show it.
+// effectiveInterval is the server's cycle period, and how to show it: the protocol's own pace
+// (MIG's heartbeat_interval), else the server's interval, else its protocol's default.
 func effectiveInterval(e *env, s config.Server) (time.Duration, string) {
+	if p, ok := s.Options.(config.Paced); ok {
+		if d, key := p.Pace(); d > 0 {
+			return d, d.String() + " (" + key + ")"
+		}
+	}
 	if s.Interval != 0 {
 		return s.Interval.D(), s.Interval.D().String()
 	}

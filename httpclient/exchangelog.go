@@ -13,9 +13,8 @@ import (
 // logTransport logs each exchange at debug level: method, path, status, bytes both ways and
 // duration. Never the query, headers or bodies: they carry keys, tokens and signatures.
 type logTransport struct {
-	base   http.RoundTripper
-	log    *slog.Logger
-	server string
+	base http.RoundTripper
+	log  *slog.Logger // carries the server's name already
 }
 
 func (t *logTransport) RoundTrip(r *http.Request) (*http.Response, error) {
@@ -36,7 +35,7 @@ func (t *logTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 }
 
 func (t *logTransport) after(ctx context.Context, r *http.Request, resp *http.Response, err error, start time.Time, sent int64) (*http.Response, error) {
-	attrs := []slog.Attr{slog.String("server", t.server), slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int64("sent", sent)}
+	attrs := []slog.Attr{slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Int64("sent", sent)}
 	if err != nil {
 		t.log.LogAttrs(ctx, slog.LevelDebug, "http exchange failed", append(attrs, slog.Duration("took", time.Since(start).Round(time.Millisecond)), slog.String("err", redactErr(err, r)))...)
 		return resp, err

@@ -25,7 +25,7 @@ func TestExchangeLog(t *testing.T) {
 	}))
 	defer srv.Close()
 	var buf bytes.Buffer
-	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})).With("server", "t")
 	c, err := New(Options{Server: "t", Proxy: "none", ExchangeLog: log})
 	if err != nil {
 		t.Fatal(err)

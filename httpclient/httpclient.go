@@ -40,7 +40,7 @@ type Options struct {
 	UserAgent   string
 	Logger      *slog.Logger
 	// ExchangeLog, when set, logs every exchange at debug level (method, path, status, bytes
-	// both ways, duration; never a query, header or body).
+	// both ways, duration; never a query, header or body). Give it the server's logger.
 	ExchangeLog *slog.Logger
 	// Getenv reads proxy variables; nil means os.Getenv. Tests replace it.
 	Getenv func(string) string
@@ -102,7 +102,7 @@ func New(o Options) (*http.Client, error) {
 	}
 	var rt http.RoundTripper = &limitTransport{base: tr, ua: o.UserAgent, max: o.MaxResponse}
 	if o.ExchangeLog != nil {
-		rt = &logTransport{base: rt, log: o.ExchangeLog, server: o.Server}
+		rt = &logTransport{base: rt, log: o.ExchangeLog}
 	}
 	return &http.Client{Transport: rt}, nil
 }

@@ -34,7 +34,8 @@ func NewLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 const maxFolded = 1024
 
 // foldHandler passes every record on, except a warning (or error) identical to one logged less
-// than window ago: that one is only counted. Once the window has passed, the next record of
+// than window ago (same message and text attributes; numbers and durations may differ): that
+// one is only counted. Once the window has passed, the next record of
 // any kind first brings out one line with the warning and `repeated=N`, so a burst that stops
 // still shows how big it was.
 type foldHandler struct {
@@ -93,7 +94,13 @@ func (h *foldHandler) Handle(ctx context.Context, r slog.Record) error {
 	var key strings.Builder
 	key.WriteString(h.prefix + r.Level.String() + " " + r.Message)
 	r.Attrs(func(a slog.Attr) bool {
-		key.WriteString(" " + a.String())
+		switch a.Value.Kind() {
+		case slog.KindInt64, slog.KindUint64, slog.KindFloat64, slog.KindDuration, slog.KindTime:
+			// Counters and delays ("failures=3 retry_in=4m") change at every repeat of the
+			// same problem; the text (message, error, names) says whether it is the same.
+		default:
+			key.WriteString(" " + a.String())
+		}
 		return true
 	})
 	k := key.String()

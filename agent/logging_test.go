@@ -24,6 +24,9 @@ func TestFoldRepeatedWarnings(t *testing.T) {
 		now = now.Add(5 * time.Second)
 	}
 	a.Warn("cycle failed", "err", "timeout") // another error: its own line
+	for i := range 3 { // the same problem with a growing back-off: folded
+		a.Warn("session ended; reconnecting", "err", "EOF", "failures", i+1, "in", time.Duration(i+1)*time.Second)
+	}
 	now = now.Add(time.Minute)
 	a.Info("cycle done")
 	a.Warn("cycle failed", "err", "connection refused") // a new window: shown again
@@ -40,6 +43,12 @@ func TestFoldRepeatedWarnings(t *testing.T) {
 	}
 	if n := count(`msg=retrying`); n != 5 {
 		t.Errorf("info lines folded: %d\n%s", n, out)
+	}
+	if n := count(`session ended; reconnecting" server=a err=EOF failures=\d in=\S+\n`); n != 1 {
+		t.Errorf("repeats differing only in numbers shown %d times, want 1:\n%s", n, out)
+	}
+	if n := count(`session ended; reconnecting" server=a err=EOF failures=1 in=1s repeated=2`); n != 1 {
+		t.Errorf("no repeated=2 line for the reconnects:\n%s", out)
 	}
 	if !strings.Contains(out, `err=timeout`) {
 		t.Errorf("a different warning was folded:\n%s", out)

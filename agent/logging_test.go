@@ -24,7 +24,7 @@ func TestFoldRepeatedWarnings(t *testing.T) {
 		now = now.Add(5 * time.Second)
 	}
 	a.Warn("cycle failed", "err", "timeout") // another error: its own line
-	for i := range 3 { // the same problem with a growing back-off: folded
+	for i := range 3 {                       // the same problem with a growing back-off: folded
 		a.Warn("session ended; reconnecting", "err", "EOF", "failures", i+1, "in", time.Duration(i+1)*time.Second)
 	}
 	now = now.Add(time.Minute)

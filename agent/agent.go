@@ -62,6 +62,10 @@ type Options struct {
 	// AfterCycles is called whenever the last running cycle ends (the scheduler's idle point),
 	// the moment to look at what the cycles changed (a new binary installed by a job, say).
 	AfterCycles func()
+	// Progress sees every download (bars on a terminal, else the log); nil: none.
+	Progress jobs.ProgressWatcher
+	// OnCycle is told when each server's cycle starts and ends; nil: nobody.
+	OnCycle func(server string, o *scheduler.Outcome)
 }
 
 // Build resolves the identity, opens the state directory (only when servers are configured) and
@@ -144,6 +148,7 @@ func Build(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options)
 			}
 			debug.FreeOSMemory()
 		},
+		OnCycle: o.OnCycle,
 	})
 	built = true
 	return a, nil
@@ -179,6 +184,7 @@ func (a *Agent) buildServer(s config.Server, o Options) (scheduler.Server, error
 		MaxOutput:   int64(cfg.Jobs.MaxOutput),
 		MaxDownload: int64(cfg.Jobs.MaxDownload),
 		Timeout:     cfg.Jobs.Timeout.D(),
+		Watch:       o.Progress,
 		OnExit: func() {
 			select {
 			case a.exitReq <- struct{}{}:
@@ -198,6 +204,7 @@ func (a *Agent) buildServer(s config.Server, o Options) (scheduler.Server, error
 			InsecureSkipVerify: s.InsecureSkipVerify, Proxy: s.Proxy, NoProxy: s.NoProxy, Timeout: s.Timeout.D(),
 			RequestTimeout: s.RequestTimeout.D(),
 			MaxResponse:    int64(s.MaxResponse), ForceHTTP1: forceHTTP1,
+			ExchangeLog: log, // at debug: one line per exchange, never a secret
 		}
 		warnOnce.Do(func() { ho.Logger = log })
 		return httpclient.New(ho)

@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strings"
 	"time"
 
@@ -34,6 +33,8 @@ type Config struct {
 	Servers   []Server  `toml:"-"`
 	// Source is the file the config came from, or DefaultSource.
 	Source string `toml:"-"`
+	// Warnings are settings that parse but contradict each other (see Linter), in line order.
+	Warnings []*Error `toml:"-"`
 }
 
 // Agent holds the process-wide settings.
@@ -211,15 +212,30 @@ type fileShape struct {
 	Server    []toml.Primitive `toml:"server"`
 }
 
-// Parse decodes and validates a configuration.
+// Parse decodes and validates a configuration. It reports every error it can find in one go
+// (an Errors), each at the line of the offending key; a TOML syntax error stops it at once.
+// Settings that parse but contradict each other are left in cfg.Warnings.
 func Parse(data []byte, source string, protos Protocols) (*Config, error) {
 	cfg := &Config{Source: source}
 	cfg.applyDefaults()
+	src := string(data)
 	var shape fileShape
-	md, err := toml.Decode(string(data), &shape)
+	md, err := toml.Decode(src, &shape)
 	if err != nil {
 		return nil, tomlError(source, err)
 	}
+	var errs []*Error
+	add := func(err error) {
+		var ce *Error
+		if errors.As(err, &ce) {
+			errs = append(errs, ce)
+		} else {
+			errs = append(errs, &Error{Source: source, Msg: err.Error()})
+		}
+	}
+	// A table whose decoding stopped at a type error leaves its later keys undecoded: they are
+	// not reported as unknown.
+	broken := map[string]bool{}
 	for _, part := range []struct {
 		prim toml.Primitive
 		dst  any
@@ -229,10 +245,11 @@ func Parse(data []byte, source string, protos Protocols) (*Config, error) {
 			continue
 		}
 		if err := md.PrimitiveDecode(part.prim, part.dst); err != nil {
-			return nil, tomlError(source, err)
+			add(tomlError(source, err))
+			broken[part.key] = true
 		}
 	}
-	headers := serverHeaderLines(string(data))
+	headers := serverHeaderLines(src)
 	names := map[string]int{}
 	for i, prim := range shape.Server {
 		s := Server{}
@@ -240,42 +257,62 @@ func Parse(data []byte, source string, protos Protocols) (*Config, error) {
 			s.Line = headers[i]
 		}
 		if err := md.PrimitiveDecode(prim, &s); err != nil {
-			return nil, tomlError(source, err)
+			add(tomlError(source, err))
+			brokenServer(src, s.Line, broken)
+			continue
 		}
-		where := func(msg string, key string) error {
-			return &Error{Source: source, Line: s.Line, Key: key, Msg: msg}
+		where := func(msg string, key string) {
+			if len(errs) >= MaxErrors {
+				return
+			}
+			line := s.Line
+			if key != "name" || s.Name != "" {
+				line = serverKeyLine(src, s.Line, key)
+			}
+			errs = append(errs, &Error{Source: source, Line: line, Key: key, Msg: msg})
 		}
 		if s.Name == "" {
-			return nil, where(fmt.Sprintf("server #%d: missing required key", i+1), "name")
+			where(fmt.Sprintf("server #%d: missing required key", i+1), "name")
+			brokenServer(src, s.Line, broken)
+			continue
 		}
 		if prev, dup := names[s.Name]; dup {
-			return nil, where(fmt.Sprintf("duplicate server name %q (first defined on line %d)", s.Name, prev), "name")
+			where(fmt.Sprintf("duplicate server name %q (first defined on line %d)", s.Name, prev), "name")
 		}
 		names[s.Name] = s.Line
 		if s.Protocol == "" {
-			return nil, where(fmt.Sprintf("server %q: missing required key", s.Name), "protocol")
+			where(fmt.Sprintf("server %q: missing required key", s.Name), "protocol")
+			brokenServer(src, s.Line, broken)
+			continue
 		}
 		if protos == nil {
-			return nil, where(fmt.Sprintf("server %q: no protocols are registered", s.Name), "protocol")
+			where(fmt.Sprintf("server %q: no protocols are registered", s.Name), "protocol")
+			continue
 		}
 		opts, ok := protos.NewOptions(s.Protocol)
 		if !ok {
-			return nil, where(fmt.Sprintf("server %q: unknown protocol %q (known: %s)", s.Name, s.Protocol, strings.Join(protos.Names(), ", ")), "protocol")
+			where(fmt.Sprintf("server %q: unknown protocol %q (known: %s)", s.Name, s.Protocol, strings.Join(protos.Names(), ", ")), "protocol")
+			brokenServer(src, s.Line, broken)
+			continue
 		}
 		if opts != nil {
 			if err := md.PrimitiveDecode(prim, opts); err != nil {
-				return nil, tomlError(source, err)
+				add(tomlError(source, err))
+				brokenServer(src, s.Line, broken)
+				continue
 			}
 		}
 		s.Options = opts
 		cfg.Servers = append(cfg.Servers, s)
 	}
-	if err := checkKeys(md, string(data), source); err != nil {
+	errs = append(errs, checkKeys(md, src, source, broken)...)
+	if len(errs) < MaxErrors {
+		errs = append(errs, cfg.validate(src)...)
+	}
+	if err := result(errs); err != nil {
 		return nil, err
 	}
-	if err := cfg.validate(); err != nil {
-		return nil, err
-	}
+	cfg.lint(src)
 	return cfg, nil
 }
 
@@ -286,78 +323,100 @@ func (c *Config) applyDefaults() {
 	c.Update = Update{MaxSize: 256 << 20}
 }
 
-func (c *Config) validate() error {
-	e := func(key, msg string) error {
-		return &Error{Source: c.Source, Key: key, Msg: msg}
+func (c *Config) validate(src string) []*Error {
+	var errs []*Error
+	e := func(key, msg string) {
+		if len(errs) < MaxErrors {
+			errs = append(errs, &Error{Source: c.Source, Line: keyLine(src, toml.Key(strings.Split(key, "."))), Key: key, Msg: msg})
+		}
 	}
 	switch c.Agent.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
-		return e("agent.log_level", fmt.Sprintf("invalid value %q (want debug, info, warn or error)", c.Agent.LogLevel))
+		e("agent.log_level", fmt.Sprintf("invalid value %q (want debug, info, warn or error)", c.Agent.LogLevel))
 	}
 	switch c.Agent.LogFormat {
 	case "text", "json":
 	default:
-		return e("agent.log_format", fmt.Sprintf("invalid value %q (want text or json)", c.Agent.LogFormat))
+		e("agent.log_format", fmt.Sprintf("invalid value %q (want text or json)", c.Agent.LogFormat))
 	}
 	if !(c.Agent.Jitter >= 0 && c.Agent.Jitter < 1) { // NaN fails both comparisons
-		return e("agent.jitter", fmt.Sprintf("invalid value %v (want a fraction between 0 and 1, such as 0.1)", c.Agent.Jitter))
+		e("agent.jitter", fmt.Sprintf("invalid value %v (want a fraction between 0 and 1, such as 0.1)", c.Agent.Jitter))
 	}
 	if c.Agent.MaxBackoff.D() < time.Second {
-		return e("agent.max_backoff", "must be at least 1s")
+		e("agent.max_backoff", "must be at least 1s")
 	}
 	for _, k := range c.Update.PublicKeys {
 		if _, err := selfupdate.ParsePublicKey(k); err != nil {
-			return e("update.public_keys", err.Error())
+			e("update.public_keys", err.Error())
 		}
 	}
 	if c.Update.MaxSize < 1<<20 {
-		return e("update.max_size", "must be at least 1MB")
+		e("update.max_size", "must be at least 1MB")
 	}
 	for _, s := range c.Servers {
-		se := func(key, msg string) error {
-			return &Error{Source: c.Source, Line: s.Line, Key: key, Msg: fmt.Sprintf("server %q: %s", s.Name, msg)}
+		se := func(key, msg string) {
+			if len(errs) >= MaxErrors {
+				return
+			}
+			errs = append(errs, &Error{Source: c.Source, Line: serverKeyLine(src, s.Line, key), Key: key, Msg: fmt.Sprintf("server %q: %s", s.Name, msg)})
 		}
 		if s.URL != "" {
 			if !strings.Contains(s.URL, "://") {
-				return se("url", fmt.Sprintf("%q is not an absolute URL (missing scheme)", s.URL))
+				se("url", fmt.Sprintf("%q is not an absolute URL (missing scheme)", s.URL))
 			}
 		}
 		if s.RequestTimeout != 0 && s.RequestTimeout.D() < time.Second {
-			return se("request_timeout", "must be at least 1s")
+			se("request_timeout", "must be at least 1s")
 		}
 		if (s.ClientCert == "") != (s.ClientKey == "") {
-			return se("client_cert", "client_cert and client_key go together")
+			se("client_cert", "client_cert and client_key go together")
 		}
-		for key, p := range map[string]string{"ca_file": s.CAFile, "client_cert": s.ClientCert, "client_key": s.ClientKey} {
-			if p != "" && !filepath.IsAbs(p) {
-				return se(key, fmt.Sprintf("path %q must be absolute", p))
+		for _, kv := range [][2]string{{"ca_file", s.CAFile}, {"client_cert", s.ClientCert}, {"client_key", s.ClientKey}} {
+			if kv[1] != "" && !filepath.IsAbs(kv[1]) {
+				se(kv[0], fmt.Sprintf("path %q must be absolute", kv[1]))
 			}
 		}
 		if v, ok := s.Options.(Validator); ok {
 			if err := v.Validate(); err != nil {
-				return se("", err.Error())
+				// A joined error is one message per key: each goes to its own line.
+				list := []error{err}
+				if j, ok := err.(interface{ Unwrap() []error }); ok {
+					list = j.Unwrap()
+				}
+				for _, one := range list {
+					se(keyOf(one.Error()), one.Error())
+				}
 			}
 		}
 	}
-	return nil
+	return errs
 }
 
 // checkKeys refuses keys that matched no field, and keys whose case only matched by the
 // decoder's case-insensitive fallback.
-func checkKeys(md toml.MetaData, src, source string) error {
+func checkKeys(md toml.MetaData, src, source string, broken map[string]bool) []*Error {
 	var bad []toml.Key
-	bad = append(bad, md.Undecoded()...)
+	for _, k := range md.Undecoded() {
+		if !broken[k[0]] && !broken[k.String()] {
+			bad = append(bad, k)
+		}
+	}
 	for _, k := range md.Keys() {
 		// Depth 1 and 2 are our own keys; deeper keys may be user-defined map keys.
 		if len(k) <= 2 && strings.ToLower(k.String()) != k.String() {
 			bad = append(bad, k)
 		}
 	}
-	if len(bad) == 0 {
-		return nil
+	var errs []*Error
+	seen := map[string]int{} // a key repeated in several [[server]] tables: its n-th line
+	for _, k := range bad {
+		if len(errs) >= MaxErrors {
+			break
+		}
+		n := seen[k.String()]
+		seen[k.String()]++
+		errs = append(errs, &Error{Source: source, Line: keyLineN(src, k, n), Key: k.String(), Msg: "unknown key (check its spelling and the table it is in; keys are lower case)"})
 	}
-	sort.SliceStable(bad, func(i, j int) bool { return keyLine(src, bad[i]) < keyLine(src, bad[j]) })
-	k := bad[0]
-	return &Error{Source: source, Line: keyLine(src, k), Key: k.String(), Msg: "unknown key (check its spelling and the table it is in; keys are lower case)"}
+	return errs
 }

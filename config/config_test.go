@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -20,8 +21,19 @@ type testOpts struct {
 }
 
 func (o *testOpts) Validate() error {
+	var errs []error
 	if o.Token == "bad" {
-		return errors.New("token must not be \"bad\"")
+		errs = append(errs, errors.New("token must not be \"bad\""))
+	}
+	if o.Retry.D() < time.Second {
+		errs = append(errs, errors.New("retry_interval must be at least 1s"))
+	}
+	return errors.Join(errs...)
+}
+
+func (o *testOpts) Lint(s Server, exec, shell, power bool) []Warning {
+	if len(o.Actions) > 0 && !exec {
+		return []Warning{{Key: "actions", Msg: "actions need allow_exec"}}
 	}
 	return nil
 }
@@ -116,17 +128,17 @@ func TestParseErrors(t *testing.T) {
 		{"wrong type bool", "[[server]]\nname = \"a\"\nprotocol = \"beta\"\ninsecure_skip_verify = \"yes\"\n", 4, "server.insecure_skip_verify", "incompatible types"},
 		{"missing name", "[[server]]\nprotocol = \"beta\"\n", 1, "name", "missing required key"},
 		{"missing protocol", "\n[[server]]\nname = \"a\"\n", 2, "protocol", "missing required key"},
-		{"unknown protocol", "[[server]]\nname = \"a\"\nprotocol = \"gamma\"\n", 1, "protocol", `unknown protocol "gamma" (known: alpha, beta)`},
-		{"duplicate name", "[[server]]\nname = \"a\"\nprotocol = \"beta\"\n\n[[server]]\nname = \"a\"\nprotocol = \"alpha\"\n", 5, "name", "duplicate server name \"a\" (first defined on line 1)"},
+		{"unknown protocol", "[[server]]\nname = \"a\"\nprotocol = \"gamma\"\n", 3, "protocol", `unknown protocol "gamma" (known: alpha, beta)`},
+		{"duplicate name", "[[server]]\nname = \"a\"\nprotocol = \"beta\"\n\n[[server]]\nname = \"a\"\nprotocol = \"alpha\"\n", 6, "name", "duplicate server name \"a\" (first defined on line 1)"},
 		{"syntax error", "[agent]\nlog_level = \"info\n", 2, "", ""},
-		{"bad level", "[agent]\nlog_level = \"loud\"\n", 0, "agent.log_level", "invalid value"},
-		{"nan jitter", "[agent]\njitter = nan\n", 0, "agent.jitter", "invalid value"},
+		{"bad level", "[agent]\nlog_level = \"loud\"\n", 2, "agent.log_level", "invalid value"},
+		{"nan jitter", "[agent]\njitter = nan\n", 2, "agent.jitter", "invalid value"},
 		{"infinite size", "[jobs]\nmax_download = \"inf\"\n", 2, "jobs.max_download", "invalid size"},
-		{"relative ca", "[[server]]\nname = \"a\"\nprotocol = \"beta\"\nca_file = \"ca.pem\"\n", 1, "ca_file", "must be absolute"},
-		{"cert without key", "[[server]]\nname = \"a\"\nprotocol = \"beta\"\nclient_cert = \"/c.pem\"\n", 1, "client_cert", "go together"},
-		{"tiny request_timeout", "[[server]]\nname = \"a\"\nprotocol = \"beta\"\nrequest_timeout = \"10ms\"\n", 1, "request_timeout", "at least 1s"},
-		{"url without scheme", "[[server]]\nname = \"a\"\nprotocol = \"beta\"\nurl = \"glpi.example/front\"\n", 1, "url", "missing scheme"},
-		{"protocol validation", "[[server]]\nname = \"a\"\nprotocol = \"alpha\"\ntoken = \"bad\"\n", 1, "", `token must not be "bad"`},
+		{"relative ca", "[[server]]\nname = \"a\"\nprotocol = \"beta\"\nca_file = \"ca.pem\"\n", 4, "ca_file", "must be absolute"},
+		{"cert without key", "[[server]]\nname = \"a\"\nprotocol = \"beta\"\nclient_cert = \"/c.pem\"\n", 4, "client_cert", "go together"},
+		{"url without scheme", "[[server]]\nname = \"a\"\nprotocol = \"beta\"\nurl = \"glpi.example/front\"\n", 4, "url", "missing scheme"},
+		{"protocol validation", "[[server]]\nname = \"a\"\nprotocol = \"alpha\"\ntoken = \"bad\"\n", 4, "token", `token must not be "bad"`},
+		{"tiny request_timeout", "[[server]]\nname = \"a\"\nprotocol = \"beta\"\nrequest_timeout = \"10ms\"\n", 4, "request_timeout", "at least 1s"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -223,5 +235,77 @@ func TestInventoryDisableDefault(t *testing.T) {
 		if !slices.Equal(cfg.Inventory.Disable, tt.want) {
 			t.Errorf("%q: disable = %q, want %q", tt.src, cfg.Inventory.Disable, tt.want)
 		}
+	}
+}
+
+// TestParseEveryError checks that one run reports every error of a file, each at its key.
+func TestParseEveryError(t *testing.T) {
+	src := `[agent]
+log_level = "loud"
+splay = "1s"
+logfile = "x"
+
+[[server]]
+name = "a"
+protocol = "alpha"
+token = "bad"
+retry_interval = "1ms"
+tokn = "t"
+
+[[server]]
+name = "b"
+protocol = "beta"
+url = "no-scheme"
+tokn = "u"
+
+[[server]]
+name = "c"
+protocol = "gamma"
+`
+	_, err := Parse([]byte(src), "agent.toml", testProtos{})
+	var es Errors
+	if !errors.As(err, &es) {
+		t.Fatalf("error %v is %T, not config.Errors", err, err)
+	}
+	want := []struct {
+		line int
+		key  string
+	}{{2, "agent.log_level"}, {4, "agent.logfile"}, {9, "token"}, {10, "retry_interval"}, {11, "server.tokn"}, {16, "url"}, {17, "server.tokn"}, {21, "protocol"}}
+	if len(es) != len(want) {
+		t.Fatalf("%d errors, want %d:\n%v", len(es), len(want), err)
+	}
+	for i, w := range want {
+		if es[i].Line != w.line || es[i].Key != w.key {
+			t.Errorf("error %d = line %d key %q, want line %d key %q (%v)", i, es[i].Line, es[i].Key, w.line, w.key, es[i])
+		}
+	}
+}
+
+func TestWarnings(t *testing.T) {
+	src := "[[server]]\nname = \"a\"\nprotocol = \"alpha\"\n\n[[server.actions]]\nid = \"x\"\ncommand = \"y\"\n"
+	cfg, err := Parse([]byte(src), "agent.toml", testProtos{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Warnings) != 1 || cfg.Warnings[0].Line != 5 || !strings.Contains(cfg.Warnings[0].Error(), "actions need allow_exec") {
+		t.Fatalf("warnings = %v", cfg.Warnings)
+	}
+	cfg, err = Parse([]byte("[jobs]\nallow_exec = true\n"+src), "agent.toml", testProtos{})
+	if err != nil || len(cfg.Warnings) != 0 {
+		t.Fatalf("with allow_exec: %v %v", cfg.Warnings, err)
+	}
+}
+
+// TestManyErrorsBounded: a file with thousands of errors reports the first MaxErrors only (each
+// one scans the file for its line).
+func TestManyErrorsBounded(t *testing.T) {
+	var b strings.Builder
+	for i := range 20000 {
+		fmt.Fprintf(&b, "[[server]]\nname = \"s%d\"\nprotocol = \"beta\"\nurl = \"bad\"\nbogus%d = 1\n", i, i)
+	}
+	_, err := Parse([]byte(b.String()), "big.toml", testProtos{})
+	var es Errors
+	if !errors.As(err, &es) || len(es) != MaxErrors {
+		t.Fatalf("%d errors: %v", len(es), err)
 	}
 }

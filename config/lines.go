@@ -37,10 +37,14 @@ func tableHeader(line string) string {
 
 // keyLine finds the line where key is set: the decoder keeps key positions private, so the
 // source is scanned. Keys in array tables come without an index; the first match wins.
-func keyLine(src string, key toml.Key) int {
+func keyLine(src string, key toml.Key) int { return keyLineN(src, key, 0) }
+
+// keyLineN is the line of the n-th (0-based) place key is set, else of the last one found.
+func keyLineN(src string, key toml.Key, n int) int {
 	if len(key) == 0 {
 		return 0
 	}
+	found := 0
 	table := ""
 	want := strings.Join(key[:len(key)-1], ".")
 	last := key[len(key)-1]
@@ -48,7 +52,11 @@ func keyLine(src string, key toml.Key) int {
 		if h := tableHeader(line); h != "" {
 			table = strings.Trim(h, "[]")
 			if table == strings.Join(key, ".") {
-				return i + 1 // the key is itself a table
+				if n == 0 {
+					return i + 1 // the key is itself a table
+				}
+				n--
+				found = i + 1
 			}
 			continue
 		}
@@ -63,10 +71,14 @@ func keyLine(src string, key toml.Key) int {
 			full = table + "." + name
 		}
 		if full == want+"."+last || (want == "" && name == last) {
-			return i + 1
+			if n == 0 {
+				return i + 1
+			}
+			n--
+			found = i + 1
 		}
 	}
-	return 0
+	return found
 }
 
 // tomlError turns a decoder error into an *Error with the line when the decoder knows it.

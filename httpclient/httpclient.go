@@ -50,6 +50,9 @@ type Options struct {
 	ForceHTTP1  bool
 	UserAgent   string
 	Logger      *slog.Logger
+	// ExchangeLog, when set, logs every exchange at debug level (method, path, status, bytes
+	// both ways, duration; never a query, header or body). Give it the server's logger.
+	ExchangeLog *slog.Logger
 	// Getenv reads proxy variables; nil means os.Getenv. Tests replace it.
 	Getenv func(string) string
 }
@@ -138,7 +141,11 @@ func New(o Options) (*http.Client, error) {
 	if ps.fn != nil {
 		lt.tunnel = newTunnelTransport(dialer, tlsCfg, o.Timeout, ps)
 	}
-	return &http.Client{Transport: lt}, nil
+	var rt http.RoundTripper = lt
+	if o.ExchangeLog != nil {
+		rt = &logTransport{base: rt, log: o.ExchangeLog}
+	}
+	return &http.Client{Transport: rt}, nil
 }
 
 // TLSConfig builds the TLS settings alone (AMQP and WebSocket dialers use them too).
@@ -208,7 +215,7 @@ func (t *limitTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 		r.Header.Set("User-Agent", t.ua)
 	}
 	if wd != nil && r.Body != nil && r.Body != http.NoBody {
-		r.Body = &countingBody{rc: r.Body, wd: wd}
+		r.Body = &watchedBody{rc: r.Body, wd: wd}
 	}
 	var pu *url.URL
 	if r.URL.Scheme == "http" && t.proxy.fn != nil {
@@ -284,18 +291,19 @@ func (b *boundBody) Close() error {
 	return err
 }
 
-type countingBody struct {
+// watchedBody feeds what a request body sends to the throughput watchdog.
+type watchedBody struct {
 	rc io.ReadCloser
 	wd *watchdog
 }
 
-func (b *countingBody) Read(p []byte) (int, error) {
+func (b *watchedBody) Read(p []byte) (int, error) {
 	n, err := b.rc.Read(p)
 	b.wd.add(n)
 	return n, err
 }
 
-func (b *countingBody) Close() error { return b.rc.Close() }
+func (b *watchedBody) Close() error { return b.rc.Close() }
 
 // watchdog aborts a transfer that moved fewer than minRate bytes per second over a window
 // (either direction counts). A nil watchdog does nothing.
@@ -352,7 +360,11 @@ func (w *watchdog) stop() {
 
 // CloseIdle releases idle connections of a client built here.
 func CloseIdle(c *http.Client) {
-	if lt, ok := c.Transport.(*limitTransport); ok {
+	rt := c.Transport
+	if l, ok := rt.(*logTransport); ok {
+		rt = l.base
+	}
+	if lt, ok := rt.(*limitTransport); ok {
 		if tr, ok := lt.base.(*http.Transport); ok {
 			tr.CloseIdleConnections()
 		}

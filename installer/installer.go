@@ -127,7 +127,7 @@ func (k kardianos) Platform() string { return k.s.Platform() }
 
 func (k kardianos) Status() (string, error) {
 	st, err := k.s.Status()
-	if errors.Is(err, service.ErrNotInstalled) {
+	if errors.Is(err, service.ErrNotInstalled) || (err != nil && definitelyNotInstalled(runtime.GOOS, fileExists)) {
 		return "not installed", nil
 	}
 	if err != nil {

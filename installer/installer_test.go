@@ -258,3 +258,23 @@ func TestServeControls(t *testing.T) {
 		}
 	})
 }
+
+func TestDefinitelyNotInstalled(t *testing.T) {
+	none := func(string) bool { return false }
+	unit := func(p string) bool { return p == "/lib/systemd/system/omniagent.service" }
+	tests := []struct {
+		goos   string
+		exists func(string) bool
+		want   bool
+	}{
+		{"linux", none, true},
+		{"linux", unit, false},
+		{"darwin", none, true},
+		{"windows", none, false}, // the SCM is the only authority there
+	}
+	for _, tc := range tests {
+		if got := definitelyNotInstalled(tc.goos, tc.exists); got != tc.want {
+			t.Errorf("definitelyNotInstalled(%s) = %v, want %v", tc.goos, got, tc.want)
+		}
+	}
+}

@@ -39,6 +39,9 @@ type Options struct {
 	MaxOutput   int64  // default cap of captured output
 	MaxDownload int64  // default size cap of a download
 	Timeout     time.Duration
+	// Watch, when set, sees the progress of every download of this runner (the CLI's
+	// progress bars, the progress log of the daemon).
+	Watch ProgressWatcher
 	// OnExit is called (once, from its own goroutine, after the request's delay) when a server
 	// asks the agent to exit (PowerRequest{Action: ExitAgent}) and Power is nil. The agent
 	// wires it to its clean shutdown; without it such a request is refused with an error.
@@ -58,6 +61,18 @@ type Progress struct {
 	Bytes   int64
 	Total   int64   // -1 when unknown
 	Percent float64 // -1 when unknown; reaches 100 at the end
+}
+
+// ProgressWatcher is told about every download of a runner.
+type ProgressWatcher interface {
+	// Start begins one download of server; the tracker gets its progress and its end.
+	Start(server, name string) ProgressTracker
+}
+
+// ProgressTracker follows one download: Update at most every 500 ms, then Done once.
+type ProgressTracker interface {
+	Update(Progress)
+	Done(err error)
 }
 
 // Download describes one payload to fetch. The runner calls NewRequest for every attempt and

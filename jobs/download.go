@@ -76,8 +76,17 @@ func (r *Runner) Download(ctx context.Context, d Download) (*File, error) {
 	f := tmp.File
 
 	dl := &download{r: r, d: d, name: name, max: max, f: f, sha: sha256.New(), want: want}
+	if r.opts.Watch != nil {
+		dl.track = r.opts.Watch.Start(r.opts.Server, name)
+	}
 	if err := dl.run(ctx); err != nil {
+		if dl.track != nil {
+			dl.track.Done(err)
+		}
 		return nil, err
+	}
+	if dl.track != nil {
+		dl.track.Done(nil)
 	}
 	if err := f.Close(); err != nil {
 		return nil, fmt.Errorf("jobs: download %s: %w", name, err)
@@ -111,6 +120,7 @@ type download struct {
 	total int64     // -1 unknown
 	lastP time.Time
 	lastB int64
+	track ProgressTracker // nil without a runner watcher
 }
 
 func (dl *download) reset() error {
@@ -129,7 +139,7 @@ func (dl *download) reset() error {
 }
 
 func (dl *download) progress(force bool) {
-	if dl.d.Progress == nil {
+	if dl.d.Progress == nil && dl.track == nil {
 		return
 	}
 	now := time.Now()
@@ -147,7 +157,16 @@ func (dl *download) progress(force bool) {
 		}
 	}
 	dl.lastP, dl.lastB = now, dl.n
-	dl.d.Progress(p)
+	dl.report(p)
+}
+
+func (dl *download) report(p Progress) {
+	if dl.d.Progress != nil {
+		dl.d.Progress(p)
+	}
+	if dl.track != nil {
+		dl.track.Update(p)
+	}
 }
 
 func (dl *download) run(ctx context.Context) error {
@@ -174,9 +193,7 @@ func (dl *download) run(ctx context.Context) error {
 	if dl.total < 0 {
 		dl.total = dl.n
 	}
-	if dl.d.Progress != nil {
-		dl.d.Progress(Progress{Bytes: dl.n, Total: dl.total, Percent: 100})
-	}
+	dl.report(Progress{Bytes: dl.n, Total: dl.total, Percent: 100})
 	return nil
 }
 

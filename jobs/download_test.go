@@ -427,3 +427,52 @@ func TestDownloadStallAbortedAndResumed(t *testing.T) {
 		t.Fatalf("took %s", took)
 	}
 }
+
+type recWatcher struct {
+	mu     sync.Mutex
+	starts []string
+	last   Progress
+	done   []error
+	n      int
+}
+
+func (w *recWatcher) Start(server, name string) ProgressTracker {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.starts = append(w.starts, server+"/"+name)
+	return w
+}
+func (w *recWatcher) Update(p Progress) { w.mu.Lock(); w.last, w.n = p, w.n+1; w.mu.Unlock() }
+func (w *recWatcher) Done(err error)    { w.mu.Lock(); w.done = append(w.done, err); w.mu.Unlock() }
+
+// TestDownloadWatcher: the runner's watcher sees every download (the CLI's bars and progress
+// log) without the adapter doing anything, and its end, failed or not.
+func TestDownloadWatcher(t *testing.T) {
+	payload := randBytes(t, 1<<20)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/missing" {
+			http.NotFound(w, r)
+			return
+		}
+		http.ServeContent(w, r, "p.bin", time.Time{}, bytes.NewReader(payload))
+	}))
+	defer srv.Close()
+	w := &recWatcher{}
+	r := New(Options{Server: "srv", SpoolDir: t.TempDir(), Watch: w})
+	f, err := r.Download(context.Background(), Download{Client: srv.Client(), NewRequest: get(srv.URL + "/p"), Name: "pkg.zip", Want: &Hash{"sha256", sha256Hex(payload)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(f.Path)
+	if _, err := r.Download(context.Background(), Download{Client: srv.Client(), NewRequest: get(srv.URL + "/missing"), Name: "gone.bin"}); err == nil {
+		t.Fatal("404 downloaded")
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if strings.Join(w.starts, ",") != "srv/pkg.zip,srv/gone.bin" || len(w.done) != 2 || w.done[0] != nil || w.done[1] == nil {
+		t.Fatalf("starts %v done %v", w.starts, w.done)
+	}
+	if w.n == 0 || w.last.Percent != 100 || w.last.Bytes != int64(len(payload)) {
+		t.Errorf("last progress %+v after %d updates", w.last, w.n)
+	}
+}

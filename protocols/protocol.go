@@ -28,6 +28,10 @@ type Result struct {
 	Summary string
 	// Details are shown by `omniagent status` ("waiting for acceptance", groups, users).
 	Details map[string]string
+	// JobsFailed counts the jobs, packages or deploys of this cycle that failed while the
+	// exchanges with the server worked. When zero, the scheduler counts the JobFailure errors
+	// of the cycle's error instead.
+	JobsFailed int
 }
 
 // Adapter is one configured server. Cycle runs one exchange with the server (a poll); it must

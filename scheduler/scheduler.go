@@ -76,6 +76,9 @@ type Options struct {
 	CycleLimit  time.Duration // upper bound of one cycle; default 30 min
 	Store       StatusStore   // nil: status is not recorded
 	Logger      *slog.Logger
+	// OnCycle, when set, is told when a server's cycle starts (o is nil) and ends (the CLI's
+	// live line per server).
+	OnCycle func(server string, o *Outcome)
 	// Idle is called when the last running cycle ends (no cycle of any server is running).
 	// The agent uses it to hand freed memory back to the OS between bursts of work.
 	Idle func()
@@ -118,11 +121,43 @@ func New(o Options) *Scheduler {
 type Outcome struct {
 	Server   string
 	Protocol string
-	Err      error
-	Result   protocols.Result
-	Started  time.Time
-	Duration time.Duration
-	Next     time.Duration // delay before the next cycle
+	// Err is the cycle's error when an exchange with the server failed; nil when only jobs
+	// failed (then JobErr holds their errors).
+	Err    error
+	JobErr error
+	// JobsFailed counts the jobs that failed (Result.JobsFailed, else the JobFailure errors).
+	JobsFailed int
+	Result     protocols.Result
+	Started    time.Time
+	Duration   time.Duration
+	Next       time.Duration // delay before the next cycle
+}
+
+// ResultText is the one-word result shown by --oneshot, the log and `omniagent status`:
+// "ok", "ok, 1 job failed" or "failed".
+func (o Outcome) ResultText() string {
+	switch {
+	case o.Err != nil:
+		return "failed"
+	case o.JobsFailed == 1:
+		return "ok, 1 job failed"
+	case o.JobsFailed > 1:
+		return fmt.Sprintf("ok, %d jobs failed", o.JobsFailed)
+	}
+	return "ok"
+}
+
+// Detail is the summary, or the error of a failed cycle or of its failed jobs.
+func (o Outcome) Detail() string {
+	switch {
+	case o.Err != nil:
+		return o.Err.Error()
+	case o.JobErr != nil && o.Result.Summary != "":
+		return o.Result.Summary + " (" + o.JobErr.Error() + ")"
+	case o.JobErr != nil:
+		return o.JobErr.Error()
+	}
+	return o.Result.Summary
 }
 
 // Jittered spreads d by ±jitter using r in [0,1).
@@ -225,7 +260,10 @@ func (s *Scheduler) runCycle(ctx context.Context, srv Server, failures int) Outc
 	s.active++
 	s.mu.Unlock()
 	start := s.o.Clock.Now()
-	s.recordStart(srv, start)
+	s.markRunning(srv, start)
+	if s.o.OnCycle != nil {
+		s.o.OnCycle(srv.Name, nil)
+	}
 	res, err := s.cycle(ctx, srv)
 	s.mu.Lock()
 	s.active--
@@ -235,6 +273,15 @@ func (s *Scheduler) runCycle(ctx context.Context, srv Server, failures int) Outc
 		s.o.Idle()
 	}
 	o := Outcome{Server: srv.Name, Protocol: srv.Protocol, Err: err, Result: res, Started: start, Duration: s.o.Clock.Now().Sub(start)}
+	n, jobsOnly := protocols.SplitJobFailures(err)
+	if jobsOnly {
+		// The server answered; only what it asked for failed: no back-off, not "failed".
+		o.Err, o.JobErr, err = nil, err, nil
+	}
+	o.JobsFailed = res.JobsFailed
+	if o.JobsFailed == 0 {
+		o.JobsFailed = n
+	}
 	if err != nil {
 		failures++
 	} else {
@@ -242,12 +289,14 @@ func (s *Scheduler) runCycle(ctx context.Context, srv Server, failures int) Outc
 	}
 	o.Next = s.nextDelay(srv, res, err, failures)
 	s.record(srv, o, failures)
+	if s.o.OnCycle != nil {
+		s.o.OnCycle(srv.Name, &o)
+	}
 	return o
 }
 
-// recordStart marks the server's status as running since start, so that `status` shows a
-// cycle that takes long (or hangs) rather than only the last one that ended.
-func (s *Scheduler) recordStart(srv Server, start time.Time) {
+// markRunning records that a cycle of srv started, for `omniagent status`.
+func (s *Scheduler) markRunning(srv Server, start time.Time) {
 	if s.o.Store == nil {
 		return
 	}
@@ -274,14 +323,32 @@ func (s *Scheduler) record(srv Server, o Outcome, failures int) {
 	st.LastRun = o.Started.UTC()
 	st.NextRun = o.Started.Add(o.Duration + o.Next).UTC()
 	st.Failures = failures
-	st.RunningSince = time.Time{}
 	if o.Result.Details != nil {
 		st.Details = o.Result.Details
 	}
-	if o.Err != nil {
-		st.LastResult, st.LastError = "failed", o.Err.Error()
-	} else {
-		st.LastResult, st.LastError = "ok", ""
+	st.RunningSince = time.Time{}
+	if r, ok := srv.Adapter.(protocols.StatusReporter); ok {
+		as := r.Status()
+		st.Schedule = map[string]time.Time{}
+		for k, t := range as.Schedule {
+			if !t.IsZero() {
+				st.Schedule[k] = t.UTC()
+			}
+		}
+		if as.Cycle != "" {
+			st.Schedule[as.Cycle] = st.NextRun
+		}
+		st.Session = as.Session
+	}
+	st.LastResult, st.LastSummary, st.JobsFailed = o.ResultText(), o.Result.Summary, o.JobsFailed
+	switch {
+	case o.Err != nil:
+		st.LastError = o.Err.Error()
+	case o.JobErr != nil:
+		st.LastError = o.JobErr.Error()
+		st.LastContact = st.LastRun
+	default:
+		st.LastError = ""
 		st.LastContact = st.LastRun
 	}
 	if err := s.o.Store.SaveStatus(st); err != nil {
@@ -339,7 +406,10 @@ func (s *Scheduler) loop(ctx context.Context, srv Server) {
 			log.Warn("cycle failed", "err", o.Err, "failures", failures, "retry_in", o.Next.Round(time.Second))
 		} else {
 			failures = 0
-			log.Info("cycle done", "summary", o.Result.Summary, "took", o.Duration.Round(time.Millisecond), "next_in", o.Next.Round(time.Second))
+			if o.JobErr != nil {
+				log.Warn("cycle done; jobs failed", "result", o.ResultText(), "err", o.JobErr)
+			}
+			log.Info("cycle done", "result", o.ResultText(), "summary", o.Result.Summary, "took", o.Duration.Round(time.Millisecond), "next_in", o.Next.Round(time.Second))
 		}
 		wait = o.Next
 	}

@@ -3,6 +3,7 @@ package scheduler
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -490,5 +491,42 @@ func TestBackoffFollowsInterval(t *testing.T) {
 		if got != tc.want {
 			t.Errorf("interval %s, %d failures: %s, want %s", tc.interval, tc.failures, got, tc.want)
 		}
+	}
+}
+
+// TestJobFailuresAreNotCycleFailures: a cycle whose exchanges worked but whose jobs failed is
+// "ok, N jobs failed", keeps the normal interval (no back-off) and records the job error;
+// while it runs, the status says since when.
+func TestJobFailuresAreNotCycleFailures(t *testing.T) {
+	store := &memStore{m: map[string]state.Status{}}
+	var during state.Status
+	jobs := &fakeAdapter{answer: func(int) (protocols.Result, error) {
+		during, _, _ = store.LoadStatus("g")
+		return protocols.Result{Summary: "deploy: 0 done, 2 failed"}, errors.Join(
+			fmt.Errorf("job a: %w", protocols.JobFailure(errors.New("exit status 3"))),
+			fmt.Errorf("job b: %w", protocols.JobFailure(errors.New("digest mismatch"))))
+	}}
+	counted := &fakeAdapter{answer: func(int) (protocols.Result, error) {
+		return protocols.Result{Summary: "jobs: 0 succeeded, 1 failed", JobsFailed: 1}, nil
+	}}
+	s := New(Options{Rand: half, Store: store})
+	out := s.RunOnce(context.Background(), []Server{{Name: "g", Protocol: "glpi", Interval: time.Hour, Adapter: jobs}, {Name: "o", Protocol: "oco", Interval: time.Hour, Adapter: counted}})
+	g, o := out[0], out[1]
+	if g.Err != nil || g.JobErr == nil || g.JobsFailed != 2 || g.ResultText() != "ok, 2 jobs failed" || g.Next != time.Hour {
+		t.Errorf("outcome g = %+v (%s)", g, g.ResultText())
+	}
+	if !strings.Contains(g.Detail(), "deploy: 0 done, 2 failed (job a: exit status 3") {
+		t.Errorf("detail = %q", g.Detail())
+	}
+	if o.Err != nil || o.ResultText() != "ok, 1 job failed" {
+		t.Errorf("outcome o = %+v (%s)", o, o.ResultText())
+	}
+	if during.RunningSince.IsZero() {
+		t.Error("no running_since recorded while the cycle ran")
+	}
+	st, _, _ := store.LoadStatus("g")
+	if st.LastResult != "ok, 2 jobs failed" || st.JobsFailed != 2 || !strings.Contains(st.LastError, "digest mismatch") ||
+		st.LastContact.IsZero() || !st.RunningSince.IsZero() || st.Failures != 0 || st.LastSummary != "deploy: 0 done, 2 failed" {
+		t.Errorf("status = %+v", st)
 	}
 }

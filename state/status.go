@@ -13,18 +13,27 @@ import (
 
 // Status is what the scheduler records about one server after each run, for `omniagent status`.
 type Status struct {
-	Server      string    `json:"server"`
-	Protocol    string    `json:"protocol"`
-	LastRun     time.Time `json:"last_run,omitzero"`
-	LastContact time.Time `json:"last_contact,omitzero"` // last run that succeeded
-	LastResult  string    `json:"last_result,omitempty"` // "ok" or "failed"
-	LastError   string    `json:"last_error,omitempty"`
-	Failures    int       `json:"consecutive_failures,omitempty"`
-	NextRun     time.Time `json:"next_run,omitzero"`
-	// RunningSince is when the cycle in progress started; zero when none runs. A cycle stuck
-	// on a server shows here (`running since ...`) instead of an old last run.
-	RunningSince time.Time         `json:"running_since,omitzero"`
-	Details      map[string]string `json:"details,omitempty"` // adapter-specific: "waiting for acceptance", groups...
+	Server      string            `json:"server"`
+	Protocol    string            `json:"protocol"`
+	LastRun     time.Time         `json:"last_run,omitzero"`
+	LastContact time.Time         `json:"last_contact,omitzero"` // last run that succeeded
+	LastResult  string            `json:"last_result,omitempty"` // "ok", "ok, 1 job failed" or "failed"
+	LastError   string            `json:"last_error,omitempty"`
+	Failures    int               `json:"consecutive_failures,omitempty"`
+	NextRun     time.Time         `json:"next_run,omitzero"`
+	Details     map[string]string `json:"details,omitempty"` // adapter-specific: "waiting for acceptance", groups...
+
+	// LastSummary is the last cycle's one-line summary ("inventory sent; 2 jobs run").
+	LastSummary string `json:"last_summary,omitempty"`
+	// JobsFailed counts the jobs of the last cycle that failed while its exchanges worked.
+	JobsFailed int `json:"jobs_failed,omitempty"`
+	// RunningSince is when the cycle in progress started; zero when no cycle runs.
+	RunningSince time.Time `json:"running_since,omitzero"`
+	// Schedule is when each of the protocol's sub-tasks runs next ("hello", "deploy poll").
+	Schedule map[string]time.Time `json:"schedule,omitempty"`
+	// Session is the state of the long-lived connection (RDFM socket, MIG relay) at the last
+	// cycle.
+	Session string `json:"session,omitempty"`
 }
 
 func (s *Store) statusPath(name string) string {

@@ -2,20 +2,19 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"github.com/omniagent/omniagent/agent"
-	"sort"
-	"text/tabwriter"
 	"time"
 
+	"github.com/omniagent/omniagent/config"
 	"github.com/omniagent/omniagent/selfupdate"
 	"github.com/omniagent/omniagent/state"
+	"github.com/omniagent/omniagent/status"
 )
 
 func cmdStatus(_ context.Context, e *env, args []string) int {
-	fs := newFlagSet("status", "status [--config FILE]", e)
+	fs := newFlagSet("status", "status [--json] [--config FILE] [--state-dir DIR]", e)
 	var cf commonFlags
 	cf.register(fs)
+	asJSON := fs.Bool("json", false, "print one JSON document (schema: docs/status.md) for monitoring systems")
 	if code, done := parseFlags(fs, args, e); done {
 		return code
 	}
@@ -23,60 +22,32 @@ func cmdStatus(_ context.Context, e *env, args []string) int {
 	if err != nil {
 		return fail(e.stderr, err)
 	}
-	fmt.Fprintf(e.stdout, "service: %s\n", serviceStatus())
-	dir := agent.StateDir(cfg)
-	if u := selfupdate.Describe(dir); u != "" {
-		fmt.Fprintf(e.stdout, "agent update: %s\n", u)
+	r := statusFromState(cfg, serviceStatus(), time.Now())
+	if *asJSON {
+		err = r.WriteJSON(e.stdout)
+	} else {
+		err = r.WriteText(e.stdout, time.Now())
 	}
-	if len(cfg.Servers) == 0 {
-		fmt.Fprintf(e.stdout, "no server configured in %s\n", cfg.Source)
-		return 0
-	}
-	st, err := state.OpenExisting(dir)
 	if err != nil {
-		fmt.Fprintf(e.stdout, "no state yet (%v): the agent has not run\n", err)
-		return 0
+		return fail(e.stderr, err)
 	}
-	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SERVER\tPROTOCOL\tLAST CONTACT\tRESULT\tNEXT RUN\tLAST ERROR")
-	var details []string
-	for _, s := range cfg.Servers {
-		rec, ok, err := st.LoadStatus(s.Name)
-		if err != nil {
-			fmt.Fprintf(tw, "%s\t%s\t\t\t\t%v\n", s.Name, s.Protocol, err)
-			continue
-		}
-		if !ok {
-			fmt.Fprintf(tw, "%s\t%s\tnever\t-\t-\t\n", s.Name, s.Protocol)
-			continue
-		}
-		res := rec.LastResult
-		if rec.Failures > 1 {
-			res = fmt.Sprintf("%s (%d in a row)", res, rec.Failures)
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, s.Protocol, when(rec.LastContact), res, when(rec.NextRun), rec.LastError)
-		if !rec.RunningSince.IsZero() {
-			details = append(details, fmt.Sprintf("%s: running since %s", s.Name, when(rec.RunningSince)))
-		}
-		keys := make([]string, 0, len(rec.Details))
-		for k := range rec.Details {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			details = append(details, fmt.Sprintf("%s: %s: %s", s.Name, k, rec.Details[k]))
-		}
-	}
-	tw.Flush()
-	for _, d := range details {
-		fmt.Fprintln(e.stdout, d)
-	}
-	return 0
+	return exitOK
 }
 
-func when(t time.Time) string {
-	if t.IsZero() {
-		return "never"
+// statusFromState reads what the daemon recorded after each cycle. (A live daemon may answer
+// instead: it fills the same status.Report.)
+func statusFromState(cfg *config.Config, service string, now time.Time) status.Report {
+	dir := cfg.Agent.StateDir
+	if dir == "" {
+		dir = config.DefaultStateDir()
 	}
-	return t.Local().Format("2006-01-02 15:04:05")
+	var store *state.Store
+	if len(cfg.Servers) > 0 {
+		if st, err := state.OpenExisting(dir); err == nil {
+			store = st
+		}
+	}
+	r := status.FromState(cfg, dir, store, service, now)
+	r.Update = selfupdate.Describe(dir)
+	return r
 }

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 
 	"github.com/omniagent/omniagent/agent"
 	"github.com/omniagent/omniagent/config"
@@ -15,12 +17,14 @@ type commonFlags struct {
 	config    string
 	logLevel  string
 	logFormat string
+	stateDir  string
 }
 
 func (c *commonFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.config, "config", "", "config file (default: "+config.DefaultPath()+", else the embedded default)")
 	fs.StringVar(&c.logLevel, "log-level", "", "log level: debug, info, warn, error (overrides [agent] log_level)")
 	fs.StringVar(&c.logFormat, "log-format", "", "log format: text or json (overrides [agent] log_format)")
+	fs.StringVar(&c.stateDir, "state-dir", "", "state directory (overrides [agent] state_dir)")
 }
 
 func newFlagSet(name, synopsis string, e *env) *flag.FlagSet {
@@ -42,7 +46,16 @@ func newFlagSet(name, synopsis string, e *env) *flag.FlagSet {
 // bad flag).
 func parseFlags(fs *flag.FlagSet, args []string, e *env) (code int, done bool) {
 	fs.SetOutput(io.Discard) // the flag package would print usage itself; we choose the stream
-	err := fs.Parse(args)
+	// Global flags given before the command come first, so the same flag after it wins. A
+	// command without such a flag (version) ignores it.
+	var pre []string
+	for _, g := range e.global {
+		name, _, _ := strings.Cut(strings.TrimPrefix(g, "--"), "=")
+		if fs.Lookup(name) != nil {
+			pre = append(pre, g)
+		}
+	}
+	err := fs.Parse(append(pre, args...))
 	if err == nil {
 		fs.SetOutput(e.stderr)
 		return 0, false
@@ -55,14 +68,17 @@ func parseFlags(fs *flag.FlagSet, args []string, e *env) (code int, done bool) {
 	fs.SetOutput(e.stderr)
 	fmt.Fprintf(e.stderr, "omniagent %s: %v\n", fs.Name(), err)
 	fs.Usage()
-	return 2, true
+	return exitUsage, true
 }
 
 // load reads the config and builds the logger the command logs with.
 func (c *commonFlags) load(e *env) (*config.Config, *slog.Logger, error) {
 	cfg, err := config.Load(c.config, e.reg)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, usageError{err}
+	}
+	if c.stateDir != "" {
+		cfg.Agent.StateDir = c.stateDir
 	}
 	level, format := cfg.Agent.LogLevel, cfg.Agent.LogFormat
 	if c.logLevel != "" {
@@ -73,12 +89,24 @@ func (c *commonFlags) load(e *env) (*config.Config, *slog.Logger, error) {
 	}
 	log, err := agent.NewLogger(e.stderr, level, format)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, usageError{err}
 	}
 	return cfg, log, nil
 }
 
+// usageError marks an error of the command line or the config: exit code 2.
+type usageError struct{ err error }
+
+func (u usageError) Error() string { return u.err.Error() }
+func (u usageError) Unwrap() error { return u.err }
+
+// fail prints err and returns its exit code: 2 for a usage or config error, else 1.
 func fail(w io.Writer, err error) int {
 	fmt.Fprintf(w, "omniagent: %v\n", err)
-	return 1
+	var ue usageError
+	var ce *config.Error
+	if errors.As(err, &ue) || errors.As(err, &ce) {
+		return exitUsage
+	}
+	return exitFailed
 }

@@ -3,28 +3,35 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/omniagent/omniagent/protocols"
 	"github.com/omniagent/omniagent/protocols/mig"
+	"github.com/omniagent/omniagent/status"
 )
 
 // testProto is an adapter defined in the test: it succeeds or fails as its options say.
 type testOpts struct {
-	Fail bool `toml:"fail"`
+	Fail    bool `toml:"fail"`
+	JobFail bool `toml:"job_fail"`
 }
 
-type testAdapter struct{ fail bool }
+type testAdapter struct{ fail, jobFail bool }
 
 func (a testAdapter) Cycle(context.Context) (protocols.Result, error) {
 	if a.fail {
 		return protocols.Result{}, errors.New("server answered 500")
+	}
+	if a.jobFail {
+		return protocols.Result{Summary: "1 job run"}, fmt.Errorf("deploy: %w", protocols.JobFailure(errors.New("job 7: exit status 2")))
 	}
 	return protocols.Result{Summary: "hello sent", Next: 2 * time.Minute, Details: map[string]string{"registration": "accepted"}}, nil
 }
@@ -36,7 +43,8 @@ func testEnv() (*env, *bytes.Buffer, *bytes.Buffer) {
 		NewOptions:      func() any { return &testOpts{} },
 		DefaultInterval: time.Minute,
 		New: func(d protocols.Deps) (protocols.Adapter, error) {
-			return testAdapter{fail: d.Server.Options.(*testOpts).Fail}, nil
+			o := d.Server.Options.(*testOpts)
+			return testAdapter{fail: o.Fail, jobFail: o.JobFail}, nil
 		},
 	})
 	var out, errb bytes.Buffer
@@ -65,6 +73,8 @@ func TestOneshotExitCodes(t *testing.T) {
 	}{
 		{"all ok", ok, 0, []string{"one", "test", "ok", "hello sent"}},
 		{"one failed", bad, 1, []string{"one", "two", "failed", "server answered 500"}},
+		{"job failed", ok + "\n[[server]]\nname = \"two\"\nprotocol = \"test\"\njob_fail = true\n", 3, []string{"two", "ok, 1 job failed", "1 job run (deploy: job 7: exit status 2)"}},
+		{"job and exchange failed", bad + "\n[[server]]\nname = \"three\"\nprotocol = \"test\"\njob_fail = true\n", 1, []string{"ok, 1 job failed", "failed"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -84,8 +94,29 @@ func TestOneshotExitCodes(t *testing.T) {
 			if code := dispatch(context.Background(), e2, []string{"status", "--config", cfg}); code != 0 {
 				t.Fatalf("status exit %d", code)
 			}
-			if !strings.Contains(out2.String(), "one") || !strings.Contains(out2.String(), "registration: accepted") {
+			if !regexp.MustCompile(`one \(test\)\n  last cycle: +\d{4}-\d\d-\d\d [0-9:]+ \(now\), ok: hello sent\n(.|\n)*  registration: +accepted`).MatchString(out2.String()) {
 				t.Errorf("status output:\n%s", out2)
+			}
+			// The same as JSON, with the result each server's last cycle had.
+			e3, out3, _ := testEnv()
+			if code := dispatch(context.Background(), e3, []string{"--config", cfg, "status", "--json"}); code != 0 {
+				t.Fatalf("status --json exit %d", code)
+			}
+			var rep status.Report
+			if err := json.Unmarshal(out3.Bytes(), &rep); err != nil {
+				t.Fatalf("status --json: %v\n%s", err, out3)
+			}
+			if rep.SchemaVersion != 1 || rep.Source != "state" || len(rep.Servers) == 0 || rep.Servers[0].State != "ok" || len(rep.Servers[0].Schedule) != 0 || rep.Servers[0].NextRun.IsZero() {
+				t.Errorf("status --json: %+v", rep)
+			}
+			for _, srv := range rep.Servers[1:] {
+				want := map[string]string{"two": "failed", "three": "ok, 1 job failed"}[srv.Name]
+				if tc.name == "job failed" {
+					want = "ok, 1 job failed"
+				}
+				if srv.State != want || srv.LastRun.IsZero() {
+					t.Errorf("server %s: state %q, want %q", srv.Name, srv.State, want)
+				}
 			}
 		})
 	}
@@ -115,11 +146,13 @@ func TestCLIErrors(t *testing.T) {
 		{[]string{"frobnicate"}, 2, "unknown command"},
 		{[]string{"--bogus"}, 2, "flag provided but not defined"},
 		{[]string{"run", "--force-update"}, 2, "go with --oneshot"},
-		{[]string{"--oneshot", "--config", badCfg}, 1, `bad.toml:3: key "agent.intervall": unknown key`},
-		{[]string{"config", "check", badCfg}, 1, "unknown key"},
+		{[]string{"--oneshot", "--config", badCfg}, 2, `bad.toml:3: key "agent.intervall": unknown key`},
+		{[]string{"config", "check", badCfg}, 2, "unknown key"},
+		{[]string{"--config"}, 2, "flag needs an argument"},
 		{[]string{"config"}, 2, "Usage"},
 		{[]string{"inventory", "--format", "yaml"}, 2, "unknown format"},
-		{[]string{"--oneshot", "--config", "/nonexistent/agent.toml"}, 1, "read config"},
+		{[]string{"--oneshot", "--config", "/nonexistent/agent.toml"}, 2, "read config"},
+		{[]string{"--config", "/nonexistent/agent.toml", "status"}, 2, "read config"},
 	}
 	for _, tc := range tests {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
@@ -192,5 +225,98 @@ func TestDaemonStopsOnCancel(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("daemon did not stop within 10 s of cancellation")
+	}
+}
+
+// TestGlobalFlagsEitherSide checks that --config, --log-level and --state-dir work before the
+// command as well as after it.
+func TestGlobalFlagsEitherSide(t *testing.T) {
+	cfg := writeConfig(t, "[[server]]\nname = \"one\"\nprotocol = \"test\"\n")
+	state := filepath.Join(t.TempDir(), "other-state")
+	for _, args := range [][]string{
+		{"--config", cfg, "--log-level", "error", "run", "--oneshot"},
+		{"--config=" + cfg, "--log-level=error", "--oneshot"},
+		{"run", "--oneshot", "--config", cfg, "--log-level", "error"},
+		{"--log-level", "error", "--state-dir", state, "run", "--oneshot", "--config", cfg},
+		{"--config", cfg, "status"},
+		{"status", "--config", cfg},
+		{"--config", cfg, "config", "check"},
+		{"--config", cfg, "version"},
+	} {
+		e, out, errb := testEnv()
+		if code := dispatch(context.Background(), e, args); code != 0 {
+			t.Errorf("%q: exit %d\n%s%s", args, code, out, errb)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(state, "status", "one.json")); err != nil {
+		t.Errorf("--state-dir before the command was not used: %v", err)
+	}
+	e, out, _ := testEnv()
+	if code := dispatch(context.Background(), e, []string{"--help"}); code != 0 {
+		t.Fatalf("--help: exit %d", code)
+	}
+	for _, w := range []string{"[global flags] [command]", "--config FILE", "--state-dir DIR", "3  every exchange worked but a job"} {
+		if !strings.Contains(out.String(), w) {
+			t.Errorf("--help lacks %q:\n%s", w, out)
+		}
+	}
+}
+
+// TestConfigCheckEveryError checks that config check lists every error at its line, exit 2,
+// and warns about contradictory settings.
+func TestConfigCheckEveryError(t *testing.T) {
+	e, _, errb := testEnv()
+	p := writeConfig(t, "[[server]]\nname = \"one\"\nprotocol = \"test\"\nfial = true\nurl = \"nowhere\"\n")
+	if code := dispatch(context.Background(), e, []string{"config", "check", p}); code != 2 {
+		t.Fatalf("exit %d, want 2\n%s", code, errb)
+	}
+	// writeConfig adds four lines before the servers.
+	for _, w := range []string{`agent.toml:8: key "server.fial": unknown key`, `agent.toml:9: key "url"`, "2 errors"} {
+		if !strings.Contains(errb.String(), w) {
+			t.Errorf("config check lacks %q:\n%s", w, errb)
+		}
+	}
+}
+
+// TestConfigCheckRealProtocols checks the warnings and effective schedules the real adapters
+// give: MIG's heartbeat, RDFM's shell without allow_shell, OCO's plain http.
+func TestConfigCheckRealProtocols(t *testing.T) {
+	var out, errb bytes.Buffer
+	e := &env{stdout: &out, stderr: &errb, stdin: strings.NewReader(""), reg: protocols.Builtin}
+	p := writeConfig(t, `[[server]]
+name = "mig"
+protocol = "mig"
+url = "https://mig.example/api/v1"
+relay = "amqp://agent:pw@127.0.0.1:5672/mig"
+heartbeat_interval = "2m"
+
+[[server]]
+name = "rdfm"
+protocol = "rdfm"
+url = "https://rdfm.example"
+shell = true
+install_command = ["/bin/true", "{file}"]
+
+[[server]]
+name = "oco"
+protocol = "oco"
+url = "http://oco.example/api-agent.php"
+`)
+	if code := dispatch(context.Background(), e, []string{"config", "check", p}); code != 0 {
+		t.Fatalf("exit %d\n%s%s", code, out.String(), errb.String())
+	}
+	for _, w := range []string{
+		"(3 warnings)",
+		`agent.toml:16: key "shell": server "rdfm": shell = true without allow_shell`,
+		`agent.toml:17: key "install_command"`,
+		`agent.toml:22: key "url": server "oco": an http:// URL is refused unless allow_plain_http`,
+		"mig: heartbeat every 2m0s over http",
+		"2m0s (heartbeat_interval)",
+		"rdfm: update check every 15m0s",
+		"oco: hello every 1m0s",
+	} {
+		if !strings.Contains(out.String(), w) {
+			t.Errorf("config check lacks %q:\n%s", w, out.String())
+		}
 	}
 }

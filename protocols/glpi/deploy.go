@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/omniagent/omniagent/jobs"
+	"github.com/omniagent/omniagent/protocols"
 )
 
 // deployVersion is the deploy task version announced to the plugin: ≥ 2.2 keeps check
@@ -151,6 +152,9 @@ func (a *Adapter) deployCycle(ctx context.Context) (string, error) {
 	for _, job := range jl.Jobs {
 		if err := a.runJob(ctx, remote, job, jl.AssociatedFiles); err != nil {
 			failed++
+			if ctx.Err() == nil { // the job failed, not the exchange: "ok, 1 job failed"
+				err = protocols.JobFailure(err)
+			}
 			errs = append(errs, fmt.Errorf("job %s: %w", job.UUID, err))
 		} else {
 			ok++

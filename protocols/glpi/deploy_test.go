@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/omniagent/omniagent/config"
+	"github.com/omniagent/omniagent/protocols"
 	"github.com/omniagent/omniagent/protocols/glpi"
 	"github.com/omniagent/omniagent/protocols/glpi/glpifake"
 )
@@ -141,6 +142,14 @@ func TestDeployFailingAction(t *testing.T) {
 	_, err := cycle(t, a)
 	if err == nil {
 		t.Fatal("no error")
+	}
+	// The exchanges worked; only jobs failed: the scheduler shows "ok, 3 jobs failed".
+	if n, only := protocols.SplitJobFailures(err); !only || n != 3 {
+		t.Errorf("SplitJobFailures = %d, %v; want 3 job failures only (%v)", n, only, err)
+	}
+	// `omniagent status` sees both sub-schedules: the 24 h contact and the deploy poll.
+	if sched := a.Status().Schedule; sched["contact/inventory"].IsZero() || sched["deploy poll"].IsZero() {
+		t.Errorf("status schedule = %v", sched)
 	}
 	if st := e.fake.JobState("job3"); st != "ko" {
 		t.Errorf("job3 %s: %q", st, statusMsgs(e, "job3"))

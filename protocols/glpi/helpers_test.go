@@ -84,7 +84,8 @@ type testEnv struct {
 	clock    *protocoltest.Clock
 	noExec   bool
 	quiet    bool
-	logW     io.Writer // when set, the adapter logs (text) here instead of the test log
+	logW     io.Writer                // when set, the adapter logs (text) here instead of the test log
+	logs     *protocoltest.LogCapture // set: the adapter logs (and its exchanges) go here
 }
 
 func newEnv(t testing.TB) *testEnv {
@@ -134,6 +135,9 @@ func (e *testEnv) build(mut func(*config.Server, *glpi.Options), po protocols.Op
 	if e.logW != nil {
 		log = slog.New(slog.NewTextHandler(e.logW, nil))
 	}
+	if e.logs != nil {
+		log = e.logs.Logger()
+	}
 	runner := jobs.New(jobs.Options{Server: srv.Name, SpoolDir: spool, Policy: jobs.Policy{AllowExec: !e.noExec}, Logger: log, Timeout: time.Minute, MaxOutput: 1 << 20, MaxDownload: 64 << 20})
 	a, err := glpi.New(protocols.Deps{
 		Server:    srv,
@@ -143,7 +147,7 @@ func (e *testEnv) build(mut func(*config.Server, *glpi.Options), po protocols.Op
 		Jobs:      runner,
 		State:     h,
 		HTTP: func(h1 bool) (*http.Client, error) {
-			return httpclient.New(httpclient.Options{Server: srv.Name, ForceHTTP1: h1, Timeout: 10 * time.Second, Proxy: "none"})
+			return httpclient.New(httpclient.Options{Server: srv.Name, ForceHTTP1: h1, Timeout: 10 * time.Second, Proxy: "none", ExchangeLog: log})
 		},
 		Options: po,
 		Now:     e.clock.Now,

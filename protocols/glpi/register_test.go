@@ -9,6 +9,7 @@ import (
 	"github.com/omniagent/omniagent/config"
 	"github.com/omniagent/omniagent/protocols/glpi"
 	"github.com/omniagent/omniagent/protocols/glpi/glpifake"
+	"github.com/omniagent/omniagent/protocols/protocoltest"
 	"github.com/omniagent/omniagent/state"
 )
 
@@ -171,4 +172,29 @@ func TestRegisterFailures(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestDebugLogHasNoSecret runs a full cycle (REGISTER with the shared token, CONTACT,
+// inventory, deploy) with every exchange logged at debug, and greps the log for the secrets.
+func TestDebugLogHasNoSecret(t *testing.T) {
+	e := newEnv(t)
+	e.logs = protocoltest.NewLogCapture(t)
+	st, err := state.Open(e.stateDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Server("glpi-test").Save(map[string]any{"deviceid": "pc1-2026-03-04-10-00-00", "agentid": vecAgentID, "fingerprint": "4c4c4544-0042-3510-8052-b4c04f4b4e31"}); err != nil {
+		t.Fatal(err)
+	}
+	e.fake.Set(func(s *glpifake.Server) { s.RegisterMode = true; s.Register = glpifake.RegisterConfig{Token: vecToken} })
+	e.fake.AddJob("job-log", nil, []map[string]any{{"cmd": map[string]any{"exec": "echo done", "name": "echo"}}})
+	a := e.adapter(func(_ *config.Server, o *glpi.Options) { o.Register = true; o.Token = vecToken })
+	if _, err := cycle(t, a); err != nil {
+		t.Fatal(err)
+	}
+	key := a.RegisterKey()
+	if key == "" {
+		t.Fatal("no key registered")
+	}
+	e.logs.CheckNoSecrets(t, vecToken, strings.ReplaceAll(vecToken, "-", ""), key)
 }

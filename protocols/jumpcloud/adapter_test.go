@@ -2,6 +2,8 @@ package jumpcloud_test
 
 import (
 	"context"
+	"crypto/x509"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/omniagent/omniagent/protocols/jumpcloud"
 	"github.com/omniagent/omniagent/protocols/jumpcloud/jcfake"
+	"github.com/omniagent/omniagent/protocols/protocoltest"
 )
 
 func attrMap(s *jcfake.System) map[string]string {
@@ -312,4 +315,27 @@ func TestNotInstalled(t *testing.T) {
 	if n := len(e.fake.Inspect(sysID).Log); n != 0 {
 		t.Errorf("%d requests sent", n)
 	}
+}
+
+// TestDebugLogHasNoSecret runs a full check-in with every exchange logged at debug and greps
+// the log for the signatures sent and the private key.
+func TestDebugLogHasNoSecret(t *testing.T) {
+	e := newEnv(t, false)
+	e.logs = protocoltest.NewLogCapture(t)
+	e.sigs = &authRecorder{}
+	a := e.adapter(e.options())
+	if _, err := cycle(t, a); err != nil {
+		t.Fatal(err)
+	}
+	e.sigs.mu.Lock()
+	secrets := []string{base64.StdEncoding.EncodeToString(x509.MarshalPKCS1PrivateKey(testKey()))[64:128]}
+	for _, h := range e.sigs.seen {
+		_, sig, _ := strings.Cut(h, `signature="`)
+		secrets = append(secrets, strings.TrimSuffix(sig, `"`))
+	}
+	e.sigs.mu.Unlock()
+	if len(secrets) < 3 {
+		t.Fatalf("only %d signatures seen", len(secrets)-1)
+	}
+	e.logs.CheckNoSecrets(t, secrets...)
 }

@@ -97,6 +97,24 @@ type testEnv struct {
 	key    string
 	state  *state.Handle
 	caFile string
+	logs   *protocoltest.LogCapture // set: debug log captured, Authorization headers kept in sigs
+	sigs   *authRecorder
+}
+
+// authRecorder keeps every Authorization header sent, to check none reaches the log.
+type authRecorder struct {
+	base http.RoundTripper
+	mu   sync.Mutex
+	seen []string
+}
+
+func (r *authRecorder) RoundTrip(req *http.Request) (*http.Response, error) {
+	r.mu.Lock()
+	if a := req.Header.Get("Authorization"); a != "" {
+		r.seen = append(r.seen, a)
+	}
+	r.mu.Unlock()
+	return r.base.RoundTrip(req)
 }
 
 // newEnv starts a fake with system sysID enrolled, groups A, B, X, users U, V.
@@ -158,14 +176,23 @@ func (e *testEnv) adapter(o *jumpcloud.Options) *jumpcloud.Adapter {
 	if err := o.Validate(); err != nil {
 		e.t.Fatal(err)
 	}
+	log := protocoltest.Logger(e.t)
+	if e.logs != nil {
+		log = e.logs.Logger()
+	}
 	a, err := jumpcloud.New(protocols.Deps{
 		Server:    config.Server{Name: "jc", Protocol: "jumpcloud", URL: e.fake.URL(), Options: o},
-		Logger:    protocoltest.Logger(e.t),
+		Logger:    log,
 		Identity:  identity.Identity{Hostname: "pc1", FQDN: "pc1.example.org", AgentVersion: "1.2.3"},
 		Inventory: e.inv,
 		State:     e.state,
 		HTTP: func(force bool) (*http.Client, error) {
-			return httpclient.New(httpclient.Options{Server: "jc", CAFile: e.caFile, ForceHTTP1: force, Proxy: "none"})
+			c, err := httpclient.New(httpclient.Options{Server: "jc", CAFile: e.caFile, ForceHTTP1: force, Proxy: "none", ExchangeLog: log})
+			if err == nil && e.sigs != nil {
+				e.sigs.base = c.Transport
+				c.Transport = e.sigs
+			}
+			return c, err
 		},
 		Now: e.clock.Now,
 	})

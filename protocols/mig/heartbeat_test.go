@@ -17,6 +17,7 @@ import (
 	"github.com/omniagent/omniagent/inventory"
 	"github.com/omniagent/omniagent/protocols/mig"
 	"github.com/omniagent/omniagent/protocols/mig/migfake"
+	"github.com/omniagent/omniagent/protocols/protocoltest"
 )
 
 // The HTTP heartbeat needs no broker: the daemon cycle only talks to the API.
@@ -320,4 +321,21 @@ func TestInventoryErrorTolerated(t *testing.T) {
 	if len(beats) != 1 || beats[0].Environment.Ident != runtime.GOOS || len(beats[0].Environment.Addresses) != 0 {
 		t.Errorf("heartbeats = %+v", beats)
 	}
+}
+
+// TestDebugLogHasNoSecret runs heartbeat cycles with every exchange logged at debug and a
+// relay URL and relay proxy carrying passwords, and greps the log for them.
+func TestDebugLogHasNoSecret(t *testing.T) {
+	e := newEnv(t, "")
+	e.logs = protocoltest.NewLogCapture(t)
+	e.opts.Relay = "amqp://agent:relay-pw-4711@127.0.0.1:1/mig"
+	e.opts.RelayProxy = "http://proxyuser:proxy-pw-0815@127.0.0.1:1"
+	a := e.adapter(false)
+	ctx := ctxT(t, 20*time.Second)
+	for range 2 {
+		if _, err := a.Cycle(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.logs.CheckNoSecrets(t, "relay-pw-4711", "proxy-pw-0815")
 }

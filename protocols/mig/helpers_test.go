@@ -20,6 +20,7 @@ import (
 	"github.com/omniagent/omniagent/protocols/mig"
 	"github.com/omniagent/omniagent/protocols/mig/action"
 	"github.com/omniagent/omniagent/protocols/mig/migfake"
+	"github.com/omniagent/omniagent/protocols/protocoltest"
 	"github.com/omniagent/omniagent/state"
 )
 
@@ -81,8 +82,9 @@ type env struct {
 	opts  *mig.Options
 	dir   string // investigated tree
 	inv   inventory.Provider
-	now   func() time.Time // agent clock; nil = time.Now
-	logW  io.Writer        // agent log (WARN and up); nil = stderr
+	now   func() time.Time         // agent clock; nil = time.Now
+	logW  io.Writer                // agent log (WARN and up); nil = stderr
+	logs  *protocoltest.LogCapture // set: the adapter logs (and its exchanges) go here
 }
 
 // newEnv builds the fake API and, with a broker URL, the fake scheduler; alice is trusted.
@@ -143,11 +145,14 @@ func (e *env) adapter(oneshot bool) *mig.Adapter {
 		w = e.logW
 	}
 	log := slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if e.logs != nil {
+		log = e.logs.Logger()
+	}
 	a, err := mig.New(protocols.Deps{
 		Server: srv, Logger: log, Inventory: e.inv, State: e.store.Server(srv.Name),
 		Identity: identity.Identity{Hostname: "vm", AgentVersion: "1.4.0-test"},
 		HTTP: func(h1 bool) (*http.Client, error) {
-			return httpclient.New(httpclient.Options{Server: srv.Name, ForceHTTP1: h1, Timeout: 10 * time.Second, Proxy: "none"})
+			return httpclient.New(httpclient.Options{Server: srv.Name, ForceHTTP1: h1, Timeout: 10 * time.Second, Proxy: "none", ExchangeLog: log})
 		},
 		Options: protocols.Options{Oneshot: oneshot},
 		Now:     e.now,

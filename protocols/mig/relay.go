@@ -150,6 +150,10 @@ func (a *Adapter) connect(ctx context.Context, declare bool) (*relayConn, error)
 func (a *Adapter) publish(ctx context.Context, rc *relayConn, key string, body []byte) error {
 	rc.pubMu.Lock()
 	defer rc.pubMu.Unlock()
+	start := time.Now()
+	defer func() { // the debug exchange log, as httpclient does for HTTP: never the body
+		a.log.Debug("amqp exchange", "op", "publish", "exchange", exchangeToSchedulers, "key", key, "sent", len(body), "took", time.Since(start).Round(time.Millisecond))
+	}()
 	ttl := 10 * a.opts.HeartbeatInterval.D()
 	dc, err := rc.ch.PublishWithDeferredConfirmWithContext(ctx, exchangeToSchedulers, key, true, false, amqp.Publishing{
 		DeliveryMode: amqp.Persistent,
@@ -294,6 +298,7 @@ func connLost(e *amqp.Error) error {
 // accept acks a delivery at once (MIG's rule: a command is never redelivered) and runs it in the
 // background, waiting for a free slot first.
 func (a *Adapter) accept(ctx context.Context, d amqp.Delivery, running *sync.WaitGroup) error {
+	a.log.Debug("amqp exchange", "op", "deliver", "queue", a.queueName(), "received", len(d.Body))
 	select {
 	case a.slots <- struct{}{}:
 	case <-ctx.Done():

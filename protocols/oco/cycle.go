@@ -78,6 +78,7 @@ func (a *Adapter) Cycle(ctx context.Context) (res protocols.Result, err error) {
 		if err != nil {
 			errs = append(errs, err)
 		}
+		res.JobsFailed = failed
 		s := fmt.Sprintf("jobs: %d succeeded, %d failed", ok, failed)
 		if skipped > 0 {
 			s += fmt.Sprintf(", %d skipped", skipped)

@@ -94,26 +94,8 @@ type testEnv struct {
 	inv      *inventory.Inventory
 	hostname string
 	now      func() time.Time
-	clock    *protocoltest.Clock // the fake server's clock
-	logs     *syncBuffer         // when set, the adapter also logs here (debug level)
-}
-
-// syncBuffer collects log output from several goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	clock    *protocoltest.Clock      // the fake server's clock
+	logs     *protocoltest.LogCapture // set: the adapter logs (and its exchanges) go here
 }
 
 func newEnv(t testing.TB, fo ocofake.Options) *testEnv {
@@ -172,7 +154,7 @@ func (e *testEnv) build(mut func(*config.Server, *oco.Options)) (*oco.Adapter, e
 		log = slog.New(slog.DiscardHandler)
 	}
 	if e.logs != nil {
-		log = slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		log = e.logs.Logger()
 	}
 	runner := jobs.New(jobs.Options{Server: srv.Name, SpoolDir: spool, Policy: jobs.Policy{AllowExec: !e.noExec, AllowPower: true}, Logger: log, Power: e.power, Timeout: time.Minute, MaxOutput: 1 << 20, MaxDownload: 64 << 20})
 	now := e.now
@@ -187,7 +169,7 @@ func (e *testEnv) build(mut func(*config.Server, *oco.Options)) (*oco.Adapter, e
 		Jobs:      runner,
 		State:     h,
 		HTTP: func(h1 bool) (*http.Client, error) {
-			return httpclient.New(httpclient.Options{Server: srv.Name, CAFile: srv.CAFile, ForceHTTP1: h1, Timeout: 10 * time.Second, Proxy: "none"})
+			return httpclient.New(httpclient.Options{Server: srv.Name, CAFile: srv.CAFile, ForceHTTP1: h1, Timeout: 10 * time.Second, Proxy: "none", ExchangeLog: log})
 		},
 		Now: now,
 	})

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/omniagent/omniagent/jobs"
+	"github.com/omniagent/omniagent/protocols"
 )
 
 // job is one entry of software-jobs, read loosely (ids may be ints or strings).
@@ -251,6 +252,9 @@ func (a *Adapter) runJob(ctx context.Context, j job) (out jobOutcome, aborts boo
 		}
 		log.Warn("job failed in the agent", "err", cause)
 		s, rerr := a.finish(ctx, j, StateFailed, RCAgentError, cause.Error())
+		if rerr == nil { // reported: the exchange works, only the job failed
+			cause = protocols.JobFailure(cause)
+		}
 		return jobFailed, j.SequenceMode == 1 && !s && rerr == nil, errors.Join(cause, rerr)
 	}
 	var dir string

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/omniagent/omniagent/config"
+	"github.com/omniagent/omniagent/protocols"
 	"github.com/omniagent/omniagent/protocols/oco"
 	"github.com/omniagent/omniagent/protocols/oco/ocofake"
 )
@@ -94,6 +95,9 @@ func TestJobFailsInSequenceMode(t *testing.T) {
 	}
 	if !strings.Contains(res.Summary, "1 succeeded, 1 failed, 1 skipped") {
 		t.Errorf("summary = %q", res.Summary)
+	}
+	if res.JobsFailed != 1 { // the scheduler shows "ok, 1 job failed" and --oneshot exits 3
+		t.Errorf("JobsFailed = %d, want 1", res.JobsFailed)
 	}
 }
 
@@ -226,8 +230,13 @@ func TestExecRefusedByPolicy(t *testing.T) {
 	a := e.adapter(nil)
 	marker := filepath.Join(t.TempDir(), "ran")
 	e.fake.AddJob(ocofake.Job{ID: 60, ContainerID: 1, Hostname: "pc1", Procedure: "touch " + marker})
-	if _, err := a.Cycle(context.Background()); err == nil {
+	res, err := a.Cycle(context.Background())
+	if err == nil {
 		t.Error("a refused job gave no cycle error")
+	}
+	// Reported to the server: the exchange worked, only the job failed.
+	if n, only := protocols.SplitJobFailures(err); !only || n != 1 || res.JobsFailed != 1 {
+		t.Errorf("SplitJobFailures = %d, %v, JobsFailed %d; want one job failure only (%v)", n, only, res.JobsFailed, err)
 	}
 	j, _ := e.fake.Job(60)
 	if j.State != -1 || *j.ReturnCode != -9999 || !strings.Contains(j.Message, "allow_exec") || fileExists(marker) {

@@ -20,6 +20,7 @@ import (
 	"github.com/omniagent/omniagent/inventory"
 	"github.com/omniagent/omniagent/protocols/oco"
 	"github.com/omniagent/omniagent/protocols/oco/ocofake"
+	"github.com/omniagent/omniagent/protocols/protocoltest"
 )
 
 func TestHMACVector(t *testing.T) {
@@ -481,4 +482,25 @@ func TestUsersUIDRange(t *testing.T) {
 	if err := o.Validate(); err == nil {
 		t.Error("min above max accepted")
 	}
+}
+
+// TestDebugLogHasNoSecret runs first contact (registration key), a job and a second hello with
+// the issued keys, every exchange logged at debug, and greps the log for the keys.
+func TestDebugLogHasNoSecret(t *testing.T) {
+	e := newEnv(t, ocofake.Options{SelfRegistration: true})
+	e.logs = protocoltest.NewLogCapture(t)
+	ctx := context.Background()
+	a := e.adapter(nil)
+	if _, err := a.Cycle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.fake.AddJob(ocofake.Job{ID: 90, ContainerID: 9, Hostname: "pc1", Procedure: "echo hello"})
+	if _, err := a.Cycle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	c, ok := e.fake.Computer("pc1")
+	if !ok || c.AgentKey == "" {
+		t.Fatalf("computer %+v", c)
+	}
+	e.logs.CheckNoSecrets(t, regKey, c.AgentKey, c.ServerKey)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/omniagent/omniagent/localuser"
 	"github.com/omniagent/omniagent/protocols/oco"
 	"github.com/omniagent/omniagent/protocols/oco/ocofake"
+	"github.com/omniagent/omniagent/protocols/protocoltest"
 )
 
 // throwawayUser creates a local account for the test and removes it afterwards.
@@ -78,7 +79,7 @@ func grepTree(t *testing.T, dir, s string) {
 func TestPasswordRotationLinux(t *testing.T) {
 	user := throwawayUser(t)
 	e := newEnv(t, ocofake.Options{SelfRegistration: true})
-	e.logs = &syncBuffer{}
+	e.logs = protocoltest.NewLogCapture(t)
 	e.fake.AddPasswordRule(ocofake.PasswordRule{Username: user, Alphabet: testAlphabet, Length: 24, ValidSeconds: 3600})
 	a := e.adapter(rotating(user))
 	res, err := a.Cycle(context.Background())

@@ -9,6 +9,7 @@ import (
 	"github.com/omniagent/omniagent/config"
 	"github.com/omniagent/omniagent/protocols/oco"
 	"github.com/omniagent/omniagent/protocols/oco/ocofake"
+	"github.com/omniagent/omniagent/protocols/protocoltest"
 )
 
 const testAlphabet = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789-_.!"
@@ -66,7 +67,7 @@ func TestPasswordRotationUserNotAllowed(t *testing.T) {
 // revoked within the server's 5-minute window, and the log says why without the password.
 func TestPasswordRotationLocalFailureRevokes(t *testing.T) {
 	e := newEnv(t, ocofake.Options{SelfRegistration: true})
-	e.logs = &syncBuffer{}
+	e.logs = protocoltest.NewLogCapture(t)
 	const user = "omniagent-no-such-user"
 	e.fake.AddPasswordRule(ocofake.PasswordRule{Username: user, Alphabet: testAlphabet, Length: 24, ValidSeconds: 3600})
 	a := e.adapter(rotating(user))

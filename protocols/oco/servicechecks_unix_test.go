@@ -13,6 +13,7 @@ import (
 	"github.com/omniagent/omniagent/config"
 	"github.com/omniagent/omniagent/protocols/oco"
 	"github.com/omniagent/omniagent/protocols/oco/ocofake"
+	"github.com/omniagent/omniagent/protocols/protocoltest"
 )
 
 func writeCheck(t *testing.T, dir, name, body string, mode os.FileMode) {
@@ -44,7 +45,7 @@ func TestServiceChecks(t *testing.T) {
 	writeCheck(t, dir, "README", "not a program\n", 0o644)
 
 	e := newEnv(t, ocofake.Options{SelfRegistration: true})
-	e.logs = &syncBuffer{}
+	e.logs = protocoltest.NewLogCapture(t)
 	a := e.adapter(func(_ *config.Server, o *oco.Options) {
 		o.ServiceChecksDir = dir
 		o.ServiceChecksTimeout = config.Duration(time.Second)

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -68,4 +69,53 @@ type testWriter struct{ t testing.TB }
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(string(bytes.TrimRight(p, "\n")))
 	return len(p), nil
+}
+
+// LogCapture keeps everything an adapter logs (debug included) for a test to search, and
+// still shows it in t's log.
+type LogCapture struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+	t   testing.TB
+}
+
+// NewLogCapture returns a capture for t.
+func NewLogCapture(t testing.TB) *LogCapture { return &LogCapture{t: t} }
+
+// Logger logs at debug level into the capture.
+func (c *LogCapture) Logger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(c, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+func (c *LogCapture) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	c.buf.Write(p)
+	c.mu.Unlock()
+	c.t.Log(string(bytes.TrimRight(p, "\n")))
+	return len(p), nil
+}
+
+// String is everything logged so far.
+func (c *LogCapture) String() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.buf.String()
+}
+
+// CheckNoSecrets fails t when a secret appears in the log, and when the log holds no
+// exchange at all (the check would then prove nothing).
+func (c *LogCapture) CheckNoSecrets(t testing.TB, secrets ...string) {
+	t.Helper()
+	log := c.String()
+	if !strings.Contains(log, `msg="http exchange"`) {
+		t.Errorf("the debug log has no exchange line:\n%s", log)
+	}
+	for _, s := range secrets {
+		if s == "" {
+			t.Fatal("CheckNoSecrets: empty secret")
+		}
+		if strings.Contains(log, s) {
+			t.Errorf("secret %q appears in the debug log", s)
+		}
+	}
 }

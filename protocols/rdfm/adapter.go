@@ -88,6 +88,8 @@ type Adapter struct {
 	sessMu sync.Mutex
 	sess   *session // the live management connection, if any
 	shells int      // running shell sessions
+	// socketState is the management socket's state for `omniagent status` (daemon only).
+	socketState string
 
 	// rep holds the update progress and version for the server until the socket takes them.
 	rep reports
@@ -599,7 +601,10 @@ func (a *Adapter) checkUpdate(ctx context.Context) (protocols.Result, error) {
 	if err != nil {
 		a.rep.abandon()
 		a.recordFailure(key)
-		return protocols.Result{}, fmt.Errorf("rdfm %s: package %d: %w", a.d.Server.Name, p.ID, err)
+		if ctx.Err() == nil { // the update check worked; the package did not install
+			err = protocols.JobFailure(err)
+		}
+		return protocols.Result{Summary: fmt.Sprintf("package %d failed", p.ID), Details: details}, fmt.Errorf("rdfm %s: package %d: %w", a.d.Server.Name, p.ID, err)
 	}
 	delete(a.st.Failed, key)
 	if newVer == "" {

@@ -5,6 +5,8 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/x509"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -23,6 +25,7 @@ import (
 	"github.com/omniagent/omniagent/inventory"
 	"github.com/omniagent/omniagent/jobs"
 	"github.com/omniagent/omniagent/protocols"
+	"github.com/omniagent/omniagent/protocols/protocoltest"
 	"github.com/omniagent/omniagent/protocols/rdfm"
 	"github.com/omniagent/omniagent/protocols/rdfm/rdfmfake"
 	"github.com/omniagent/omniagent/state"
@@ -62,11 +65,12 @@ type env struct {
 	exec  bool
 	shell bool
 	gens  int
-	inv   *inventory.Inventory // nil: sampleInventory()
-	url   string               // "": the fake's URL
-	proxy string               // "": none
-	logw  io.Writer            // nil: stderr at WARN
-	now   func() time.Time     // agent clock; nil: time.Now
+	inv   *inventory.Inventory     // nil: sampleInventory()
+	url   string                   // "": the fake's URL
+	proxy string                   // "": none
+	logw  io.Writer                // nil: stderr at WARN
+	now   func() time.Time         // agent clock; nil: time.Now
+	logs  *protocoltest.LogCapture // set: the adapter logs (and its exchanges) go here
 }
 
 func newEnv(t *testing.T) *env { return newEnvTB(t) }
@@ -105,6 +109,9 @@ func (e *env) adapter(oneshot bool) *rdfm.Adapter {
 	if e.logw != nil {
 		log = slog.New(slog.NewTextHandler(e.logw, nil))
 	}
+	if e.logs != nil {
+		log = e.logs.Logger()
+	}
 	runner := jobs.New(jobs.Options{Server: srv.Name, SpoolDir: spool, Policy: jobs.Policy{AllowExec: e.exec, AllowShell: e.shell}, Logger: log, Timeout: time.Minute})
 	inv := e.inv
 	if inv == nil {
@@ -113,7 +120,7 @@ func (e *env) adapter(oneshot bool) *rdfm.Adapter {
 	a, err := rdfm.New(protocols.Deps{
 		Server: srv, Logger: log, Inventory: fixedInventory{inv}, Jobs: runner, State: h,
 		HTTP: func(h1 bool) (*http.Client, error) {
-			return httpclient.New(httpclient.Options{Server: srv.Name, ForceHTTP1: h1, Timeout: 10 * time.Second, Proxy: srv.Proxy})
+			return httpclient.New(httpclient.Options{Server: srv.Name, ForceHTTP1: h1, Timeout: 10 * time.Second, Proxy: srv.Proxy, ExchangeLog: log})
 		},
 		Options: protocols.Options{Oneshot: oneshot},
 		Now:     e.now,
@@ -401,4 +408,24 @@ func TestKeyKeptWhenNoMAC(t *testing.T) {
 	if e.gens != 1 {
 		t.Fatalf("key regenerated after restart (%d generations)", e.gens)
 	}
+}
+
+// TestDebugLogHasNoSecret runs registration, acceptance and an update check with every
+// exchange logged at debug, and greps the log for the bearer token and the device key.
+func TestDebugLogHasNoSecret(t *testing.T) {
+	e := newEnv(t)
+	e.logs = protocoltest.NewLogCapture(t)
+	a := e.adapter(false)
+	ctx := context.Background()
+	if _, err := a.Cycle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.accept()
+	if res, err := a.Cycle(ctx); err != nil || res.Summary != "no update" {
+		t.Fatalf("accepted cycle = %+v, %v", res, err)
+	}
+	// Every token the fake issues starts with this JWT header; the key's PEM body is secret.
+	jwtHead := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`))
+	der := x509.MarshalPKCS1PrivateKey(testKey)
+	e.logs.CheckNoSecrets(t, jwtHead, base64.StdEncoding.EncodeToString(der)[64:128])
 }

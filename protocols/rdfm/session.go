@@ -29,6 +29,7 @@ const (
 // 1 s doubling to 60 s with jitter, reset after a connection that lasted 30 s; 60 s after a
 // 4002 (another socket for this device is still open).
 func (a *Adapter) Serve(ctx context.Context) error {
+	a.setSocketState("socket not connected yet")
 	backoff := time.Second
 	failures := 0 // short-lived connections in a row
 	for {
@@ -119,9 +120,17 @@ func (a *Adapter) serve(ctx context.Context, drain bool) (wait time.Duration, er
 		if resp != nil && resp.StatusCode == http.StatusUnauthorized {
 			a.dropToken(token) // re-auth before the next dial
 		}
-		return 0, fmt.Errorf("rdfm %s: management socket: %w", a.d.Server.Name, err)
+		err = fmt.Errorf("rdfm %s: management socket: %w", a.d.Server.Name, err)
+		if !drain {
+			a.setSocketState("socket disconnected: " + err.Error())
+		}
+		return 0, err
 	}
 	defer c.CloseNow()
+	if !drain {
+		a.setSocketState("socket connected since " + time.Now().UTC().Format(time.RFC3339))
+		defer func() { a.setSocketState("socket disconnected: " + errText(err)) }()
+	}
 	c.SetReadLimit(1 << 20)
 	s := &session{a: a, c: c, slots: make(chan struct{}, a.opts.ActionQueue), uploads: make(chan struct{}, maxUploads), activity: make(chan struct{}, 1)}
 	if drain {
@@ -424,4 +433,11 @@ func (a *Adapter) flushReports() {
 		a.log.Info("rdfm: new version reported to the server", "version", r.ver)
 		r.ver, r.active = "", false
 	}
+}
+
+func errText(err error) string {
+	if err == nil {
+		return "closed"
+	}
+	return err.Error()
 }

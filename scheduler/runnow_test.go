@@ -47,7 +47,9 @@ func TestRunNowServesAtOnceAndQueuesBehindARunningCycle(t *testing.T) {
 		s := New(Options{Splay: time.Hour, Rand: half})
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error)
-		go func() { done <- s.Run(ctx, []Server{{Name: "glpi", Protocol: "glpi", Interval: 24 * time.Hour, Adapter: g}}) }()
+		go func() {
+			done <- s.Run(ctx, []Server{{Name: "glpi", Protocol: "glpi", Interval: 24 * time.Hour, Adapter: g}})
+		}()
 		synctest.Wait()
 		if g.count() != 0 {
 			t.Fatal("a cycle ran before the splay")

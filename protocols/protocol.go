@@ -69,6 +69,9 @@ type Deps struct {
 	Options Options
 	// Now is the clock; tests replace it.
 	Now func() time.Time
+	// RunNow asks the running daemon for a cycle of this server now, without waiting for it
+	// (GLPI's "Request inventory"). Nil outside the daemon.
+	RunNow func(Request) error
 }
 
 // HTTPFactory builds the server's HTTP client; forceHTTP1 is for servers that need HTTP/1.1.

@@ -106,6 +106,15 @@ func (e *testEnv) adapter(mut func(*config.Server, *glpi.Options)) *glpi.Adapter
 }
 
 func (e *testEnv) build(mut func(*config.Server, *glpi.Options), po protocols.Options) (*glpi.Adapter, error) {
+	a, err := e.buildWith(mut, po, nil)
+	if err != nil {
+		return nil, err
+	}
+	return a.(*glpi.Adapter), nil
+}
+
+// buildWith builds the adapter as the daemon does, with its run-now hook.
+func (e *testEnv) buildWith(mut func(*config.Server, *glpi.Options), po protocols.Options, runNow func(protocols.Request) error) (protocols.Adapter, error) {
 	opts := glpi.NewOptions()
 	opts.Tag = "site-a"
 	srv := config.Server{Name: "glpi-test", Protocol: "glpi", URL: e.fake.URL + "/front/inventory.php"}
@@ -142,11 +151,12 @@ func (e *testEnv) build(mut func(*config.Server, *glpi.Options), po protocols.Op
 		},
 		Options: po,
 		Now:     e.clock.Now,
+		RunNow:  runNow,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return a.(*glpi.Adapter), nil
+	return a, nil
 }
 
 func firstOf(a, b string) string {

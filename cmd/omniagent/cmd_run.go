@@ -40,6 +40,9 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return fail(e.stderr, err)
 	}
+	if *oneshot && len(cfg.Servers) > 0 && daemonBusy(ctx, e.stderr, cfg) {
+		return 1
+	}
 	a, err := agent.Build(ctx, cfg, log, agent.Options{
 		Registry:   e.reg,
 		Run:        protocols.Options{Oneshot: *oneshot, ForceUpdate: *force},

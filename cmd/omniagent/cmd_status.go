@@ -11,7 +11,7 @@ import (
 	"github.com/omniagent/omniagent/state"
 )
 
-func cmdStatus(_ context.Context, e *env, args []string) int {
+func cmdStatus(ctx context.Context, e *env, args []string) int {
 	fs := newFlagSet("status", "status [--config FILE]", e)
 	var cf commonFlags
 	cf.register(fs)
@@ -23,6 +23,9 @@ func cmdStatus(_ context.Context, e *env, args []string) int {
 		return fail(e.stderr, err)
 	}
 	fmt.Fprintf(e.stdout, "service: %s\n", serviceStatus())
+	if !printLive(ctx, e.stdout, cfg) { // the running daemon's live state first
+		fmt.Fprintln(e.stdout, "daemon: not answering (state files below)")
+	}
 	dir := cfg.Agent.StateDir
 	if dir == "" {
 		dir = config.DefaultStateDir()

@@ -73,6 +73,7 @@ func (h *controlHandler) Live() control.Live {
 		l.Servers = append(l.Servers, control.ServerLive{
 			Server: s.Server, Protocol: s.Protocol, Running: s.Running, RunningSince: s.RunningSince,
 			Pending: s.Pending, NextRun: s.NextRun, Session: s.Session, SessionFailures: s.SessionFailures,
+			Details: s.Details,
 		})
 	}
 	return l

@@ -76,6 +76,8 @@ type ServerLive struct {
 	NextRun         time.Time `json:"next_run,omitzero"`
 	Session         string    `json:"session,omitempty"`
 	SessionFailures int       `json:"session_failures,omitempty"`
+	// Details of the last cycle (queued inventory, results waiting, mode...).
+	Details map[string]string `json:"details,omitempty"`
 }
 
 // Handler does what the daemon is asked.

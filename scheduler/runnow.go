@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"sync"
 	"time"
 
@@ -35,6 +36,7 @@ type runner struct {
 	next            time.Time
 	session         string // "", "serving", "reconnecting"
 	sessionFailures int
+	details         map[string]string // the last cycle's details (queued inventory, mode...)
 }
 
 func newRunner(srv Server) *runner { return &runner{srv: srv, wake: make(chan struct{}, 1)} }
@@ -139,8 +141,9 @@ type Live struct {
 	RunningSince     time.Time // when it started
 	Pending          int       // run-now requests waiting for a cycle
 	NextRun          time.Time // zero while a cycle runs or before the first
-	Session          string    // "serving", "reconnecting" or "" (no long-lived session)
+	Session          string    // "serving" (Serve runs), "reconnecting" or "" (no long-lived session)
 	SessionFailures  int
+	Details          map[string]string // the last cycle's details (queues, mode...)
 }
 
 // Live reports every server's state; empty when the scheduler is not running.
@@ -157,6 +160,7 @@ func (s *Scheduler) Live() []Live {
 		out = append(out, Live{
 			Server: r.srv.Name, Protocol: r.srv.Protocol, Running: r.running, RunningSince: r.runningSince,
 			Pending: len(r.pending), NextRun: r.next, Session: r.session, SessionFailures: r.sessionFailures,
+			Details: maps.Clone(r.details),
 		})
 		r.mu.Unlock()
 	}

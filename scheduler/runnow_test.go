@@ -32,7 +32,7 @@ func (g *gateAdapter) Cycle(ctx context.Context) (protocols.Result, error) {
 	case <-ctx.Done():
 		return protocols.Result{}, ctx.Err()
 	}
-	return protocols.Result{Summary: "cycle " + string(rune('0'+n))}, nil
+	return protocols.Result{Summary: "cycle " + string(rune('0'+n)), Details: map[string]string{"queued_inventory": "none"}}, nil
 }
 
 func (g *gateAdapter) count() int {
@@ -100,7 +100,7 @@ func TestRunNowServesAtOnceAndQueuesBehindARunningCycle(t *testing.T) {
 		}
 		// The schedule goes on: the next cycle is a normal one, a day later.
 		synctest.Wait()
-		if live := s.Live(); live[0].Running || live[0].NextRun.Sub(time.Now()) != 24*time.Hour {
+		if live := s.Live(); live[0].Running || live[0].NextRun.Sub(time.Now()) != 24*time.Hour || live[0].Details["queued_inventory"] != "none" {
 			t.Fatalf("live after = %+v", live[0])
 		}
 		cancel()

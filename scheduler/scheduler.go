@@ -320,6 +320,11 @@ func (s *Scheduler) loop(ctx context.Context, r *runner) {
 		r.setRunning(true, s.o.Clock.Now())
 		o := s.runCycle(cctx, srv, failures)
 		r.setRunning(false, time.Time{})
+		if o.Result.Details != nil {
+			r.mu.Lock()
+			r.details = o.Result.Details
+			r.mu.Unlock()
+		}
 		for _, w := range waiters {
 			w.done <- o
 		}

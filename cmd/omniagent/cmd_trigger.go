@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -97,6 +100,14 @@ func printLive(ctx context.Context, w io.Writer, cfg *config.Config) bool {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", s.Server, s.Protocol, now, s.Pending, next, sess)
 	}
 	tw.Flush()
+	for _, s := range l.Servers {
+		keys := slices.Sorted(maps.Keys(s.Details))
+		for _, k := range keys {
+			if strings.Contains(k, "queue") || strings.Contains(k, "spool") || strings.Contains(k, "pending") {
+				fmt.Fprintf(w, "%s: %s: %s\n", s.Server, k, s.Details[k])
+			}
+		}
+	}
 	fmt.Fprintln(w)
 	return true
 }

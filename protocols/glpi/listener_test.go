@@ -279,3 +279,46 @@ func TestListenOptionsValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestTrustList: a caller in trust may ask for an inventory though it is not the server; a
+// server URL given by host name is resolved to find its addresses.
+func TestTrustList(t *testing.T) {
+	if !canBind127x2() {
+		t.Skip("127.0.0.2 is not usable on this host")
+	}
+	e := newEnv(t)
+	sched, _, dev := daemon(t, e, []string{"127.0.0.2/32"})
+	ch, _ := sched.RunNow("glpi-test", protocols.Request{})
+	<-ch
+	var invs int
+	e.fake.Get(func(s *glpifake.Server) { invs = len(s.Inventories) })
+	start := time.Now()
+	if got := e.fake.RequestInventory(context.Background(), dev, glpifake.AgentCall{Addresses: []string{"127.0.0.1"}, From: "127.0.0.2"}); !strings.HasPrefix(got, "Requested at") {
+		t.Fatalf("trusted range: %q", got)
+	}
+	waitFor(t, start, 2*time.Second, func() bool {
+		ok := false
+		e.fake.Get(func(s *glpifake.Server) { ok = len(s.Inventories) > invs })
+		return ok
+	})
+
+	// Server URL by name: "localhost" resolves to 127.0.0.1 (and ::1), never to 127.0.0.2.
+	e2 := newEnv(t)
+	e2.fake.URL = strings.Replace(e2.fake.URL, "127.0.0.1", "localhost", 1)
+	_, base, _ := daemon(t, e2, nil)
+	for _, tc := range []struct {
+		from string
+		code int
+	}{{"127.0.0.1", 200}, {"127.0.0.2", 403}} {
+		d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(tc.from)}}
+		c := &http.Client{Transport: &http.Transport{DialContext: d.DialContext}}
+		resp, err := c.Get(base + "/now")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.code {
+			t.Errorf("from %s with the server named localhost: %d, want %d", tc.from, resp.StatusCode, tc.code)
+		}
+	}
+}

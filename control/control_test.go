@@ -61,9 +61,12 @@ func TestCallAnswers(t *testing.T) {
 	h := &fakeHandler{}
 	dir := serve(t, h)
 	ctx := context.Background()
-	l, ok := Answers(ctx, dir)
-	if !ok || l.PID != 42 || len(l.Servers) != 1 || !l.Servers[0].Running {
-		t.Fatalf("ping: %+v %v", l, ok)
+	r, err := Call(ctx, dir, Request{Cmd: CmdPing})
+	if err != nil {
+		t.Fatalf("ping: %v", err)
+	}
+	if l := r.Live; l == nil || l.PID != 42 || len(l.Servers) != 1 || !l.Servers[0].Running {
+		t.Fatalf("ping: %+v", r)
 	}
 	for _, tc := range []struct {
 		req     Request

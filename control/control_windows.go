@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/Microsoft/go-winio"
 	"golang.org/x/sys/windows"
 )
 
@@ -33,7 +32,7 @@ func Address(stateDir string) string {
 // Listen creates the pipe. The first instance is created exclusively: a pipe another process
 // made first (to pose as the daemon) makes this fail.
 func Listen(stateDir string) (net.Listener, error) {
-	ln, err := winio.ListenPipe(Address(stateDir), &winio.PipeConfig{SecurityDescriptor: pipeSDDL, InputBufferSize: 4096, OutputBufferSize: 64 << 10})
+	ln, err := listenPipe(Address(stateDir), pipeSDDL)
 	if err != nil {
 		if errors.Is(err, os.ErrExist) || errors.Is(err, windows.ERROR_ACCESS_DENIED) || errors.Is(err, windows.ERROR_PIPE_BUSY) {
 			return nil, fmt.Errorf("%w (%s): %v", ErrDaemonRunning, Address(stateDir), err)
@@ -44,7 +43,7 @@ func Listen(stateDir string) (net.Listener, error) {
 }
 
 func dial(ctx context.Context, stateDir string) (net.Conn, error) {
-	c, err := winio.DialPipeContext(ctx, Address(stateDir))
+	c, err := dialPipe(ctx, Address(stateDir))
 	if err != nil {
 		if errors.Is(err, os.ErrPermission) {
 			return nil, fmt.Errorf("control channel %s: %w (run as an administrator)", Address(stateDir), err)

@@ -23,11 +23,22 @@ import (
 
 // fixedInventory is an inventory.Provider returning one machine; tests may swap it.
 type fixedInventory struct {
-	mu  sync.Mutex
-	inv *inventory.Inventory
+	mu   sync.Mutex
+	inv  *inventory.Inventory
+	hold chan struct{} // when set, collection waits for it to close
 }
 
-func (f *fixedInventory) Inventory(context.Context) (*inventory.Inventory, error) {
+func (f *fixedInventory) Inventory(ctx context.Context) (*inventory.Inventory, error) {
+	f.mu.Lock()
+	hold := f.hold
+	f.mu.Unlock()
+	if hold != nil {
+		select {
+		case <-hold:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.inv, nil

@@ -322,3 +322,32 @@ func TestTrustList(t *testing.T) {
 		}
 	}
 }
+
+// TestStatusWhileRunning: /status says a task runs while a cycle is in progress.
+func TestStatusWhileRunning(t *testing.T) {
+	e := newEnv(t)
+	hold := make(chan struct{})
+	e.inv.mu.Lock()
+	e.inv.hold = hold
+	e.inv.mu.Unlock()
+	sched, base, _ := daemon(t, e, nil)
+	ch, err := sched.RunNow("glpi-test", protocols.Request{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	status := func() string {
+		resp, err := http.Get(base + "/status")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	waitFor(t, time.Now(), 5*time.Second, func() bool { return status() == "status: running task inventory" })
+	close(hold)
+	<-ch
+	if got := status(); got != "status: waiting" {
+		t.Fatalf("after the cycle: %q", got)
+	}
+}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/omniagent/omniagent/collectors"
 	"github.com/omniagent/omniagent/config"
+	"github.com/omniagent/omniagent/control"
 	"github.com/omniagent/omniagent/httpclient"
 	"github.com/omniagent/omniagent/identity"
 	"github.com/omniagent/omniagent/inventory"
@@ -226,6 +227,12 @@ func (a *Agent) buildServer(s config.Server, o Options) (scheduler.Server, error
 		Options:    o.Run,
 		Now:        time.Now,
 		SelfUpdate: a.selfUpdater(),
+		// GLPI's "Request inventory": a cycle of this server now (a.Sched exists by the time
+		// the daemon runs).
+		RunNow: func(r protocols.Request) error {
+			_, err := a.Sched.RunNow(s.Name, r)
+			return err
+		},
 	})
 	if err != nil {
 		return scheduler.Server{}, fmt.Errorf("server %q (%s): %w", s.Name, s.Protocol, err)
@@ -253,6 +260,17 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	ctrlDone, err := a.startControl(ctx)
+	if errors.Is(err, control.ErrDaemonRunning) {
+		return err
+	}
+	if err != nil {
+		a.Logger.Warn("no control channel: `omniagent trigger` cannot reach this daemon", "err", err)
+		done := make(chan struct{})
+		close(done)
+		ctrlDone = done
+	}
+	defer func() { <-ctrlDone }()
 	wdErr := make(chan error, 1)
 	if limit := a.Config.Agent.MemoryLimit; limit > 0 {
 		wd := newWatchdog(uint64(limit), a.Logger)
@@ -276,7 +294,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		case <-ctx.Done():
 		}
 	}()
-	err := a.Sched.Run(ctx, a.Servers)
+	err = a.Sched.Run(ctx, a.Servers)
 	cancel()
 	if exitRequested.Load() {
 		err = errors.Join(ErrExitRequested, err)

@@ -73,6 +73,9 @@ type Deps struct {
 	Options Options
 	// Now is the clock; tests replace it.
 	Now func() time.Time
+	// RunNow asks the running daemon for a cycle of this server now, without waiting for it
+	// (GLPI's "Request inventory"). Nil outside the daemon.
+	RunNow func(Request) error
 	// SelfUpdate installs a signed agent binary in place of the running one (verified against
 	// the keys pinned in [update]) and returns its version; nil when self-update is off. The
 	// agent restarts into it once the current cycles end.

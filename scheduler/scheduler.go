@@ -89,6 +89,10 @@ type Scheduler struct {
 	o      Options
 	mu     sync.Mutex
 	active int // cycles running
+	// runners are the servers' live loops while Run runs (nil otherwise), by name; order keeps
+	// the configuration order.
+	runners map[string]*runner
+	order   []string
 }
 
 // New returns a scheduler with defaults filled.
@@ -358,18 +362,36 @@ func (s *Scheduler) record(srv Server, o Outcome, failures int) {
 
 // Run runs every server until ctx ends, then waits at most StopTimeout for cycles in flight.
 func (s *Scheduler) Run(ctx context.Context, servers []Server) error {
+	runners := make(map[string]*runner, len(servers))
+	order := make([]string, 0, len(servers))
+	for _, srv := range servers {
+		runners[srv.Name] = newRunner(srv)
+		order = append(order, srv.Name)
+	}
+	s.mu.Lock()
+	s.runners, s.order = runners, order
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.runners, s.order = nil, nil
+		for _, r := range runners {
+			r.abandon(fmt.Errorf("%w: the agent is stopping", ErrNotRunning))
+		}
+		s.mu.Unlock()
+	}()
 	var wg sync.WaitGroup
 	for _, srv := range servers {
+		r := runners[srv.Name]
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s.loop(ctx, srv)
+			s.loop(ctx, r)
 		}()
 		if sess, ok := srv.Adapter.(protocols.Session); ok {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				s.serve(ctx, srv, sess)
+				s.serve(ctx, r, sess)
 			}()
 		}
 	}
@@ -386,7 +408,8 @@ func (s *Scheduler) Run(ctx context.Context, servers []Server) error {
 	}
 }
 
-func (s *Scheduler) loop(ctx context.Context, srv Server) {
+func (s *Scheduler) loop(ctx context.Context, r *runner) {
+	srv := r.srv
 	log := s.o.Logger.With("server", srv.Name, "protocol", srv.Protocol)
 	wait := time.Duration(float64(s.o.Splay) * s.o.Rand())
 	if srv.NoSplay {
@@ -394,10 +417,29 @@ func (s *Scheduler) loop(ctx context.Context, srv Server) {
 	}
 	failures := 0
 	for {
-		if !s.o.Clock.Sleep(ctx, wait) {
+		r.mu.Lock()
+		r.next = s.o.Clock.Now().Add(wait)
+		r.mu.Unlock()
+		if !s.sleep(ctx, r, wait) {
 			return
 		}
-		o := s.runCycle(ctx, srv, failures)
+		waiters, req := r.take()
+		cctx := ctx
+		if len(waiters) > 0 {
+			cctx = protocols.WithRequest(ctx, req)
+			log.Info("running now", "asked_by", req.Source, "requests", len(waiters), "force_update", req.ForceUpdate, "categories", req.Categories)
+		}
+		r.setRunning(true, s.o.Clock.Now())
+		o := s.runCycle(cctx, srv, failures)
+		r.setRunning(false, time.Time{})
+		if o.Result.Details != nil {
+			r.mu.Lock()
+			r.details = o.Result.Details
+			r.mu.Unlock()
+		}
+		for _, w := range waiters {
+			w.done <- o
+		}
 		if o.Err != nil {
 			failures++
 			if ctx.Err() != nil {
@@ -416,11 +458,15 @@ func (s *Scheduler) loop(ctx context.Context, srv Server) {
 }
 
 // serve keeps a session adapter connected, restarting it with back-off when it returns.
-func (s *Scheduler) serve(ctx context.Context, srv Server, sess protocols.Session) {
+func (s *Scheduler) serve(ctx context.Context, r *runner, sess protocols.Session) {
+	srv := r.srv
 	log := s.o.Logger.With("server", srv.Name, "protocol", srv.Protocol)
 	failures := 0
 	for ctx.Err() == nil {
 		start := s.o.Clock.Now()
+		r.mu.Lock()
+		r.session, r.sessionFailures = "serving", failures
+		r.mu.Unlock()
 		err := func() (err error) {
 			defer func() {
 				if p := recover(); p != nil {
@@ -437,6 +483,9 @@ func (s *Scheduler) serve(ctx context.Context, srv Server, sess protocols.Sessio
 			failures = 0 // it ran a good while: start the back-off afresh
 		}
 		failures++
+		r.mu.Lock()
+		r.session, r.sessionFailures = "reconnecting", failures
+		r.mu.Unlock()
 		d := Jittered(Backoff(failures, time.Second, s.o.MaxBackoff), s.o.Jitter, s.o.Rand())
 		log.Warn("session ended; reconnecting", "err", err, "in", d.Round(time.Millisecond))
 		if !s.o.Clock.Sleep(ctx, d) {

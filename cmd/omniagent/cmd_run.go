@@ -63,6 +63,9 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return fail(e.stderr, err)
 	}
+	if *oneshot && len(cfg.Servers) > 0 && daemonBusy(ctx, e.stderr, cfg) {
+		return exitFailed
+	}
 	if *only != "" && !hasServer(cfg, *only) {
 		return fail(e.stderr, usageError{fmt.Errorf("no enabled server named %q in %s", *only, cfg.Source)})
 	}

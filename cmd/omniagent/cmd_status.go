@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/omniagent/omniagent/config"
@@ -10,7 +11,7 @@ import (
 	"github.com/omniagent/omniagent/status"
 )
 
-func cmdStatus(_ context.Context, e *env, args []string) int {
+func cmdStatus(ctx context.Context, e *env, args []string) int {
 	fs := newFlagSet("status", "status [--json] [--config FILE] [--state-dir DIR]", e)
 	var cf commonFlags
 	cf.register(fs)
@@ -26,6 +27,11 @@ func cmdStatus(_ context.Context, e *env, args []string) int {
 	if *asJSON {
 		err = r.WriteJSON(e.stdout)
 	} else {
+		// The running daemon's live state first (cycles in progress, sessions, queues), then
+		// what it recorded after each cycle.
+		if len(cfg.Servers) > 0 && !printLive(ctx, e.stdout, cfg) {
+			fmt.Fprintln(e.stdout, "daemon: not answering (state files below)")
+		}
 		err = r.WriteText(e.stdout, time.Now())
 	}
 	if err != nil {
@@ -34,8 +40,7 @@ func cmdStatus(_ context.Context, e *env, args []string) int {
 	return exitOK
 }
 
-// statusFromState reads what the daemon recorded after each cycle. (A live daemon may answer
-// instead: it fills the same status.Report.)
+// statusFromState reads what the daemon recorded after each cycle.
 func statusFromState(cfg *config.Config, service string, now time.Time) status.Report {
 	dir := cfg.Agent.StateDir
 	if dir == "" {

@@ -38,6 +38,7 @@ func commands() []command {
 		{"inventory", "collect and print the inventory", cmdInventory},
 		{"config", "config check [FILE]: validate a config and print what it would do", cmdConfig},
 		{"status", "show each server's last contact, result, next run and last error", cmdStatus},
+		{"trigger", "trigger [--server NAME] [--force-update]: make the running daemon run its servers now", cmdTrigger},
 		{"version", "print version, commit, build date and Go version", cmdVersion},
 		{"install", "install [--config FILE]: install and start the omniagent service", cmdInstall},
 		{"uninstall", "uninstall [--purge]: stop and remove the service (--purge also deletes config and state)", cmdUninstall},

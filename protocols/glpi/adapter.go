@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/omniagent/omniagent/protocols"
@@ -40,6 +41,14 @@ type Adapter struct {
 	now    func() time.Time
 	// clampLogged: a server delay under minServerDelay was already reported.
 	clampLogged bool
+	// run are this cycle's options: the command line's, merged with a run-now request.
+	run protocols.Options
+	// partial lists the categories of a requested partial inventory (GLPI's /now?partial=yes).
+	partial []string
+	// busy is set while a cycle runs (the listener's /status answer).
+	busy atomic.Bool
+	// listener is GLPI's "Request inventory" endpoint (nil when listen is not set).
+	listener *listener
 }
 
 // retryDelay is the first delay after an invalid CONTACT answer (the reference agent's 60 s).
@@ -84,8 +93,23 @@ func New(d protocols.Deps) (protocols.Adapter, error) {
 			return nil, err
 		}
 	}
+	if o.Listen != "" {
+		l, err := newListener(a, o)
+		if err != nil {
+			return nil, fmt.Errorf("glpi server %q: listener: %w", d.Server.Name, err)
+		}
+		a.listener = l
+		return &Listening{a}, nil
+	}
 	return a, nil
 }
+
+// Listening is the adapter of a server with listen set: the daemon runs its listener as the
+// adapter's session (never --oneshot).
+type Listening struct{ *Adapter }
+
+// Serve runs the listener until ctx ends.
+func (l *Listening) Serve(ctx context.Context) error { return l.listener.serve(ctx) }
 
 // DeviceID and AgentID expose the identity (status, tests).
 func (a *Adapter) DeviceID() string { return a.st.DeviceID }
@@ -110,11 +134,16 @@ func (a *Adapter) defaultDelay() time.Duration {
 // Cycle runs what is due: REGISTER, PROLOG/CONTACT and INVENTORY at the server's expiration,
 // and the deploy poll at the plugin's validity period.
 func (a *Adapter) Cycle(ctx context.Context) (protocols.Result, error) {
+	a.busy.Store(true)
+	defer a.busy.Store(false)
 	now := a.now()
 	res := protocols.Result{Details: map[string]string{"deviceid": a.st.DeviceID}}
 	var errs []error
 	var summary []string
-	contactDue := a.deps.Options.ForceUpdate || a.deps.Options.Oneshot || a.st.NextContact.IsZero() || !now.Before(a.st.NextContact)
+	a.run = a.deps.Options.Effective(ctx)
+	req, asked := protocols.RequestFrom(ctx)
+	a.partial = req.Categories
+	contactDue := asked || a.run.ForceUpdate || a.run.Oneshot || a.st.NextContact.IsZero() || !now.Before(a.st.NextContact)
 	if contactDue {
 		s, err := a.contactCycle(ctx)
 		if s != "" {
@@ -189,17 +218,20 @@ func (a *Adapter) contactCycle(ctx context.Context) (string, error) {
 	if ans.Status == "pending" {
 		return "server pending", nil
 	}
-	if !a.opts.taskEnabled("inventory") && !a.deps.Options.ForceUpdate {
+	if !a.opts.taskEnabled("inventory") && !a.run.ForceUpdate {
 		return "contact ok", nil
 	}
 	disabled := ans.disabledList()
-	if contains(disabled, "inventory") && !a.deps.Options.ForceUpdate {
+	if contains(disabled, "inventory") && !a.run.ForceUpdate {
 		a.log.Info("inventory task disabled by the server")
 		return "contact ok, inventory disabled by the server", nil
 	}
 	var skip []string
 	if ti, ok := ans.task("inventory"); ok && ti.NoCategory != "" {
 		skip = strings.Split(ti.NoCategory, ",")
+	}
+	if len(a.partial) > 0 {
+		return a.sendPartial(ctx, a.partial, skip)
 	}
 	sum, err := a.sendInventory(ctx, skip, now)
 	return sum, err
@@ -222,6 +254,11 @@ func (a *Adapter) contact(ctx context.Context) (*answer, error) {
 	}
 	if a.opts.Tag != "" {
 		msg["tag"] = a.opts.Tag
+	}
+	if a.listener != nil {
+		if p := a.listener.port(); p > 0 {
+			msg["httpd-port"] = p // stored by GLPI: where its buttons call the agent
+		}
 	}
 	enc := a.encoding()
 	ans, err := a.postJSON(ctx, msg, enc)
@@ -310,7 +347,7 @@ func (a *Adapter) sendInventory(ctx context.Context, skip []string, now time.Tim
 			return "queued inventory sent", nil
 		}
 	}
-	p, err := a.prepare(ctx, skip, a.deps.Options.ForceUpdate)
+	p, err := a.prepare(ctx, skip, a.run.ForceUpdate)
 	if err != nil {
 		return "inventory not built", err
 	}

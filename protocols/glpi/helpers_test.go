@@ -24,11 +24,22 @@ import (
 
 // fixedInventory is an inventory.Provider returning one machine; tests may swap it.
 type fixedInventory struct {
-	mu  sync.Mutex
-	inv *inventory.Inventory
+	mu   sync.Mutex
+	inv  *inventory.Inventory
+	hold chan struct{} // when set, collection waits for it to close
 }
 
-func (f *fixedInventory) Inventory(context.Context) (*inventory.Inventory, error) {
+func (f *fixedInventory) Inventory(ctx context.Context) (*inventory.Inventory, error) {
+	f.mu.Lock()
+	hold := f.hold
+	f.mu.Unlock()
+	if hold != nil {
+		select {
+		case <-hold:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.inv, nil
@@ -109,6 +120,15 @@ func (e *testEnv) adapter(mut func(*config.Server, *glpi.Options)) *glpi.Adapter
 }
 
 func (e *testEnv) build(mut func(*config.Server, *glpi.Options), po protocols.Options) (*glpi.Adapter, error) {
+	a, err := e.buildWith(mut, po, nil)
+	if err != nil {
+		return nil, err
+	}
+	return a.(*glpi.Adapter), nil
+}
+
+// buildWith builds the adapter as the daemon does, with its run-now hook.
+func (e *testEnv) buildWith(mut func(*config.Server, *glpi.Options), po protocols.Options, runNow func(protocols.Request) error) (protocols.Adapter, error) {
 	opts := glpi.NewOptions()
 	opts.Tag = "site-a"
 	srv := config.Server{Name: "glpi-test", Protocol: "glpi", URL: e.fake.URL + "/front/inventory.php"}
@@ -151,11 +171,12 @@ func (e *testEnv) build(mut func(*config.Server, *glpi.Options), po protocols.Op
 		},
 		Options: po,
 		Now:     e.clock.Now,
+		RunNow:  runNow,
 	})
 	if err != nil {
 		return nil, err
 	}
-	return a.(*glpi.Adapter), nil
+	return a, nil
 }
 
 func firstOf(a, b string) string {

@@ -173,3 +173,46 @@ func FormatInventory(_ context.Context, inv *inventory.Inventory, id identity.Id
 	}
 	return append(out, '\n'), nil
 }
+
+// sendPartial sends the partial inventory GLPI asked for with /now?partial=yes&category=…:
+// the identifying sections and the requested ones. The full/partial rotation and the section
+// digests stay as they are: the next scheduled inventory compares with the last one sent in it.
+func (a *Adapter) sendPartial(ctx context.Context, categories, skip []string) (string, error) {
+	inv, err := a.deps.Inventory.Inventory(ctx)
+	if err != nil {
+		return "partial inventory not built", fmt.Errorf("collect inventory: %w", err)
+	}
+	mo := mapOptions{Version: a.deps.Identity.AgentVersion, LastFull: a.st.LastFull, Program: "omniagent"}
+	doc, _, err := buildDocument(inv, a.st.DeviceID, a.opts.Tag, mo, skip, a.log)
+	if err != nil {
+		return "partial inventory not built", err
+	}
+	content, _ := doc["content"].(map[string]any)
+	out := map[string]any{}
+	for _, k := range alwaysSections {
+		if v, ok := content[k]; ok {
+			out[k] = v
+		}
+	}
+	for _, c := range categories {
+		for _, k := range categorySections[c] {
+			if v, ok := content[k]; ok {
+				out[k] = v
+			}
+		}
+	}
+	if _, ok := out["softwares"]; ok {
+		if v, ok := content["operatingsystem"]; ok {
+			out["operatingsystem"] = v // GLPI needs it beside softwares
+		}
+	}
+	doc["content"], doc["partial"] = out, true
+	payload, err := json.Marshal(doc)
+	if err != nil {
+		return "partial inventory not built", fmt.Errorf("encode inventory: %w", err)
+	}
+	if err := a.submit(ctx, payload); err != nil {
+		return "partial inventory not sent", fmt.Errorf("INVENTORY (partial %s): %w", strings.Join(categories, ","), err)
+	}
+	return "partial inventory sent (" + strings.Join(categories, ",") + ")", nil
+}

@@ -47,6 +47,12 @@ type Options struct {
 	Token string `toml:"token"`
 	// DefaultExpiration is used when the server gives no usable expiration.
 	DefaultExpiration config.Duration `toml:"default_expiration"`
+	// Listen turns on the agent listener GLPI's "Agent status" and "Request inventory" buttons
+	// call ("0.0.0.0:62354"; glpi-agent's httpd). Empty (the default): no listener.
+	Listen string `toml:"listen"`
+	// Trust lists more addresses or CIDR ranges ("10.0.0.0/8") allowed to call /now, besides
+	// the addresses the server URL's host resolves to.
+	Trust []string `toml:"trust"`
 }
 
 // NewOptions returns the defaults.
@@ -90,6 +96,14 @@ func (o *Options) Validate() error {
 	}
 	if o.DefaultExpiration.D() != 0 && o.DefaultExpiration.D() < time.Minute {
 		return fmt.Errorf("default_expiration %s: use at least 1m", o.DefaultExpiration.D())
+	}
+	if o.Listen != "" {
+		if _, err := listenPort(o.Listen); err != nil {
+			return fmt.Errorf("listen: %w", err)
+		}
+	}
+	if _, err := parseTrust(o.Trust); err != nil {
+		return fmt.Errorf("trust: %w", err)
 	}
 	if o.Register {
 		if _, err := parseBlock(o.Token); err != nil {

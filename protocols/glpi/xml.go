@@ -73,10 +73,10 @@ func (a *Adapter) prolog(ctx context.Context) (string, string, error) {
 		a.st.MaxDelay = time.Duration(freq) * time.Hour
 	}
 	a.st.NextContact = now.Add(a.st.MaxDelay)
-	if !strings.EqualFold(strings.TrimSpace(pr.Response), "SEND") && !a.deps.Options.ForceUpdate {
+	if !strings.EqualFold(strings.TrimSpace(pr.Response), "SEND") && !a.run.ForceUpdate {
 		return modeXML, "prolog ok, no inventory asked", nil
 	}
-	if !a.opts.taskEnabled("inventory") && !a.deps.Options.ForceUpdate {
+	if !a.opts.taskEnabled("inventory") && !a.run.ForceUpdate {
 		return modeXML, "prolog ok", nil
 	}
 	if err := a.sendXMLInventory(ctx); err != nil {

@@ -41,7 +41,7 @@ func (a *Adapter) Cycle(ctx context.Context) (res protocols.Result, err error) {
 
 	inv := a.refreshInventory(ctx)
 	changed := a.invChanged
-	force := a.d.Options.ForceUpdate || changed
+	force := a.d.Options.Effective(ctx).ForceUpdate || changed
 	var params map[string]json.RawMessage
 	params, err = a.hello(ctx, inv, force)
 	if err != nil && a.opts.OCOProtocol == ModeAuto && !a.st.SignedSeen && a.mode() == ModeHMAC {
@@ -59,7 +59,7 @@ func (a *Adapter) Cycle(ctx context.Context) (res protocols.Result, err error) {
 
 	interrupted := a.reportInterrupted(ctx)
 
-	if n, _ := looseInt(params["update"]); n == 1 || a.d.Options.ForceUpdate || changed {
+	if n, _ := looseInt(params["update"]); n == 1 || a.d.Options.Effective(ctx).ForceUpdate || changed {
 		if inv == nil {
 			errs = append(errs, errors.New("inventory requested but none could be collected"))
 		} else if err := a.sendUpdate(ctx, inv, params["logins-since"]); err != nil {
@@ -147,7 +147,7 @@ func (a *Adapter) details() map[string]string {
 func (a *Adapter) refreshInventory(ctx context.Context) *inventory.Inventory {
 	every := a.opts.InventoryCheck.D()
 	fresh := a.lastInv != nil && (every == 0 || a.now().Sub(a.lastInvAt) < every)
-	if fresh && !a.d.Options.ForceUpdate {
+	if fresh && !a.d.Options.Effective(ctx).ForceUpdate {
 		return a.lastInv
 	}
 	inv, err := a.d.Inventory.Inventory(ctx)

@@ -76,8 +76,9 @@ type Server struct {
 	parts map[string][]byte
 	done  map[string]bool
 
-	schemas []*jsonschema.Schema
-	reg     regState
+	schemas  []*jsonschema.Schema
+	reg      regState
+	attempts []AgentAttempt // calls to agents' listeners (RequestAgent)
 }
 
 // CompileSchema compiles an inventory_format schema with a complete JSON Schema

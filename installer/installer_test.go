@@ -33,8 +33,12 @@ func TestServiceConfig(t *testing.T) {
 			if c.Name != "omniagent" || c.Executable != tt.exe {
 				t.Errorf("name %q exe %q", c.Name, c.Executable)
 			}
-			if got := strings.Join(c.Arguments, " "); got != "run --config /srv/omni.toml" {
-				t.Errorf("arguments %q", got)
+			want := "run --config /srv/omni.toml"
+			if tt.goos == "windows" { // explicit service mode: Wine's SCM defeats detection
+				want = "run --service --config /srv/omni.toml"
+			}
+			if got := strings.Join(c.Arguments, " "); got != want {
+				t.Errorf("arguments %q, want %q", got, want)
 			}
 			for k, v := range tt.want {
 				if c.Option[k] != v {
@@ -58,6 +62,12 @@ func TestServiceConfig(t *testing.T) {
 				}
 			}
 		})
+	}
+	if c, err := ServiceConfig("windows", Options{Executable: `C:\omniagent.exe`}); err != nil || strings.Join(c.Arguments, " ") != "run --service" {
+		t.Errorf("default windows arguments %v (%v), want run --service", c, err)
+	}
+	if !ServiceMode(true) {
+		t.Error("ServiceMode(true) is false: the flag must win over detection")
 	}
 	if _, err := ServiceConfig("linux", Options{Executable: "omniagent"}); err == nil {
 		t.Error("relative executable accepted")

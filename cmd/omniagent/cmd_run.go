@@ -22,6 +22,7 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 	oneshot := fs.Bool("oneshot", false, "run one cycle of every configured server, print a summary line per server and exit (0 only if all succeeded)")
 	force := fs.Bool("force-update", false, "with --oneshot: send the full inventory even if the server did not ask for it")
 	only := fs.String("server", "", "with --oneshot: run only the server with this name")
+	asService := fs.Bool("service", false, "run under the service manager (the Windows service is registered with it; detected when absent)")
 	if code, done := parseFlags(fs, args, e); done {
 		return code
 	}
@@ -33,7 +34,12 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintln(e.stderr, "omniagent run: --force-update and --server go with --oneshot")
 		return 2
 	}
-	e, closeLog := serviceLogEnv(e, *oneshot) // journald / Event Log / /Library/Logs under a service manager
+	if *asService && *oneshot {
+		fmt.Fprintln(e.stderr, "omniagent run: --service and --oneshot do not go together")
+		return 2
+	}
+	serviceMode := !*oneshot && installer.ServiceMode(*asService)
+	e, closeLog := serviceLogEnv(e, serviceMode) // journald / Event Log / /Library/Logs under a service manager
 	defer closeLog()
 	notice := &shutdown.Notice{} // raised by the Windows service handler on (pre)shutdown
 	cfg, log, err := cf.load(e)
@@ -51,7 +57,7 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 	}
 	if !*oneshot {
 		log.Info("omniagent started", "config", cfg.Source, "servers", len(a.Servers), "machine_uid", a.Identity.MachineUID)
-		if !installer.Interactive() { // started by systemd/launchd/the SCM: report status to it
+		if serviceMode { // started by systemd/launchd/the SCM: report status to it
 			return runAsService(e, a.Run, cf.config, notice, log)
 		}
 		if err := a.Run(ctx); err != nil {

@@ -69,8 +69,8 @@ func runAsService(e *env, run func(context.Context) error, configPath string, no
 
 // serviceLogEnv sends the daemon's log where the OS expects it when a service manager started
 // us; interactive and --oneshot runs keep stderr.
-func serviceLogEnv(e *env, oneshot bool) (*env, func()) {
-	if oneshot || installer.Interactive() {
+func serviceLogEnv(e *env, serviceMode bool) (*env, func()) {
+	if !serviceMode {
 		return e, func() {}
 	}
 	w, err := installer.ServiceLogWriter()

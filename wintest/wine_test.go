@@ -112,7 +112,8 @@ func setup(ctx context.Context, dir string) (*wine, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := lookTool("wixl"); err != nil {
+	wixl, err := lookTool("wixl")
+	if err != nil {
 		return nil, err
 	}
 	root, err := repoRoot()
@@ -176,6 +177,15 @@ func setup(ctx context.Context, dir string) (*wine, error) {
 	if err := copyFile(filepath.Join(root, "agent.toml.example"), filepath.Join(dir, "stage", "agent.toml.example")); err != nil {
 		return w, err
 	}
+	// The MSI as packaging/release.sh builds it (wixl resolves sources from the working dir).
+	msi := filepath.Join(dir, "omniagent.msi")
+	wx := exec.CommandContext(ctx, wixl, "-a", "x64", "-D", "Version="+msiVersion, "-D", "SourceDir=.",
+		"-o", msi, filepath.Join(root, "packaging", "windows", "omniagent.wxs"))
+	wx.Dir = filepath.Join(dir, "stage")
+	if out, err := wx.CombinedOutput(); err != nil {
+		return w, fmt.Errorf("wixl: %w\n%s", err, out)
+	}
+	w.msi = msi
 	return w, nil
 }
 

@@ -22,12 +22,12 @@ import (
 // and the query then waits for an activation that never comes; the collector's 10 s budget
 // ends it, which is the behaviour under test there.
 var wineLacks = map[string][]string{
-	"antivirus": {`root\SecurityCenter2`, "timed out"}, // WMI namespace of the Security Center, absent in Wine
-	"batteries": {"Win32_Battery", "timed out"},        // WMI class not implemented by Wine
-	"logins":    {"EvtQuery"},                          // wevtapi EvtQuery is a stub: no Security event log
-	"os":        {"SLIsGenuineLocal"},                  // slc.dll activation status; the rest of os is filled
-	"usb":       {`Enum\USB`},                          // Wine's registry has no USB device enumeration
-	"software":  {`Uninstall: File not found`},         // fresh prefix: nothing installed yet (TestMSI lists it)
+	"antivirus": {`root\SecurityCenter2`, "timed out"},              // WMI namespace of the Security Center, absent in Wine
+	"batteries": {"Win32_Battery", "timed out"},                     // WMI class not implemented by Wine
+	"logins":    {"EvtQuery: failed without setting an error code"}, // wevtapi EvtQuery is a stub: no Security event log
+	"os":        {"SLIsGenuineLocal"},                               // slc.dll activation status; the rest of os is filled
+	"usb":       {`Enum\USB`},                                       // Wine's registry has no USB device enumeration
+	"software":  {`Uninstall: File not found`},                      // fresh prefix: nothing installed yet (TestMSI lists it)
 }
 
 // invMeta is the part of the JSON inventory the assertions read.

@@ -170,7 +170,8 @@ func setup(ctx context.Context, dir string) (*wine, error) {
 		return w, err
 	}
 	// Wine starts its WMI service on first use, which can take longer than a collector's 10 s
-	// budget on a loaded machine: start it now so the inventory measures the collectors.
+	// budget on a loaded machine: start it now so the inventory measures the collectors. (Before
+	// the reboot above, RpcSs stopped on its own and every WMI query hung until that budget.)
 	if err := w.mustExec(ctx, "wmic", "os", "get", "caption"); err != nil {
 		return w, err
 	}

@@ -35,22 +35,23 @@ func stateLine(out, want string) bool {
 	return false
 }
 
-// serviceLog is what the services wrote through the Event Log API (see setup: Wine has no
-// event log store, its ReportEventW prints the strings on the eventlog debug channel).
-func (w *wine) serviceLog(t *testing.T) string {
+// serviceLog is what the services wrote through the Event Log API since byte offset from (see
+// setup: Wine has no event log store, its ReportEventW prints the strings on the eventlog
+// debug channel).
+func (w *wine) serviceLog(t *testing.T, from int) string {
 	t.Helper()
 	b, err := os.ReadFile(w.servicesLog)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return string(b)
+	return string(b[min(from, len(b)):])
 }
 
-// waitLog polls the services' log for a line containing want.
-func (w *wine) waitLog(t *testing.T, want string, limit time.Duration) bool {
+// waitLog polls the services' log written since from for want.
+func (w *wine) waitLog(t *testing.T, from int, want string, limit time.Duration) bool {
 	t.Helper()
 	for start := time.Now(); time.Since(start) < limit; time.Sleep(200 * time.Millisecond) {
-		if strings.Contains(w.serviceLog(t), want) {
+		if strings.Contains(w.serviceLog(t, from), want) {
 			return true
 		}
 	}
@@ -59,6 +60,7 @@ func (w *wine) waitLog(t *testing.T, want string, limit time.Duration) bool {
 
 func TestService(t *testing.T) {
 	w := need(t)
+	mark := len(w.serviceLog(t, 0)) // earlier tests' services wrote there too
 	r := w.agent(t, 60*time.Second, "install")
 	if r.code != 0 {
 		t.Fatalf("install: exit %d\n%s%s", r.code, r.stdout, r.stderr)
@@ -80,16 +82,21 @@ func TestService(t *testing.T) {
 	if st := w.agent(t, 30*time.Second, "status"); !strings.Contains(st.stdout, "running") {
 		t.Errorf("status does not say running (exit %d):\n%s%s", st.code, st.stdout, st.stderr)
 	}
-	if !w.waitLog(t, "omniagent started", 5*time.Second) {
-		t.Errorf("no \"omniagent started\" through the Event Log sink; services' log:\n%s", w.serviceLog(t))
+	if !w.waitLog(t, mark, "omniagent started", 5*time.Second) {
+		t.Errorf("no \"omniagent started\" through the Event Log sink; services' log:\n%s", w.serviceLog(t, mark))
+	}
+	// Levels map to event types: Wine prints a warning event on its warn channel. The default
+	// config has no server, which the agent logs as a warning.
+	if !w.waitLog(t, mark, "warn:eventlog:ReportEventW", 5*time.Second) || !strings.Contains(w.serviceLog(t, mark), "no server is configured") {
+		t.Errorf("the WARN line did not become a warning event; services' log:\n%s", w.serviceLog(t, mark))
 	}
 	if r := w.run(t, 30*time.Second, "sc", "stop", "omniagent"); r.code != 0 {
 		t.Errorf("sc stop: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	took = w.scState(t, "omniagent", "STOPPED", serviceLimit)
 	t.Logf("STOPPED %s after sc stop", took.Round(time.Millisecond))
-	if !w.waitLog(t, "omniagent stopped", 5*time.Second) {
-		t.Errorf("clean stop not logged (\"omniagent stopped\"); services' log:\n%s", w.serviceLog(t))
+	if !w.waitLog(t, mark, "omniagent stopped", 5*time.Second) {
+		t.Errorf("clean stop not logged (\"omniagent stopped\"); services' log:\n%s", w.serviceLog(t, mark))
 	}
 	if r := w.agent(t, 60*time.Second, "uninstall"); r.code != 0 {
 		t.Fatalf("uninstall: exit %d\n%s%s", r.code, r.stdout, r.stderr)

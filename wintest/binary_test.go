@@ -111,8 +111,8 @@ func TestBinary(t *testing.T) {
 		if inv.OS.Family != "windows" || !strings.Contains(inv.OS.Name, "Windows 10") || inv.OS.Build == "" {
 			t.Errorf("os: %+v (want family windows, Windows 10 with a build: the prefix is set to win10)", inv.OS)
 		}
-		if inv.System["uuid"] == nil || inv.System["hostname"] == nil || inv.System["timezone"] == nil {
-			t.Errorf("system misses uuid, hostname or timezone: %v", inv.System)
+		if inv.System["uuid"] == nil || inv.System["hostname"] == nil || inv.System["timezone"] == nil || inv.System["machine_uid"] == nil {
+			t.Errorf("system misses uuid, hostname, timezone or machine_uid (MachineGuid): %v", inv.System)
 		}
 		if len(inv.CPUs) == 0 || inv.Memory.Total == 0 || len(inv.Disks) == 0 || len(inv.Volumes) == 0 || len(inv.Networks) == 0 || len(inv.Users) == 0 {
 			t.Errorf("empty hardware: %d cpus, %d bytes of memory, %d disks, %d volumes, %d networks, %d users",

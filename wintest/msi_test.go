@@ -13,7 +13,7 @@ import (
 // msiVersion is the ProductVersion the suite builds the MSI with.
 const msiVersion = "1.2.3"
 
-// msiLog reads a msiexec /l*v log, which Wine writes in UTF-16LE.
+// msiLog reads a msiexec /l*v log: UTF-16LE on Windows, ANSI from Wine 8.
 func msiLog(path string) string {
 	b, err := os.ReadFile(path)
 	if err != nil {

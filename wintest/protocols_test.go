@@ -43,17 +43,24 @@ func (w *wine) oneshot(t *testing.T, cfg string) result {
 	return w.agent(t, 3*time.Minute, "run", "--oneshot", "--force-update", "--config", winPath(cfg))
 }
 
-// processesMatching lists the Linux processes (Wine shows Windows command lines) whose command
-// line contains s.
-func processesMatching(s string) []string {
+// processesMatching lists the Linux processes whose command line contains every one of subs
+// (Wine shows a Windows program's command line, e.g. Z:\tmp\dir\sleeper.exe 300).
+func processesMatching(subs ...string) []string {
 	var out []string
 	ents, _ := os.ReadDir("/proc")
 	for _, e := range ents {
 		b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil || !strings.Contains(string(b), s) {
+		if err != nil {
 			continue
 		}
-		out = append(out, e.Name()+": "+strings.ReplaceAll(string(b), "\x00", " "))
+		line := strings.ReplaceAll(string(b), "\x00", " ")
+		all := true
+		for _, s := range subs {
+			all = all && strings.Contains(line, s)
+		}
+		if all {
+			out = append(out, e.Name()+": "+line)
+		}
 	}
 	return out
 }
@@ -91,8 +98,27 @@ url = %q
 ca_file = %q
 registration_key = "wine-reg-key"
 `, f.URL(), winPath(ca)))
+	// Watch the job's sleepers while the cycle runs, so "none left" below is not vacuous.
+	ours := []string{filepath.Base(w.dir), "sleeper.exe"}
+	seen, stop := make(chan int, 1), make(chan struct{})
+	go func() {
+		most := 0
+		for {
+			most = max(most, len(processesMatching(ours...)))
+			select {
+			case <-stop:
+				seen <- most
+				return
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
+	}()
 	start := time.Now()
 	r := w.oneshot(t, cfg)
+	close(stop)
+	if most := <-seen; most < 2 {
+		t.Errorf("saw %d sleeper processes during the job, want both (the background child and the foreground one)", most)
+	}
 	t.Logf("oneshot took %s:\n%s%s", time.Since(start).Round(time.Millisecond), r.stdout, r.stderr)
 	// The cycle fails (exit 1) because job 2 does: that is the point of job 2.
 	if c, ok := f.Computer(hostname); !ok || c.Inventory == nil || c.AgentKey == "" {
@@ -114,7 +140,7 @@ registration_key = "wine-reg-key"
 	}
 	// The Job Object's kill reached the background child too: no sleeper.exe is left.
 	deadline := time.Now().Add(10 * time.Second)
-	for left := processesMatching(`sleeper.exe`); len(left) > 0; left = processesMatching(`sleeper.exe`) {
+	for left := processesMatching(ours...); len(left) > 0; left = processesMatching(ours...) {
 		if time.Now().After(deadline) {
 			t.Errorf("processes of the timed-out job still run (the tree was not killed):\n%s", strings.Join(left, "\n"))
 			break

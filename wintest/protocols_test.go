@@ -16,6 +16,7 @@ import (
 	"github.com/omniagent/omniagent/protocols/glpi/glpifake"
 	"github.com/omniagent/omniagent/protocols/jumpcloud/jcfake"
 	"github.com/omniagent/omniagent/protocols/oco/ocofake"
+	"github.com/omniagent/omniagent/protocols/rdfm/rdfmfake"
 )
 
 // hostname is what the Windows agent calls itself towards the fakes.
@@ -234,5 +235,35 @@ display_name = "{{.Hostname}}-wine"
 	}
 	if v.System == nil || v.System.DisplayName != hostname+"-wine" {
 		t.Errorf("system not updated through signed requests: %+v", v.System)
+	}
+}
+
+func TestRDFM(t *testing.T) {
+	w := need(t)
+	f := rdfmfake.New()
+	defer f.Close()
+	// device_id: the MAC the fake accepts, independent of the adapters Wine reports.
+	const mac = "aa:bb:cc:dd:ee:21"
+	cfg := w.writeConfig(t, "rdfm", "", fmt.Sprintf(`name = "rdfm"
+protocol = "rdfm"
+url = %q
+device_id = %q
+software_version = "1.0"
+device_type = "omniagent-windows-amd64"
+`, f.URL, mac))
+	// First contact: the key is generated and the registration waits for an administrator.
+	r := w.oneshot(t, cfg)
+	t.Logf("first oneshot (exit %d):\n%s%s", r.code, r.stdout, r.stderr)
+	if !f.Accept(mac) {
+		t.Fatalf("no pending registration for %s: %v", mac, f.Pending())
+	}
+	r = w.oneshot(t, cfg)
+	t.Logf("second oneshot (exit %d):\n%s%s", r.code, r.stdout, r.stderr)
+	if r.code != 0 || !strings.Contains(r.stdout, "no update") {
+		t.Errorf("accepted device's cycle: exit %d, want 0 and \"no update\"", r.code)
+	}
+	md := f.Metadata(mac)
+	if md["rdfm.software.version"] != "1.0" || md["rdfm.hardware.devtype"] != "omniagent-windows-amd64" {
+		t.Errorf("metadata sent at auth: %v", md)
 	}
 }

@@ -114,6 +114,7 @@ func TestCLIErrors(t *testing.T) {
 		{[]string{"frobnicate"}, 2, "unknown command"},
 		{[]string{"--bogus"}, 2, "flag provided but not defined"},
 		{[]string{"run", "--force-update"}, 2, "go with --oneshot"},
+		{[]string{"run", "--service", "--oneshot"}, 2, "--service and --oneshot"},
 		{[]string{"--oneshot", "--config", badCfg}, 1, `bad.toml:3: key "agent.intervall": unknown key`},
 		{[]string{"config", "check", badCfg}, 1, "unknown key"},
 		{[]string{"config"}, 2, "Usage"},

@@ -180,6 +180,51 @@ func TestPrepareDirsAndPurge(t *testing.T) {
 	}
 }
 
+func TestSeedConfig(t *testing.T) {
+	dir := t.TempDir()
+	exe := filepath.Join(dir, "bin", "omniagent.exe")
+	if err := os.MkdirAll(filepath.Dir(exe), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "data", "agent.toml")
+	st := filepath.Join(dir, "data", "state")
+	fallback := []byte("# built-in default\n")
+	tests := []struct {
+		name    string
+		example string // written next to exe first; "" = none
+		before  string // existing config; "" = none
+		want    string
+		wrote   bool
+	}{
+		{"no example: the fallback", "", "", "# built-in default\n", true},
+		{"the example next to the binary", "# example\n", "", "# example\n", true},
+		{"an existing config is never replaced", "# example\n", "# admin edit\n", "# admin edit\n", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			os.Remove(cfg)
+			os.Remove(filepath.Join(filepath.Dir(exe), ExampleName))
+			if tt.example != "" {
+				os.WriteFile(filepath.Join(filepath.Dir(exe), ExampleName), []byte(tt.example), 0o644)
+			}
+			if tt.before != "" {
+				os.MkdirAll(filepath.Dir(cfg), 0o755)
+				os.WriteFile(cfg, []byte(tt.before), 0o600)
+			}
+			wrote, err := SeedConfig(cfg, st, exe, fallback)
+			if err != nil || wrote != tt.wrote {
+				t.Fatalf("SeedConfig: wrote=%v err=%v, want wrote=%v", wrote, err, tt.wrote)
+			}
+			if got, _ := os.ReadFile(cfg); string(got) != tt.want {
+				t.Errorf("config %q, want %q", got, tt.want)
+			}
+			if fi, err := os.Stat(st); err != nil || !fi.IsDir() {
+				t.Errorf("state folder: %v", err)
+			}
+		})
+	}
+}
+
 func TestRotatingFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "logs", "omniagent.log")
 	r := &RotatingFile{Path: path, MaxBytes: 10, Keep: 2}

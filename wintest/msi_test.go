@@ -64,10 +64,6 @@ func TestMSI(t *testing.T) {
 			t.Errorf("not installed: %v", err)
 		}
 	}
-	example, _ := os.ReadFile(w.dir + "/stage/agent.toml.example")
-	if got, err := os.ReadFile(configDir + "/agent.toml"); err != nil || !bytes.Equal(got, example) {
-		t.Errorf("config in ProgramData not written from the example (err %v, %d bytes)", err, len(got))
-	}
 	reg := w.run(t, 30*time.Second, "reg", "query", `HKLM\System\CurrentControlSet\Services\omniagent`)
 	if !strings.Contains(reg.stdout, `Program Files\omniagent\omniagent.exe`) || !strings.Contains(reg.stdout, "run --service") {
 		t.Errorf("service command line lacks the installed binary with `run --service`:\n%s", reg.stdout)
@@ -77,6 +73,13 @@ func TestMSI(t *testing.T) {
 	}
 	took := w.scState(t, "omniagent", "RUNNING", serviceLimit)
 	t.Logf("RUNNING %s after msiexec /i returned", took.Round(time.Millisecond))
+	// The service's first start writes the config from the example the MSI installed.
+	example, _ := os.ReadFile(w.dir + "/stage/agent.toml.example")
+	config := configDir + "/agent.toml"
+	if !waitFile(config, example, serviceLimit) {
+		got, err := os.ReadFile(config)
+		t.Errorf("config in ProgramData not written from the example at first start (err %v, %d bytes)", err, len(got))
+	}
 
 	// The registry software collector, end to end: the MSI's Uninstall entry.
 	inv := w.inventoryJSON(t)
@@ -114,7 +117,33 @@ func TestMSI(t *testing.T) {
 	if r := w.run(t, 30*time.Second, "sc", "query", "omniagent"); stateLine(r.stdout, "") {
 		t.Errorf("service still registered after msiexec /x:\n%s", r.stdout)
 	}
-	if _, err := os.Stat(configDir + "/agent.toml"); err != nil {
-		t.Errorf("msiexec /x removed the config, which it must keep: %v", err)
+	if _, err := os.Stat(config); err != nil {
+		t.Fatalf("msiexec /x removed the config, which it must keep: %v", err)
 	}
+
+	// A reinstall (or upgrade) never replaces the admin's config. (Had the MSI installed the
+	// config itself, Wine's msi would overwrite an edited one here.)
+	edited := append(append([]byte(nil), example...), "\n# edited by the admin\n"...)
+	if err := os.WriteFile(config, edited, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r = w.run(t, 3*time.Minute, "msiexec", "/i", winPath(w.msi), "/qn")
+	if r.code != 0 {
+		t.Fatalf("msiexec /i again: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	installed = true
+	w.scState(t, "omniagent", "RUNNING", serviceLimit)
+	if got, _ := os.ReadFile(config); !bytes.Equal(got, edited) {
+		t.Errorf("reinstall changed the admin's config:\n%s", tail(string(got), 300))
+	}
+}
+
+// waitFile polls path until it holds want.
+func waitFile(path string, want []byte, limit time.Duration) bool {
+	for start := time.Now(); time.Since(start) < limit; time.Sleep(200 * time.Millisecond) {
+		if got, err := os.ReadFile(path); err == nil && bytes.Equal(got, want) {
+			return true
+		}
+	}
+	return false
 }

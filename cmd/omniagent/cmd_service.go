@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"time"
 
 	"github.com/omniagent/omniagent/agent"
@@ -58,6 +59,16 @@ func runAsService(e *env, run func(context.Context) error, configPath string, no
 	o, err := serviceOptions(configPath)
 	if err != nil {
 		return fail(e.stderr, err)
+	}
+	if configPath == "" && runtime.GOOS == "windows" {
+		// The MSI ships only the example: write the default config from it at first start
+		// (never over an existing one). This run already uses the built-in default, which has
+		// no server either.
+		if wrote, err := installer.SeedConfig(config.DefaultPath(), config.DefaultStateDir(), o.Executable, config.Default()); err != nil {
+			log.Warn("could not write the default config", "path", config.DefaultPath(), "err", err)
+		} else if wrote {
+			log.Info("wrote the default config from the example: add your servers there", "path", config.DefaultPath())
+		}
 	}
 	prg := &installer.Program{Run: run, Notice: notice, Logger: log}
 	if err := installer.RunService(prg, o); err != nil {

@@ -61,6 +61,10 @@ func (w *wine) waitLog(t *testing.T, from int, want string, limit time.Duration)
 func TestService(t *testing.T) {
 	w := need(t)
 	mark := len(w.serviceLog(t, 0)) // earlier tests' services wrote there too
+	// Start from no config: install must write it (TestMSI keeps one, as documented).
+	if err := os.RemoveAll(w.cDrive(`C:\ProgramData\omniagent`)); err != nil {
+		t.Fatal(err)
+	}
 	r := w.agent(t, 60*time.Second, "install")
 	if r.code != 0 {
 		t.Fatalf("install: exit %d\n%s%s", r.code, r.stdout, r.stderr)
@@ -69,8 +73,8 @@ func TestService(t *testing.T) {
 		w.run(t, 30*time.Second, "sc", "stop", "omniagent")
 		w.run(t, 30*time.Second, "sc", "delete", "omniagent")
 	})
-	if _, err := os.Stat(w.cDrive(`C:\ProgramData\omniagent\agent.toml`)); err != nil {
-		t.Errorf("install wrote no default config: %v", err)
+	if _, err := os.Stat(w.cDrive(`C:\ProgramData\omniagent\agent.toml`)); err != nil || !strings.Contains(r.stdout, "wrote a default config") {
+		t.Errorf("install wrote no default config (%v):\n%s", err, r.stdout)
 	}
 	// Wine's sc has no qc: read the command line from the service's registry key.
 	qc := w.run(t, 30*time.Second, "reg", "query", `HKLM\System\CurrentControlSet\Services\omniagent`, "/v", "ImagePath")

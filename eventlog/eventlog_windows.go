@@ -55,7 +55,7 @@ func read(ctx context.Context, q Query) ([]Event, error) {
 		h, _, callErr = procEvtQuery.Call(0, 0, uintptr(unsafe.Pointer(qp)), evtQueryChannelPath|evtQueryReverseDirection)
 	}
 	if h == 0 {
-		return nil, fmt.Errorf("event log %q: EvtQuery: %w", q.Log, callErr)
+		return nil, fmt.Errorf("event log %q: EvtQuery: %w", q.Log, callError(callErr))
 	}
 	defer procEvtClose.Call(h)
 	var out []Event
@@ -70,7 +70,7 @@ func read(ctx context.Context, q Query) ([]Event, error) {
 			if errors.Is(callErr, windows.ERROR_NO_MORE_ITEMS) || errors.Is(callErr, syscall.Errno(0)) {
 				return out, nil
 			}
-			return out, fmt.Errorf("event log %q: EvtNext: %w", q.Log, callErr)
+			return out, fmt.Errorf("event log %q: EvtNext: %w", q.Log, callError(callErr))
 		}
 		stop := false
 		for _, eh := range handles[:n] {
@@ -109,6 +109,6 @@ func render(h uintptr) (string, error) {
 			buf = make([]uint16, used/2+1)
 			continue
 		}
-		return "", fmt.Errorf("EvtRender: %w", callErr)
+		return "", fmt.Errorf("EvtRender: %w", callError(callErr))
 	}
 }

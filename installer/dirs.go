@@ -49,3 +49,18 @@ func Purge(configPath, stateDir string) error {
 	}
 	return errors.Join(errs...)
 }
+
+// ExampleName is the commented example config shipped next to the binary (zip, MSI).
+const ExampleName = "agent.toml.example"
+
+// SeedConfig writes configPath, when it does not exist, from the example next to exe, or from
+// fallback when there is none, and creates the state folder (see PrepareDirs). The MSI ships
+// only the example: the Windows service seeds its config at first start, so no uninstall,
+// repair or upgrade of the MSI can remove or replace a config an admin edited.
+func SeedConfig(configPath, stateDir, exe string, fallback []byte) (wrote bool, err error) {
+	content := fallback
+	if b, err := os.ReadFile(filepath.Join(filepath.Dir(exe), ExampleName)); err == nil && len(b) > 0 {
+		content = b
+	}
+	return PrepareDirs(configPath, stateDir, content)
+}

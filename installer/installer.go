@@ -36,7 +36,12 @@ type Options struct {
 	ConfigPath string
 }
 
-// Arguments are the command-line arguments the service manager starts the agent with.
+// ServiceFlag is the `run` flag that puts the agent in service mode; the Windows service is
+// registered with it (the MSI's ServiceInstall too).
+const ServiceFlag = "--service"
+
+// Arguments are the command-line arguments the service manager starts the agent with (on
+// Windows ServiceConfig adds ServiceFlag after "run").
 func (o Options) Arguments() []string {
 	args := []string{"run"}
 	if o.ConfigPath != "" && o.ConfigPath != config.DefaultPath() {
@@ -51,6 +56,13 @@ func ServiceConfig(goos string, o Options) (*service.Config, error) {
 		return nil, fmt.Errorf("installer: executable path %q is not absolute", o.Executable)
 	}
 	args := o.Arguments()
+	if goos == "windows" {
+		// Service mode is explicit on Windows: kardianos' detection (svc.IsWindowsService)
+		// answers false under Wine's SCM, so the agent never reached the service dispatcher and
+		// the SCM gave up with error 1053. systemd and launchd are detected reliably and their
+		// shipped unit/plist keep plain "run".
+		args = append([]string{args[0], ServiceFlag}, args[1:]...)
+	}
 	opt := service.KeyValue{}
 	switch goos {
 	case "linux":
@@ -144,6 +156,11 @@ func (k kardianos) Status() (string, error) {
 
 // Interactive reports whether omniagent runs from a terminal rather than a service manager.
 func Interactive() bool { return service.Interactive() }
+
+// ServiceMode reports whether `run` must report to a service manager: when the command line
+// carries ServiceFlag, or, for installs registered before the flag existed, when kardianos
+// detects a service manager.
+func ServiceMode(flag bool) bool { return flag || !Interactive() }
 
 // Program adapts the agent to a service manager: Start returns at once and runs the agent in a
 // goroutine, Stop cancels it and waits up to StopTimeout.

@@ -33,8 +33,12 @@ func TestServiceConfig(t *testing.T) {
 			if c.Name != "omniagent" || c.Executable != tt.exe {
 				t.Errorf("name %q exe %q", c.Name, c.Executable)
 			}
-			if got := strings.Join(c.Arguments, " "); got != "run --config /srv/omni.toml" {
-				t.Errorf("arguments %q", got)
+			want := "run --config /srv/omni.toml"
+			if tt.goos == "windows" { // explicit service mode: Wine's SCM defeats detection
+				want = "run --service --config /srv/omni.toml"
+			}
+			if got := strings.Join(c.Arguments, " "); got != want {
+				t.Errorf("arguments %q, want %q", got, want)
 			}
 			for k, v := range tt.want {
 				if c.Option[k] != v {
@@ -58,6 +62,12 @@ func TestServiceConfig(t *testing.T) {
 				}
 			}
 		})
+	}
+	if c, err := ServiceConfig("windows", Options{Executable: `C:\omniagent.exe`}); err != nil || strings.Join(c.Arguments, " ") != "run --service" {
+		t.Errorf("default windows arguments %v (%v), want run --service", c, err)
+	}
+	if !ServiceMode(true) {
+		t.Error("ServiceMode(true) is false: the flag must win over detection")
 	}
 	if _, err := ServiceConfig("linux", Options{Executable: "omniagent"}); err == nil {
 		t.Error("relative executable accepted")
@@ -167,6 +177,51 @@ func TestPrepareDirsAndPurge(t *testing.T) {
 	}
 	if _, err := os.Stat(st); !os.IsNotExist(err) {
 		t.Error("state not purged")
+	}
+}
+
+func TestSeedConfig(t *testing.T) {
+	dir := t.TempDir()
+	exe := filepath.Join(dir, "bin", "omniagent.exe")
+	if err := os.MkdirAll(filepath.Dir(exe), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "data", "agent.toml")
+	st := filepath.Join(dir, "data", "state")
+	fallback := []byte("# built-in default\n")
+	tests := []struct {
+		name    string
+		example string // written next to exe first; "" = none
+		before  string // existing config; "" = none
+		want    string
+		wrote   bool
+	}{
+		{"no example: the fallback", "", "", "# built-in default\n", true},
+		{"the example next to the binary", "# example\n", "", "# example\n", true},
+		{"an existing config is never replaced", "# example\n", "# admin edit\n", "# admin edit\n", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			os.Remove(cfg)
+			os.Remove(filepath.Join(filepath.Dir(exe), ExampleName))
+			if tt.example != "" {
+				os.WriteFile(filepath.Join(filepath.Dir(exe), ExampleName), []byte(tt.example), 0o644)
+			}
+			if tt.before != "" {
+				os.MkdirAll(filepath.Dir(cfg), 0o755)
+				os.WriteFile(cfg, []byte(tt.before), 0o600)
+			}
+			wrote, err := SeedConfig(cfg, st, exe, fallback)
+			if err != nil || wrote != tt.wrote {
+				t.Fatalf("SeedConfig: wrote=%v err=%v, want wrote=%v", wrote, err, tt.wrote)
+			}
+			if got, _ := os.ReadFile(cfg); string(got) != tt.want {
+				t.Errorf("config %q, want %q", got, tt.want)
+			}
+			if fi, err := os.Stat(st); err != nil || !fi.IsDir() {
+				t.Errorf("state folder: %v", err)
+			}
+		})
 	}
 }
 

@@ -29,6 +29,7 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 	oneshot := fs.Bool("oneshot", false, "run one cycle of every configured server, print a summary line per server and exit: 0 all ok, 1 an exchange failed, 3 only jobs failed")
 	force := fs.Bool("force-update", false, "with --oneshot: send the full inventory even if the server did not ask for it")
 	only := fs.String("server", "", "with --oneshot: run only the server with this name")
+	asService := fs.Bool("service", false, "run under the service manager (the Windows service is registered with it; detected when absent)")
 	if code, done := parseFlags(fs, args, e); done {
 		return code
 	}
@@ -40,7 +41,12 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 		fmt.Fprintln(e.stderr, "omniagent run: --force-update and --server go with --oneshot")
 		return exitUsage
 	}
-	e, closeLog := serviceLogEnv(e, *oneshot) // journald / Event Log / /Library/Logs under a service manager
+	if *asService && *oneshot {
+		fmt.Fprintln(e.stderr, "omniagent run: --service and --oneshot do not go together")
+		return 2
+	}
+	serviceMode := !*oneshot && installer.ServiceMode(*asService)
+	e, closeLog := serviceLogEnv(e, serviceMode) // journald / Event Log / /Library/Logs under a service manager
 	defer closeLog()
 	notice := &shutdown.Notice{} // raised by the Windows service handler on (pre)shutdown
 	// --oneshot on a terminal: a bar per download and a live line per server, the log
@@ -103,7 +109,7 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 			go upd.watch(ctx)
 			return upd.finish(a.Run(ctx))
 		}
-		if !installer.Interactive() { // started by systemd/launchd/the SCM: report status to it
+		if serviceMode { // started by systemd/launchd/the SCM: report status to it
 			return runAsService(e, run, cf.config, notice, log)
 		}
 		if err := run(ctx); err != nil {

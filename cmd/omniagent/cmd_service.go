@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"time"
 
 	"github.com/omniagent/omniagent/agent"
@@ -59,6 +60,16 @@ func runAsService(e *env, run func(context.Context) error, configPath string, no
 	if err != nil {
 		return fail(e.stderr, err)
 	}
+	if configPath == "" && runtime.GOOS == "windows" {
+		// The MSI ships only the example: write the default config from it at first start
+		// (never over an existing one). This run already uses the built-in default, which has
+		// no server either.
+		if wrote, err := installer.SeedConfig(config.DefaultPath(), config.DefaultStateDir(), o.Executable, config.Default()); err != nil {
+			log.Warn("could not write the default config", "path", config.DefaultPath(), "err", err)
+		} else if wrote {
+			log.Info("wrote the default config from the example: add your servers there", "path", config.DefaultPath())
+		}
+	}
 	prg := &installer.Program{Run: run, Notice: notice, Logger: log}
 	if err := installer.RunService(prg, o); err != nil {
 		return fail(e.stderr, err)
@@ -69,8 +80,8 @@ func runAsService(e *env, run func(context.Context) error, configPath string, no
 
 // serviceLogEnv sends the daemon's log where the OS expects it when a service manager started
 // us; interactive and --oneshot runs keep stderr.
-func serviceLogEnv(e *env, oneshot bool) (*env, func()) {
-	if oneshot || installer.Interactive() {
+func serviceLogEnv(e *env, serviceMode bool) (*env, func()) {
+	if !serviceMode {
 		return e, func() {}
 	}
 	w, err := installer.ServiceLogWriter()

@@ -149,6 +149,7 @@ func TestCLIErrors(t *testing.T) {
 		{[]string{"--oneshot", "--config", badCfg}, 2, `bad.toml:3: key "agent.intervall": unknown key`},
 		{[]string{"config", "check", badCfg}, 2, "unknown key"},
 		{[]string{"--config"}, 2, "flag needs an argument"},
+		{[]string{"run", "--service", "--oneshot"}, 2, "--service and --oneshot"},
 		{[]string{"config"}, 2, "Usage"},
 		{[]string{"inventory", "--format", "yaml"}, 2, "unknown format"},
 		{[]string{"--oneshot", "--config", "/nonexistent/agent.toml"}, 2, "read config"},

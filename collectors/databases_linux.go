@@ -83,7 +83,14 @@ func (s dbScan) scan(ctx context.Context) []inventory.DatabaseService {
 	if ctx.Err() != nil {
 		return nil
 	}
-	status, _ := os.ReadFile(filepath.Join(s.root, "var/lib/dpkg/status"))
+	var status []byte // read once, only when an engine is present
+	readStatus := func() []byte {
+		if status == nil {
+			status, _ = os.ReadFile(filepath.Join(s.root, "var/lib/dpkg/status"))
+			status = append(status, 0) // non-nil even when unreadable
+		}
+		return status
+	}
 	var ports map[string]int
 	var out []inventory.DatabaseService
 	seen := map[string]bool{} // real binary paths already reported (Debian's mysqld → mariadbd)
@@ -116,13 +123,13 @@ func (s dbScan) scan(ctx context.Context) []inventory.DatabaseService {
 		for _, p := range running {
 			d := inventory.DatabaseService{Type: e.Type, Name: e.Name, Manufacturer: e.Manufacturer, Running: true,
 				Path: p.exe, Port: s.processPort(p.pid, ports)}
-			d.Version = s.version(ctx, e, status, p.exe, p.cwd, d.Port)
+			d.Version = s.version(ctx, e, readStatus(), p.exe, p.cwd, d.Port)
 			out = append(out, d)
 		}
 		if len(running) == 0 {
 			for _, b := range bins {
 				d := inventory.DatabaseService{Type: e.Type, Name: e.Name, Manufacturer: e.Manufacturer, Path: b, Port: e.DefaultPort}
-				d.Version = s.version(ctx, e, status, b, "", 0)
+				d.Version = s.version(ctx, e, readStatus(), b, "", 0)
 				out = append(out, d)
 			}
 		}

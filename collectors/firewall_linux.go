@@ -40,13 +40,6 @@ func collectFirewalls(ctx context.Context, inv *inventory.Inventory) error {
 	return nil
 }
 
-func onOff(b bool) string {
-	if b {
-		return "on"
-	}
-	return "off"
-}
-
 // processesNamed returns the pids whose comm (the 15-character process name) is name.
 func processesNamed(proc, name string) []string {
 	entries, _ := os.ReadDir(proc)

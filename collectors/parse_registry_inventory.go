@@ -537,6 +537,17 @@ func controllersFromRegistry(k regKey) []inventory.Controller {
 						// SUBSYS_ddddvvvv: subsystem device then vendor.
 						ctl.SubsystemID = strings.ToLower(sub[4:] + ":" + sub[:4])
 					}
+					if rev, ok := strings.CutPrefix(part, "REV_"); ok {
+						ctl.Revision = strings.ToLower(rev)
+					}
+				}
+				// CompatibleIDs hold the class code: PCI\CC_030000.
+				ids, _ := e.Strings("CompatibleIDs")
+				for _, id := range ids {
+					if cc, ok := strings.CutPrefix(strings.ToUpper(id), `PCI\CC_`); ok && len(cc) >= 4 {
+						ctl.Class = strings.ToLower(cc[:4])
+						break
+					}
 				}
 				out = append(out, ctl)
 			}

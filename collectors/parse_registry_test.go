@@ -397,8 +397,8 @@ func TestControllersFromRegistry(t *testing.T) {
 	root := loadRegFixture(t)
 	cs := controllersFromRegistry(mustOpen(t, root, `HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Enum\PCI`))
 	want := []inventory.Controller{
-		{Name: "Standard NVM Express Controller", Manufacturer: "(Standard NVM Express Controller)", Type: "SCSIAdapter", PCIID: "144d:a80a", Driver: "stornvme", SubsystemID: "144d:a801"},
-		{Name: "Intel(R) Shared SRAM - A0EF", Manufacturer: "INTEL", Type: "System", PCIID: "8086:a0ef", SubsystemID: "17aa:22d8"},
+		{Name: "Standard NVM Express Controller", Manufacturer: "(Standard NVM Express Controller)", Type: "SCSIAdapter", PCIID: "144d:a80a", Driver: "stornvme", SubsystemID: "144d:a801", Revision: "00"},
+		{Name: "Intel(R) Shared SRAM - A0EF", Manufacturer: "INTEL", Type: "System", PCIID: "8086:a0ef", SubsystemID: "17aa:22d8", Revision: "20"},
 	}
 	if !reflect.DeepEqual(cs, want) {
 		t.Errorf("controllers =\n%+v\nwant\n%+v", cs, want)

@@ -139,3 +139,11 @@ func TestWindowsDatabaseServices(t *testing.T) {
 		t.Errorf("mariadb = %+v", d)
 	}
 }
+
+func TestWindowsControllerClassAndRevision(t *testing.T) {
+	root := loadIssue15Reg(t)
+	cs := controllersFromRegistry(openReg(t, root, `HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Enum\PCI`))
+	if len(cs) != 1 || cs[0].Class != "0300" || cs[0].Revision != "01" || cs[0].PCIID != "8086:9a49" {
+		t.Errorf("controllers = %+v", cs)
+	}
+}

@@ -100,6 +100,7 @@ func (s dbScan) scan(ctx context.Context) []inventory.DatabaseService {
 			running = append(running, procs[c]...)
 		}
 		var bins []string
+		byReal := map[string]string{} // real path → the engine's own name for it
 		for _, g := range e.Binaries {
 			m, _ := filepath.Glob(filepath.Join(s.root, g))
 			for _, b := range m {
@@ -108,11 +109,15 @@ func (s dbScan) scan(ctx context.Context) []inventory.DatabaseService {
 					continue
 				}
 				seen[real] = true
+				byReal[real] = b
 				bins = append(bins, b)
 			}
 		}
-		for _, p := range running {
+		for i, p := range running {
 			seen[p.exe] = true
+			if b := byReal[p.exe]; b != "" {
+				running[i].exe = b // Debian's redis-server is a link to redis-check-rdb
+			}
 		}
 		if len(running) == 0 && len(bins) == 0 {
 			continue

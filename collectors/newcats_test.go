@@ -1,6 +1,7 @@
 package collectors
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -126,4 +127,17 @@ func TestParseLVMConfigBadInput(t *testing.T) {
 func FuzzParseLVMConfig(f *testing.F) {
 	f.Add([]byte("vg { id = \"x\" physical_volumes { pv0 { pe_count = 4 } } }"))
 	f.Fuzz(func(t *testing.T, b []byte) { _, _ = ParseLVMConfig(b) })
+}
+
+func FuzzReadLVMMetadata(f *testing.F) {
+	label := make([]byte, 2048)
+	copy(label[512:], "LABELONE")
+	copy(label[512+24:], "LVM2 001")
+	label[512+20] = 32
+	f.Add(label)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if m, err := ReadLVMMetadata(bytes.NewReader(b)); err == nil && m != nil {
+			_ = LVMFromMetadata([]lvmPV{{Device: "/dev/x", Meta: m}}, nil)
+		}
+	})
 }

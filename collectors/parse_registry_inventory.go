@@ -162,6 +162,13 @@ func windowsOSFromRegistry(cv regKey) inventory.OS {
 		o.InstallDate = time.Unix(int64(secs), 0).UTC()
 	}
 	o.FullName = strings.TrimSpace(strings.Join([]string{o.Name, o.Version}, " "))
+	// The marketing major ("11", "10", "2022"), from the name Windows gives itself.
+	for _, f := range strings.Fields(product) {
+		if _, err := strconv.Atoi(f); err == nil {
+			o.VersionMajor = f
+			break
+		}
+	}
 	return o
 }
 

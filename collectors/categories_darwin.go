@@ -28,6 +28,7 @@ import (
 //   - sounds, cameras (sp: SPAudioDataType, SPCameraDataType), inputs (USB keyboards and
 //     pointing devices, sp). firewalls: com.apple.alf.plist. remote_mgmt: TeamViewer's plist,
 //     AnyDesk's and RustDesk's config files. databases: Homebrew kegs and their pid files.
+//     virtualmachines: VirtualBox registries and UTM bundles of each user.
 
 // categories lists this OS's collectors, one line each. The categories that read
 // system_profiler share one run of it (sp), made on first use and reused for a while.
@@ -60,6 +61,7 @@ func categories() []Category {
 		{Name: "firewalls", Collect: macCollectFirewalls},
 		{Name: "remote_mgmt", Collect: macCollectRemoteMgmt},
 		{Name: "databases", Collect: macCollectDatabases},
+		{Name: "virtualmachines", Collect: macCollectVirtualMachines},
 		{Name: "sounds", Collect: withSP(macCollectSounds), MinTimeout: spTimeout},
 		{Name: "inputs", Collect: withSP(macCollectInputs), MinTimeout: spTimeout},
 		{Name: "cameras", Collect: withSP(macCollectCameras), MinTimeout: spTimeout},

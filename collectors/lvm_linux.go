@@ -59,6 +59,10 @@ func scanLVM(ctx context.Context, sysDir, devDir string) ([]lvmPV, error) {
 		if err != nil || m == nil {
 			continue
 		}
+		// A PV on a mapped device (LUKS) is known by its mapper name, as lvm prints it.
+		if dmName := readStr(filepath.Join(sysDir, name, "dm", "name")); strings.HasPrefix(name, "dm-") && dmName != "" {
+			dev = filepath.Join(devDir, "mapper", dmName)
+		}
 		out = append(out, lvmPV{Device: dev, Meta: m})
 	}
 	return out, nil

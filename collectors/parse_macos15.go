@@ -112,3 +112,58 @@ func homebrewDatabases(prefixes []string, alive func(pid int) bool) []inventory.
 	}
 	return out
 }
+
+// utmMachine reads a UTM bundle's config.plist (UTM 4: Information.Name/UUID, System.CPUCount,
+// System.MemorySize in MiB, Backend "QEMU" or "Apple").
+func utmMachine(b []byte) (inventory.VirtualMachine, bool) {
+	m, err := plistDict(b)
+	if err != nil {
+		return inventory.VirtualMachine{}, false
+	}
+	info, _ := m["Information"].(map[string]any)
+	sys, _ := m["System"].(map[string]any)
+	vm := inventory.VirtualMachine{Name: plistString(info, "Name"), UUID: plistString(info, "UUID"), Type: "utm",
+		Subsystem: "UTM " + firstStr(plistString(m, "Backend"), "QEMU")}
+	if n, ok := plistInt(sys["CPUCount"]); ok && n > 0 {
+		vm.VCPUs = int(n)
+	}
+	if n, ok := plistInt(sys["MemorySize"]); ok && n > 0 {
+		vm.MemoryBytes = uint64(n) << 20
+	}
+	return vm, vm.Name != ""
+}
+
+// macVirtualMachines reads the VirtualBox registries and UTM bundles under root.
+func macVirtualMachines(root string) []inventory.VirtualMachine {
+	var out []inventory.VirtualMachine
+	regs, _ := filepath.Glob(filepath.Join(root, "Users", "*", "Library", "VirtualBox", "VirtualBox.xml"))
+	sort.Strings(regs)
+	for _, reg := range regs {
+		b, err := readSmall(reg, 4<<20)
+		if err != nil {
+			continue
+		}
+		owner := filepath.Base(filepath.Dir(filepath.Dir(filepath.Dir(reg))))
+		for _, f := range ParseVirtualBoxRegistry(b, filepath.Dir(reg)) {
+			if mb, err := readSmall(filepath.Join(root, f), 4<<20); err == nil {
+				if vm, err := ParseVirtualBoxMachine(mb); err == nil && vm.Name != "" {
+					vm.Owner = owner
+					out = append(out, vm)
+				}
+			}
+		}
+	}
+	utms, _ := filepath.Glob(filepath.Join(root, "Users", "*", "Library", "Containers", "com.utmapp.UTM", "Data", "Documents", "*.utm", "config.plist"))
+	sort.Strings(utms)
+	for _, c := range utms {
+		b, err := readSmall(c, 4<<20)
+		if err != nil {
+			continue
+		}
+		if vm, ok := utmMachine(b); ok {
+			vm.Owner = filepath.Base(filepath.Dir(filepath.Dir(filepath.Dir(filepath.Dir(filepath.Dir(filepath.Dir(filepath.Dir(c))))))))
+			out = append(out, vm)
+		}
+	}
+	return out
+}

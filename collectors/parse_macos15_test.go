@@ -71,3 +71,39 @@ func TestHomebrewDatabases(t *testing.T) {
 		t.Errorf("redis = %+v", d)
 	}
 }
+
+// A UTM 4 config.plist (trimmed to the keys read).
+func TestUTMMachine(t *testing.T) {
+	cfg := `<?xml version="1.0" encoding="UTF-8"?><plist version="1.0"><dict><key>Backend</key><string>Apple</string>
+<key>ConfigurationVersion</key><integer>4</integer><key>Information</key><dict><key>Name</key><string>Ubuntu 24.04</string>
+<key>UUID</key><string>7B2C8E4A-1F3D-4E5A-9C6B-2D8F0A1E3C5B</string></dict>
+<key>System</key><dict><key>CPUCount</key><integer>4</integer><key>MemorySize</key><integer>4096</integer></dict></dict></plist>`
+	vm, ok := utmMachine([]byte(cfg))
+	if !ok || vm.Name != "Ubuntu 24.04" || vm.VCPUs != 4 || vm.MemoryBytes != 4<<30 || vm.Subsystem != "UTM Apple" || vm.UUID == "" {
+		t.Errorf("utm = %+v %v", vm, ok)
+	}
+	if _, ok := utmMachine([]byte("nope")); ok {
+		t.Error("garbage accepted")
+	}
+}
+
+func TestMacVirtualMachinesFromUserFolders(t *testing.T) {
+	root := t.TempDir()
+	writeFile := func(rel, content string) {
+		p := filepath.Join(root, rel)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeFile("Users/bob/Library/VirtualBox/VirtualBox.xml", `<VirtualBox><Global><MachineRegistry><MachineEntry uuid="{1}" src="/Users/bob/VirtualBox VMs/w/w.vbox"/></MachineRegistry></Global></VirtualBox>`)
+	writeFile("Users/bob/VirtualBox VMs/w/w.vbox", `<VirtualBox><Machine uuid="{aa-bb}" name="win"><Hardware><CPU count="2"/><Memory RAMSize="2048"/></Hardware></Machine></VirtualBox>`)
+	writeFile("Users/alice/Library/Containers/com.utmapp.UTM/Data/Documents/deb.utm/config.plist",
+		`<plist version="1.0"><dict><key>Information</key><dict><key>Name</key><string>deb</string></dict></dict></plist>`)
+	vms := macVirtualMachines(root)
+	if len(vms) != 2 || vms[0].Name != "win" || vms[0].Owner != "bob" || vms[0].MemoryBytes != 2<<30 || vms[1].Name != "deb" || vms[1].Owner != "alice" {
+		t.Errorf("vms = %+v", vms)
+	}
+}

@@ -12,7 +12,7 @@ import (
 
 // collectEnvs reports the agent process's environment, as glpi-agent does. It is off by
 // default (config: inventory.disable lists "envs"), and values that look secret are redacted:
-// names with PASSWORD, SECRET, TOKEN, KEY, CREDENTIAL or AUTH, and passwords inside URLs
+// names with PASS, SECRET, TOKEN, KEY, CREDENTIAL, AUTH, COOKIE or SESSION, and passwords inside URLs
 // (https_proxy=http://user:pass@host).
 func collectEnvs(_ context.Context, inv *inventory.Inventory) error {
 	inv.Envs = EnvVars(os.Environ())
@@ -37,7 +37,7 @@ const redacted = "<redacted>"
 
 func redactEnv(k, v string) string {
 	up := strings.ToUpper(k)
-	for _, w := range []string{"PASSWORD", "PASSWD", "SECRET", "TOKEN", "KEY", "CREDENTIAL", "AUTH", "COOKIE", "SESSION"} {
+	for _, w := range []string{"PASS", "SECRET", "TOKEN", "KEY", "CREDENTIAL", "AUTH", "COOKIE", "SESSION"} {
 		if strings.Contains(up, w) {
 			return redacted
 		}

@@ -9,9 +9,9 @@ import (
 )
 
 func TestEnvVarsRedactSecrets(t *testing.T) {
-	got := EnvVars([]string{"PATH=/usr/bin", "DB_PASSWORD=hunter2", "https_proxy=http://bob:s3cret@proxy:3128", "API_TOKEN=abc", "EMPTY=", "=bad", "LANG=C.UTF-8"})
-	want := map[string]string{"PATH": "/usr/bin", "DB_PASSWORD": redacted, "API_TOKEN": redacted, "EMPTY": "", "LANG": "C.UTF-8"}
-	if len(got) != 6 {
+	got := EnvVars([]string{"PATH=/usr/bin", "DB_PASSWORD=hunter2", "https_proxy=http://bob:s3cret@proxy:3128", "API_TOKEN=abc", "DB_PASS=x1", "EMPTY=", "=bad", "LANG=C.UTF-8"})
+	want := map[string]string{"PATH": "/usr/bin", "DB_PASSWORD": redacted, "DB_PASS": redacted, "API_TOKEN": redacted, "EMPTY": "", "LANG": "C.UTF-8"}
+	if len(got) != 7 {
 		t.Fatalf("got %+v", got)
 	}
 	for _, e := range got {

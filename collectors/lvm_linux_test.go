@@ -72,31 +72,27 @@ func TestLVMOnLoopDevice(t *testing.T) {
 	lvmRun(t, "lvcreate", "--driverloaded", "n", "-an", "-Zn", "-L", "8M", "-n", "data", vg)
 	lvmRun(t, "lvcreate", "--driverloaded", "n", "-an", "-Zn", "-L", "12M", "-n", "my-logs", vg)
 
-	var rep struct {
+	// lvm's own JSON report, in bytes, is the reference.
+	type report struct {
 		Report []struct {
 			PV []map[string]string `json:"pv"`
 			VG []map[string]string `json:"vg"`
 			LV []map[string]string `json:"lv"`
 		} `json:"report"`
 	}
-	for _, args := range [][]string{
-		{"pvs", "--reportformat", "json", "--units", "b", "--nosuffix", "-o", "pv_name,pv_uuid,pv_size,pv_free,pv_pe_count,pv_attr,vg_uuid", loop},
-		{"vgs", "--reportformat", "json", "--units", "b", "--nosuffix", "-o", "vg_name,vg_uuid,vg_size,vg_free,pv_count,lv_count,vg_extent_size,vg_attr", vg},
-		{"lvs", "--reportformat", "json", "--units", "b", "--nosuffix", "-o", "lv_name,lv_uuid,lv_size,seg_count,vg_uuid", vg},
-	} {
-		var one struct {
-			Report []struct {
-				PV []map[string]string `json:"pv"`
-				VG []map[string]string `json:"vg"`
-				LV []map[string]string `json:"lv"`
-			} `json:"report"`
-		}
-		if err := json.Unmarshal(lvmRun(t, args...), &one); err != nil || len(one.Report) == 0 {
+	lvmReport := func(args ...string) report {
+		var r report
+		if err := json.Unmarshal(lvmRun(t, args...), &r); err != nil || len(r.Report) == 0 {
 			t.Fatalf("lvm %s report: %v", args[0], err)
 		}
-		rep.Report = append(rep.Report, one.Report...)
+		return r
 	}
-	want := rep.Report
+	wantPV := lvmReport("pvs", "--reportformat", "json", "--units", "b", "--nosuffix", "-o", "pv_name,pv_uuid,pv_size,pv_free,pv_pe_count,pv_attr,vg_uuid", loop).Report[0].PV
+	wantVG := lvmReport("vgs", "--reportformat", "json", "--units", "b", "--nosuffix", "-o", "vg_name,vg_uuid,vg_size,vg_free,pv_count,lv_count,vg_extent_size,vg_attr", vg).Report[0].VG
+	wantLV := lvmReport("lvs", "--reportformat", "json", "--units", "b", "--nosuffix", "-o", "lv_name,lv_uuid,lv_size,seg_count,vg_uuid", vg).Report[0].LV
+	if len(wantPV) != 1 || len(wantVG) != 1 || len(wantLV) != 2 {
+		t.Fatalf("lvm reports: %v %v %v", wantPV, wantVG, wantLV)
+	}
 
 	pvs, err := scanLVM(context.Background(), "/sys/class/block", "/dev")
 	if err != nil {
@@ -111,7 +107,7 @@ func TestLVMOnLoopDevice(t *testing.T) {
 			continue
 		}
 		foundPV = true
-		w := want[0].PV[0]
+		w := wantPV[0]
 		if p.UUID != w["pv_uuid"] || p.SizeBytes != n(w["pv_size"]) || p.FreeBytes != n(w["pv_free"]) ||
 			p.PECount != n(w["pv_pe_count"]) || p.Attr != w["pv_attr"] || p.VGUUID != w["vg_uuid"] {
 			t.Errorf("PV = %+v\nlvm says %v", p, w)
@@ -126,7 +122,7 @@ func TestLVMOnLoopDevice(t *testing.T) {
 			continue
 		}
 		foundVG = true
-		w := want[1].VG[0]
+		w := wantVG[0]
 		if g.UUID != w["vg_uuid"] || g.SizeBytes != n(w["vg_size"]) || g.FreeBytes != n(w["vg_free"]) ||
 			strconv.Itoa(g.PVCount) != w["pv_count"] || strconv.Itoa(g.LVCount) != w["lv_count"] ||
 			g.ExtentBytes != n(w["vg_extent_size"]) || g.Attr != w["vg_attr"] {
@@ -141,7 +137,7 @@ func TestLVMOnLoopDevice(t *testing.T) {
 		if l.VGName != vg {
 			continue
 		}
-		for _, w := range want[2].LV {
+		for _, w := range wantLV {
 			if w["lv_name"] == l.Name {
 				got[l.Name] = true
 				if l.UUID != w["lv_uuid"] || l.SizeBytes != n(w["lv_size"]) || strconv.Itoa(l.Segments) != w["seg_count"] || l.VGUUID != w["vg_uuid"] {

@@ -1,6 +1,7 @@
 package collectors
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -139,7 +140,7 @@ func hotfixSoftware(id, description, installedOn string) (inventory.Software, bo
 }
 
 // remoteMgmtFromRegistry reads the ids Windows remote-management tools keep in HKLM:
-// TeamViewer (ClientID, Version), MeshCentral (MeshAgent2 NodeId), LiteManager ("ID (read
+// TeamViewer (ClientID, Version), MeshCentral (Mesh Agent NodeId), LiteManager ("ID (read
 // only)" in its server's settings) and SupRemo (ClientID). software is HKLM\SOFTWARE (or its
 // WOW6432Node view), system HKLM\SYSTEM.
 func remoteMgmtFromRegistry(software, system regKey) []inventory.RemoteMgmt {
@@ -156,17 +157,21 @@ func remoteMgmtFromRegistry(software, system regKey) []inventory.RemoteMgmt {
 			}
 			k.Close()
 		}
-		if k, err := software.Open(`Open Source\MeshAgent2`); err == nil {
-			add("meshcentral", regStr(k, "NodeId"), "")
-			k.Close()
+		for _, p := range []string{`Open Source\Mesh Agent`, `Open Source\MeshAgent2`} {
+			if k, err := software.Open(p); err == nil {
+				add("meshcentral", regStr(k, "NodeId"), "")
+				k.Close()
+			}
 		}
 		if k, err := software.Open("Supremo"); err == nil {
-			add("supremo", firstNonEmpty(regStr(k, "ClientID"), regStr(k, "ClientId")), regStr(k, "Version"))
+			add("supremo", supremoID(k), "")
 			k.Close()
 		}
-		if k, err := software.Open("LiteManager Team"); err == nil {
-			add("litemanager", findValue(k, "ID (read only)", 3), "")
-			k.Close()
+		for _, p := range []string{"LiteManager Team", "LiteManager"} {
+			if k, err := software.Open(p); err == nil {
+				add("litemanager", findValue(k, "ID (read only)", 3), "")
+				k.Close()
+			}
 		}
 	}
 	if system != nil {
@@ -176,6 +181,24 @@ func remoteMgmtFromRegistry(software, system regKey) []inventory.RemoteMgmt {
 		}
 	}
 	return out
+}
+
+// supremoID reads SupRemo's ClientID: a DWORD shown as nine digits, in the Supremo key or one
+// of its Version<N> subkeys.
+func supremoID(k regKey) string {
+	if n, ok := k.Integer("ClientID"); ok {
+		return fmt.Sprintf("%09d", n)
+	}
+	if s := regStr(k, "ClientID"); s != "" {
+		return s
+	}
+	var id string
+	eachSubKey(k, func(n string) bool { return id == "" && strings.HasPrefix(n, "Version") }, func(_ string, sub regKey) {
+		if n, ok := sub.Integer("ClientID"); ok && id == "" {
+			id = fmt.Sprintf("%09d", n)
+		}
+	})
+	return id
 }
 
 // findValue looks for a string value in k and its subkeys, depth-first, at most depth levels.

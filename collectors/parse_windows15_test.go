@@ -64,7 +64,8 @@ func TestWindowsFirewallLicensesRemote(t *testing.T) {
 	for _, r := range rm {
 		got[r.Type] = r.ID
 	}
-	if got["teamviewer"] != "1250000000" || got["litemanager"] != "MT-123-456-789" || len(got["meshcentral"]) != 64 || len(rm) != 3 {
+	if got["teamviewer"] != "1250000000" || got["litemanager"] != "MT-123-456-789" || len(got["meshcentral"]) != 64 ||
+		got["supremo"] != "005370531" || len(rm) != 4 {
 		t.Errorf("remote = %+v", rm)
 	}
 }

@@ -2,6 +2,8 @@ package collectors
 
 import (
 	"context"
+	"errors"
+	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
@@ -59,6 +61,24 @@ func (s dbScan) scan(ctx context.Context) []inventory.DatabaseService {
 			want[c] = true
 		}
 	}
+	// The installed binaries' real paths name their engine's process (Debian's redis-server
+	// runs as /usr/bin/redis-check-rdb).
+	realBin := map[string]string{} // real path → comm
+	for _, e := range linuxDBEngines {
+		for _, g := range e.Binaries {
+			m, _ := filepath.Glob(filepath.Join(s.root, g))
+			for _, b := range m {
+				if r, err := filepath.EvalSymlinks(b); err == nil && realBin[r] == "" {
+					realBin[r] = e.Comms[0]
+				}
+			}
+		}
+	}
+	for r := range realBin {
+		if want[filepath.Base(r)] {
+			realBin[r] = filepath.Base(r) // /usr/sbin/mysqld → mariadbd is MariaDB's
+		}
+	}
 	procs := map[string][]dbProc{} // by comm, main processes only (parent has another name)
 	entries, _ := os.ReadDir(s.proc)
 	for _, e := range entries {
@@ -66,17 +86,27 @@ func (s dbScan) scan(ctx context.Context) []inventory.DatabaseService {
 			continue
 		}
 		dir := filepath.Join(s.proc, e.Name())
-		comm := readStr(filepath.Join(dir, "comm"))
+		// One readlink per process; comm (open, read, close) only where exe is not readable
+		// (not root) or names an unknown binary.
+		exe, err := os.Readlink(filepath.Join(dir, "exe"))
+		comm := realBin[exe]
+		if comm == "" && want[filepath.Base(exe)] {
+			comm = filepath.Base(exe)
+		}
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			comm = readStr(filepath.Join(dir, "comm"))
+		}
 		if !want[comm] {
 			continue
 		}
 		if st, err := os.ReadFile(filepath.Join(dir, "stat")); err == nil {
-			if p, ok := ParseProcStat(st); ok && readStr(filepath.Join(s.proc, strconv.Itoa(int(p.ppid)), "comm")) == comm {
-				continue // a worker of the same server (postgres backends)
+			if p, ok := ParseProcStat(st); ok && p.ppid > 1 {
+				if pexe, _ := os.Readlink(filepath.Join(s.proc, strconv.Itoa(int(p.ppid)), "exe")); pexe != "" && pexe == exe {
+					continue // a worker of the same server (postgres backends)
+				}
 			}
 		}
 		cl, _ := os.ReadFile(filepath.Join(dir, "cmdline"))
-		exe, _ := os.Readlink(filepath.Join(dir, "exe"))
 		cwd, _ := os.Readlink(filepath.Join(dir, "cwd"))
 		procs[comm] = append(procs[comm], dbProc{pid: e.Name(), exe: exe, cwd: cwd, cmdline: strings.Split(strings.TrimRight(string(cl), "\x00"), "\x00")})
 	}

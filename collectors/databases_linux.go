@@ -153,7 +153,7 @@ func (s dbScan) scan(ctx context.Context) []inventory.DatabaseService {
 			continue
 		}
 		if len(running) > 0 && ports == nil {
-			ports = listeningPorts(readStr(filepath.Join(s.proc, "net/tcp")), readStr(filepath.Join(s.proc, "net/tcp6")))
+			ports = listeningTCP(s.proc)
 		}
 		for _, p := range running {
 			d := inventory.DatabaseService{Type: e.Type, Name: e.Name, Manufacturer: e.Manufacturer, Running: true,

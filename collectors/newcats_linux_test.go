@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/omniagent/omniagent/inventory"
 )
 
@@ -198,5 +200,35 @@ func TestFirewallsOnThisMachine(t *testing.T) {
 		if !nft {
 			t.Errorf("no nftables state as root: %+v", inv.Firewalls)
 		}
+	}
+}
+
+// The sock_diag answer finds a listener of the test's own, with the same socket inode as
+// /proc/net/tcp (other tests open and close listeners meanwhile: only ours is compared).
+func TestListeningTCPMatchesProc(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	port := l.Addr().(*net.TCPAddr).Port
+	got := map[string]int{}
+	if err := sockDiagListen(unix.AF_INET, got); err != nil {
+		t.Skipf("sock_diag unavailable here: %v", err)
+	}
+	inodeOf := func(m map[string]int) string {
+		for inode, p := range m {
+			if p == port {
+				return inode
+			}
+		}
+		return ""
+	}
+	want := listeningPorts(readStr("/proc/net/tcp"))
+	if i := inodeOf(got); i == "" || i != inodeOf(want) {
+		t.Errorf("own listener on %d: sock_diag inode %q, /proc inode %q", port, i, inodeOf(want))
+	}
+	if inodeOf(listeningTCP("/proc")) == "" {
+		t.Errorf("listeningTCP misses the listener on %d", port)
 	}
 }

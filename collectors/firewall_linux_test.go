@@ -70,27 +70,36 @@ func TestNFTablesStateInOwnNamespace(t *testing.T) {
 	}
 	done := make(chan result, 1)
 	go func() {
-		// The thread moves to a new network namespace and is never unlocked: Go ends it with
-		// the goroutine, so no other goroutine runs in that namespace.
+		// The thread moves to a new network namespace and back before the result is sent and
+		// the thread unlocked: it may be the main thread, whose namespace /proc/net shows to
+		// the whole test binary.
 		runtime.LockOSThread()
-		var r result
-		if r.err = unix.Unshare(unix.CLONE_NEWNET); r.err != nil {
-			r.step = "unshare"
-			done <- r
+		orig, err := unix.Open("/proc/thread-self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			done <- result{err: err, step: "unshare"}
 			return
 		}
-		if r.before, r.err = nftTableCount(); r.err != nil {
-			r.step = "count before"
-			done <- r
-			return
+		r := func() (r result) {
+			if r.err = unix.Unshare(unix.CLONE_NEWNET); r.err != nil {
+				r.step = "unshare"
+				return r
+			}
+			if r.before, r.err = nftTableCount(); r.err != nil {
+				r.step = "count before"
+				return r
+			}
+			if r.err = createNFTable("omniagent_test"); r.err != nil {
+				r.step = "create table"
+				return r
+			}
+			r.after, r.err = nftTableCount()
+			r.step = "count after"
+			return r
+		}()
+		if unix.Setns(orig, unix.CLONE_NEWNET) == nil {
+			runtime.UnlockOSThread() // else the thread stays locked and Go ends it
 		}
-		if r.err = createNFTable("omniagent_test"); r.err != nil {
-			r.step = "create table"
-			done <- r
-			return
-		}
-		r.after, r.err = nftTableCount()
-		r.step = "count after"
+		unix.Close(orig)
 		done <- r
 	}()
 	r := <-done

@@ -122,7 +122,7 @@ func Build(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options)
 	a.Identity = id
 	a.Inventory = collectors.New(collectors.Options{
 		Identity:        id,
-		Disable:         cfg.Inventory.Disable,
+		Disable:         cfg.Inventory.Disabled(),
 		CategoryTimeout: cfg.Inventory.CategoryTimeout.D(),
 		TTL:             cfg.Inventory.TTL.D(),
 		Logger:          log.With("component", "inventory"),

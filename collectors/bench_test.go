@@ -3,6 +3,8 @@ package collectors
 import (
 	"context"
 	"testing"
+
+	"github.com/omniagent/omniagent/inventory"
 )
 
 // BenchmarkCollect is one full, uncached inventory of this machine (every category).
@@ -38,5 +40,19 @@ func BenchmarkParseSMBIOS(b *testing.B) {
 		if _, err := ParseSMBIOS(table, 3, 3); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkCategory runs each category alone, one after the other, to see what each costs.
+func BenchmarkCategory(b *testing.B) {
+	ctx := context.Background()
+	for _, c := range categories() {
+		b.Run(c.Name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				var inv inventory.Inventory
+				_ = c.Collect(ctx, &inv)
+			}
+		})
 	}
 }

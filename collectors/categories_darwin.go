@@ -25,6 +25,10 @@ import (
 //   - users: /var/db/dslocal records (binary plists, root-only) rather than dscl: no process,
 //     the same attributes; `dscl -plist . -readall` (bounded) when they are unreadable.
 //   - logins: /var/run/utmpx, i.e. current sessions only (macOS keeps no wtmp).
+//   - sounds, cameras (sp: SPAudioDataType, SPCameraDataType), inputs (USB keyboards and
+//     pointing devices, sp). firewalls: com.apple.alf.plist. remote_mgmt: TeamViewer's plist,
+//     AnyDesk's and RustDesk's config files. databases: Homebrew kegs and their pid files.
+//     virtualmachines: VirtualBox registries and UTM bundles of each user.
 
 // categories lists this OS's collectors, one line each. The categories that read
 // system_profiler share one run of it (sp), made on first use and reused for a while.
@@ -53,5 +57,13 @@ func categories() []Category {
 		{Name: "batteries", Collect: withSP(macCollectBatteries), MinTimeout: spTimeout},
 		{Name: "usb", Collect: withSP(macCollectUSB), MinTimeout: spTimeout},
 		{Name: "processes", Collect: collectProcessesGopsutil},
+		{Name: "envs", Collect: collectEnvs},
+		{Name: "firewalls", Collect: macCollectFirewalls},
+		{Name: "remote_mgmt", Collect: macCollectRemoteMgmt},
+		{Name: "databases", Collect: macCollectDatabases},
+		{Name: "virtualmachines", Collect: macCollectVirtualMachines},
+		{Name: "sounds", Collect: withSP(macCollectSounds), MinTimeout: spTimeout},
+		{Name: "inputs", Collect: withSP(macCollectInputs), MinTimeout: spTimeout},
+		{Name: "cameras", Collect: withSP(macCollectCameras), MinTimeout: spTimeout},
 	}
 }

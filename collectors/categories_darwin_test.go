@@ -11,7 +11,8 @@ import (
 
 func TestDarwinCategoriesListed(t *testing.T) {
 	want := []string{"system", "os", "cpu", "memory", "gpu", "disks", "volumes", "network", "monitors",
-		"printers", "software", "users", "logins", "batteries", "usb", "processes"}
+		"printers", "software", "users", "logins", "batteries", "usb", "processes", "envs", "firewalls", "remote_mgmt",
+		"databases", "sounds", "inputs", "cameras", "virtualmachines"}
 	checkCategories(t, categories(), want)
 }
 

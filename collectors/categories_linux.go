@@ -21,5 +21,18 @@ func categories() []Category {
 		{Name: "usb", Collect: collectUSB},
 		{Name: "antivirus", Collect: collectAntivirus},
 		{Name: "processes", Collect: collectProcessesLinux},
+		{Name: "envs", Collect: collectEnvs},
+		{Name: "firewalls", Collect: collectFirewalls},
+		{Name: "lvm", Collect: collectLVM},
+		{Name: "ports", Collect: collectPorts},
+		{Name: "slots", Collect: collectSlots},
+		{Name: "powersupplies", Collect: collectPowerSupplies},
+		{Name: "sounds", Collect: collectSounds},
+		{Name: "inputs", Collect: collectInputs},
+		{Name: "modems", Collect: collectModems},
+		{Name: "cameras", Collect: collectCameras},
+		{Name: "remote_mgmt", Collect: collectRemoteMgmt},
+		{Name: "virtualmachines", Collect: collectVirtualMachines},
+		{Name: "databases", Collect: collectDatabases},
 	}
 }

@@ -23,6 +23,13 @@ package collectors
 //     admin rights) through the eventlog package, and current sessions (WTS).
 //   - antivirus: Security Center over WMI (client Windows) plus Defender's registry keys.
 //   - batteries: WMI Win32_Battery and root\WMI battery classes (best effort).
+//   - firewalls: FirewallPolicy profiles (+ group policy). licenses: DigitalProductId of Windows
+//     and Office, decoded. remote_mgmt: TeamViewer/MeshCentral/LiteManager/SupRemo keys and the
+//     AnyDesk/RustDesk config files. sounds, inputs, modems, cameras: attached devices of their
+//     setup classes in Enum. ports, slots, powersupplies: SMBIOS types 8/9/39. databases:
+//     services by executable, versions from SQL Server setup keys or uninstall entries, state
+//     from the service manager. virtualmachines: Hyper-V (WMI), WSL (user hives), VirtualBox.
+//     hotfixes: Win32_QuickFixEngineering as software entries.
 // WMI goes through wmiQuery: one query at a time in the process, bounded by the caller's context.
 
 // categories lists this OS's collectors, one line each.
@@ -46,5 +53,19 @@ func categories() []Category {
 		{Name: "batteries", Collect: winCollectBatteries},
 		{Name: "usb", Collect: winCollectUSB},
 		{Name: "processes", Collect: collectProcessesGopsutil},
+		{Name: "envs", Collect: collectEnvs},
+		{Name: "firewalls", Collect: winCollectFirewalls},
+		{Name: "ports", Collect: winCollectPorts},
+		{Name: "slots", Collect: winCollectSlots},
+		{Name: "powersupplies", Collect: winCollectPowerSupplies},
+		{Name: "sounds", Collect: winCollectSounds},
+		{Name: "inputs", Collect: winCollectInputs},
+		{Name: "modems", Collect: winCollectModems},
+		{Name: "cameras", Collect: winCollectCameras},
+		{Name: "remote_mgmt", Collect: winCollectRemoteMgmt},
+		{Name: "virtualmachines", Collect: winCollectVirtualMachines},
+		{Name: "databases", Collect: winCollectDatabases},
+		{Name: "licenses", Collect: winCollectLicenses},
+		{Name: "hotfixes", Collect: winCollectHotfixes},
 	}
 }

@@ -10,7 +10,9 @@ import (
 
 func TestWindowsCategoriesListed(t *testing.T) {
 	want := []string{"system", "os", "cpu", "memory", "gpu", "controllers", "disks", "volumes", "network", "monitors",
-		"printers", "software", "users", "logins", "antivirus", "batteries", "usb", "processes"}
+		"printers", "software", "users", "logins", "antivirus", "batteries", "usb", "processes", "envs", "firewalls",
+		"ports", "slots", "powersupplies", "sounds", "inputs", "modems", "cameras", "remote_mgmt", "virtualmachines", "databases",
+		"licenses", "hotfixes"}
 	checkCategories(t, categories(), want)
 }
 

@@ -20,6 +20,7 @@ func collectOSLinux(_ context.Context, inv *inventory.Inventory) error {
 		rel = readKV("/usr/lib/os-release")
 	}
 	applyOSRelease(o, rel)
+	o.Version, o.VersionMajor = preciseVersion(rel, readStr)
 	var u unix.Utsname
 	if err := unix.Uname(&u); err == nil {
 		o.KernelName = unix.ByteSliceToString(u.Sysname[:])
@@ -47,6 +48,41 @@ func applyOSRelease(o *inventory.OS, rel map[string]string) {
 	if o.FullName == "" {
 		o.FullName = strings.TrimSpace(o.Name + " " + rel["VERSION"])
 	}
+}
+
+// preciseVersion is the distribution's version as precisely as it says it and its major:
+// Debian's point release from /etc/debian_version ("12.11"), Ubuntu's from VERSION
+// ("24.04.1 LTS"), RHEL-likes' from their release file ("7.9.2009"); else VERSION_ID.
+func preciseVersion(rel map[string]string, read func(string) string) (version, major string) {
+	version = rel["VERSION_ID"]
+	base := version
+	more := func(cand string) {
+		// Only a refinement of VERSION_ID: "12.11" refines "12", "trixie/sid" does not.
+		if base != "" && strings.HasPrefix(cand, base+".") && len(cand) > len(version) {
+			version = cand
+		}
+	}
+	switch rel["ID"] {
+	case "debian", "raspbian":
+		more(read("/etc/debian_version"))
+	case "ubuntu":
+		if f := strings.Fields(rel["VERSION"]); len(f) > 0 {
+			more(f[0])
+		}
+	case "centos", "rhel", "rocky", "almalinux", "ol", "scientific":
+		for _, f := range []string{"/etc/centos-release", "/etc/rocky-release", "/etc/almalinux-release", "/etc/redhat-release"} {
+			if line := read(f); line != "" {
+				if _, after, ok := strings.Cut(line, " release "); ok {
+					if fs := strings.Fields(after); len(fs) > 0 {
+						more(fs[0])
+					}
+				}
+				break
+			}
+		}
+	}
+	major, _, _ = strings.Cut(version, ".")
+	return version, major
 }
 
 // linuxLanguage is the locale's language_TERRITORY from the environment, else the system

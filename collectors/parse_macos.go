@@ -31,6 +31,7 @@ func macOSFromSystemVersion(b []byte) (inventory.OS, error) {
 	if o.Name == "" || o.Version == "" {
 		return o, errors.New("SystemVersion.plist: no ProductName or ProductVersion")
 	}
+	o.VersionMajor, _, _ = strings.Cut(o.Version, ".")
 	o.Codename = macOSCodename(o.Version)
 	o.FullName = strings.TrimSpace(o.Name + " " + o.Codename + " " + o.Version)
 	return o, nil

@@ -109,7 +109,7 @@ func TestMacOSFromSystemVersion(t *testing.T) {
 		t.Fatal(err)
 	}
 	o, err := macOSFromSystemVersion(b)
-	want := inventory.OS{Family: "darwin", KernelName: "darwin", Name: "macOS", Version: "14.4.1", Build: "23E224", Codename: "Sonoma", FullName: "macOS Sonoma 14.4.1"}
+	want := inventory.OS{Family: "darwin", KernelName: "darwin", Name: "macOS", Version: "14.4.1", VersionMajor: "14", Build: "23E224", Codename: "Sonoma", FullName: "macOS Sonoma 14.4.1"}
 	if err != nil || o != want {
 		t.Errorf("got %+v, %v\nwant %+v", o, err, want)
 	}

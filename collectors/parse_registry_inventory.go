@@ -162,6 +162,13 @@ func windowsOSFromRegistry(cv regKey) inventory.OS {
 		o.InstallDate = time.Unix(int64(secs), 0).UTC()
 	}
 	o.FullName = strings.TrimSpace(strings.Join([]string{o.Name, o.Version}, " "))
+	// The marketing major ("11", "10", "2022"), from the name Windows gives itself.
+	for _, f := range strings.Fields(product) {
+		if _, err := strconv.Atoi(f); err == nil {
+			o.VersionMajor = f
+			break
+		}
+	}
 	return o
 }
 
@@ -536,6 +543,17 @@ func controllersFromRegistry(k regKey) []inventory.Controller {
 					if sub, ok := strings.CutPrefix(part, "SUBSYS_"); ok && len(sub) == 8 {
 						// SUBSYS_ddddvvvv: subsystem device then vendor.
 						ctl.SubsystemID = strings.ToLower(sub[4:] + ":" + sub[:4])
+					}
+					if rev, ok := strings.CutPrefix(part, "REV_"); ok {
+						ctl.Revision = strings.ToLower(rev)
+					}
+				}
+				// CompatibleIDs hold the class code: PCI\CC_030000.
+				ids, _ := e.Strings("CompatibleIDs")
+				for _, id := range ids {
+					if cc, ok := strings.CutPrefix(strings.ToUpper(id), `PCI\CC_`); ok && len(cc) >= 4 {
+						ctl.Class = strings.ToLower(cc[:4])
+						break
 					}
 				}
 				out = append(out, ctl)

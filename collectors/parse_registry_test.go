@@ -237,14 +237,14 @@ func TestWindowsOSFromRegistry(t *testing.T) {
 	root := loadRegFixture(t)
 	o := windowsOSFromRegistry(mustOpen(t, root, `HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows NT\CurrentVersion`))
 	if o.Name != "Microsoft Windows 11 Pro" || o.Version != "23H2" || o.Build != "22631.3296" || o.Edition != "Professional" ||
-		o.KernelVersion != "10.0.22631" || o.ProductID != "00330-80000-00000-AA123" || o.FullName != "Microsoft Windows 11 Pro 23H2" ||
+		o.KernelVersion != "10.0.22631" || o.VersionMajor != "11" || o.ProductID != "00330-80000-00000-AA123" || o.FullName != "Microsoft Windows 11 Pro 23H2" ||
 		!o.InstallDate.Equal(time.Unix(0x6553f100, 0)) || o.Family != "windows" {
 		t.Errorf("os = %+v", o)
 	}
 	// Windows 10 stays Windows 10, and an older layout without DisplayVersion uses ReleaseId.
 	w10, _ := parseRegExport([]byte("REGEDIT4\n[CV]\n\"ProductName\"=\"Windows 10 Enterprise\"\n\"CurrentBuildNumber\"=\"19045\"\n\"ReleaseId\"=\"2009\"\n\"CurrentVersion\"=\"6.3\"\n"))
 	o = windowsOSFromRegistry(mustOpen(t, w10, "CV"))
-	if o.Name != "Microsoft Windows 10 Enterprise" || o.Version != "2009" || o.Build != "19045" || o.KernelVersion != "6.3.19045" {
+	if o.Name != "Microsoft Windows 10 Enterprise" || o.Version != "2009" || o.VersionMajor != "10" || o.Build != "19045" || o.KernelVersion != "6.3.19045" {
 		t.Errorf("w10 os = %+v", o)
 	}
 	// Server keeps its name whatever the build.
@@ -397,8 +397,8 @@ func TestControllersFromRegistry(t *testing.T) {
 	root := loadRegFixture(t)
 	cs := controllersFromRegistry(mustOpen(t, root, `HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Enum\PCI`))
 	want := []inventory.Controller{
-		{Name: "Standard NVM Express Controller", Manufacturer: "(Standard NVM Express Controller)", Type: "SCSIAdapter", PCIID: "144d:a80a", Driver: "stornvme", SubsystemID: "144d:a801"},
-		{Name: "Intel(R) Shared SRAM - A0EF", Manufacturer: "INTEL", Type: "System", PCIID: "8086:a0ef", SubsystemID: "17aa:22d8"},
+		{Name: "Standard NVM Express Controller", Manufacturer: "(Standard NVM Express Controller)", Type: "SCSIAdapter", PCIID: "144d:a80a", Driver: "stornvme", SubsystemID: "144d:a801", Revision: "00"},
+		{Name: "Intel(R) Shared SRAM - A0EF", Manufacturer: "INTEL", Type: "System", PCIID: "8086:a0ef", SubsystemID: "17aa:22d8", Revision: "20"},
 	}
 	if !reflect.DeepEqual(cs, want) {
 		t.Errorf("controllers =\n%+v\nwant\n%+v", cs, want)

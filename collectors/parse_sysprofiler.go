@@ -22,7 +22,7 @@ import (
 var sysProfilerTypes = []string{
 	"SPHardwareDataType", "SPSoftwareDataType", "SPDisplaysDataType", "SPMemoryDataType",
 	"SPStorageDataType", "SPNetworkDataType", "SPPowerDataType", "SPUSBDataType", "SPUSBHostDataType",
-	"SPApplicationsDataType", "SPPrintersDataType",
+	"SPApplicationsDataType", "SPPrintersDataType", "SPAudioDataType", "SPCameraDataType",
 }
 
 type spItem = map[string]any
@@ -77,6 +77,20 @@ func parseSysProfiler(b []byte) (*inventory.Inventory, error) {
 			inv.Printers = append(inv.Printers, p)
 		}
 	}
+	for _, it := range doc["SPAudioDataType"] {
+		for _, d := range spList(it, "_items") {
+			if n := spStr(d, "_name"); n != "" {
+				inv.Sounds = append(inv.Sounds, inventory.Sound{Name: n, Manufacturer: spStr(d, "coreaudio_device_manufacturer"),
+					Description: strings.TrimPrefix(spStr(d, "coreaudio_device_transport"), "coreaudio_device_type_")})
+			}
+		}
+	}
+	for _, it := range doc["SPCameraDataType"] {
+		if n := spStr(it, "_name"); n != "" {
+			inv.Cameras = append(inv.Cameras, inventory.Camera{Name: n, Model: spStr(it, "spcamera_model-id")})
+		}
+	}
+	inv.Inputs = inputsFromUSB(inv.USB)
 	return inv, nil
 }
 
@@ -489,6 +503,26 @@ func spUSB(inv *inventory.Inventory, it spItem) {
 	for _, child := range spList(it, "_items") {
 		spUSB(inv, child)
 	}
+}
+
+// inputsFromUSB picks the keyboards and pointing devices out of the USB list by name (what
+// system_profiler gives for them; built-in SPI keyboards of Apple laptops are not USB).
+func inputsFromUSB(usb []inventory.USBDevice) []inventory.InputDevice {
+	var out []inventory.InputDevice
+	for _, u := range usb {
+		n := strings.ToLower(u.Name)
+		d := inventory.InputDevice{Name: u.Name, Manufacturer: u.Manufacturer, Interface: "USB"}
+		switch {
+		case strings.Contains(n, "keyboard"):
+			d.Type = "keyboard"
+		case strings.Contains(n, "mouse") || strings.Contains(n, "trackpad") || strings.Contains(n, "trackball"):
+			d.Type = "pointing"
+		default:
+			continue
+		}
+		out = append(out, d)
+	}
+	return out
 }
 
 var spSignerRe = regexp.MustCompile(`^Developer ID Application: (.+?)(?: \([A-Z0-9]+\))?$`)

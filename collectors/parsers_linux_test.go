@@ -84,6 +84,40 @@ func TestApplyOSRelease(t *testing.T) {
 	}
 }
 
+func TestPreciseVersion(t *testing.T) {
+	files := map[string]string{}
+	read := func(p string) string { return files[p] }
+	tests := []struct {
+		rel            map[string]string
+		file, content  string
+		version, major string
+	}{
+		{map[string]string{"ID": "debian", "VERSION_ID": "12"}, "/etc/debian_version", "12.11", "12.11", "12"},
+		{map[string]string{"ID": "debian"}, "/etc/debian_version", "trixie/sid", "", ""},
+		{map[string]string{"ID": "debian", "VERSION_ID": "13"}, "/etc/debian_version", "trixie/sid", "13", "13"},
+		{map[string]string{"ID": "ubuntu", "VERSION_ID": "24.04", "VERSION": "24.04.1 LTS (Noble Numbat)"}, "", "", "24.04.1", "24"},
+		{map[string]string{"ID": "centos", "VERSION_ID": "7"}, "/etc/centos-release", "CentOS Linux release 7.9.2009 (Core)", "7.9.2009", "7"},
+		{map[string]string{"ID": "rocky", "VERSION_ID": "9.4"}, "/etc/rocky-release", "Rocky Linux release 9.4 (Blue Onyx)", "9.4", "9"},
+		{map[string]string{"ID": "fedora", "VERSION_ID": "40"}, "", "", "40", "40"},
+		{map[string]string{"ID": "alpine", "VERSION_ID": "3.20.3"}, "", "", "3.20.3", "3"},
+	}
+	for _, tt := range tests {
+		clear(files)
+		files[tt.file] = tt.content
+		v, m := preciseVersion(tt.rel, read)
+		if v != tt.version || m != tt.major {
+			t.Errorf("%v + %q: %q %q, want %q %q", tt.rel, tt.content, v, m, tt.version, tt.major)
+		}
+	}
+	// This machine: Debian's point release when it is Debian.
+	if rel := readKV("/etc/os-release"); rel["ID"] == "debian" && readStr("/etc/debian_version") != "" {
+		v, m := preciseVersion(rel, readStr)
+		if want := readStr("/etc/debian_version"); strings.Contains(want, ".") && (v != want || m != rel["VERSION_ID"]) {
+			t.Errorf("this machine: %q %q, /etc/debian_version %q", v, m, want)
+		}
+	}
+}
+
 func TestParseCPUInfo(t *testing.T) {
 	x := ParseCPUInfo(readFixture(t, "cpuinfo_xeon_2vcpu.txt"))
 	if len(x) != 1 {

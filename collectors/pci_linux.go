@@ -14,6 +14,7 @@ import (
 // pciDevice is one /sys/bus/pci/devices entry.
 type pciDevice struct {
 	Slot, Class, Vendor, Device, SubVendor, SubDevice, Driver string
+	Revision                                                  string
 	VendorName, DeviceName                                    string
 	Dir                                                       string
 }
@@ -35,7 +36,7 @@ func pciDevices(ctx context.Context, classPrefixes ...string) ([]pciDevice, erro
 		dir := filepath.Join(pciDir, e.Name())
 		hex := func(f string) string { return strings.TrimPrefix(readStr(filepath.Join(dir, f)), "0x") }
 		d := pciDevice{Slot: e.Name(), Class: hex("class"), Vendor: hex("vendor"), Device: hex("device"),
-			SubVendor: hex("subsystem_vendor"), SubDevice: hex("subsystem_device"), Dir: dir}
+			SubVendor: hex("subsystem_vendor"), SubDevice: hex("subsystem_device"), Revision: hex("revision"), Dir: dir}
 		keep := len(classPrefixes) == 0
 		for _, p := range classPrefixes {
 			keep = keep || strings.HasPrefix(d.Class, p)
@@ -147,6 +148,14 @@ func pciClassName(class string) string {
 	return pciClasses[class[:2]]
 }
 
+// pciClassCode is the class and subclass ("0600") of a sysfs class value ("060000").
+func pciClassCode(class string) string {
+	if len(class) < 4 {
+		return ""
+	}
+	return class[:4]
+}
+
 var pciClasses = map[string]string{"00": "Unclassified device", "01": "Mass storage controller",
 	"02": "Network controller", "03": "Display controller", "04": "Multimedia controller",
 	"05": "Memory controller", "06": "Bridge", "07": "Communication controller",
@@ -154,7 +163,7 @@ var pciClasses = map[string]string{"00": "Unclassified device", "01": "Mass stor
 	"0b": "Processor", "0c": "Serial bus controller", "0d": "Wireless controller",
 	"0e": "Intelligent controller", "0f": "Satellite communications controller",
 	"10": "Encryption controller", "11": "Signal processing controller", "12": "Processing accelerators",
-	"13": "Non-Essential Instrumentation"}
+	"13": "Non-Essential Instrumentation", "40": "Coprocessor", "ff": "Unassigned class"}
 
 var pciSubclasses = map[string]string{"0100": "SCSI storage controller", "0101": "IDE interface",
 	"0104": "RAID bus controller", "0106": "SATA controller", "0107": "Serial Attached SCSI controller",
@@ -163,7 +172,7 @@ var pciSubclasses = map[string]string{"0100": "SCSI storage controller", "0101":
 	"0401": "Multimedia audio controller", "0403": "Audio device", "0600": "Host bridge",
 	"0601": "ISA bridge", "0604": "PCI bridge", "0680": "Bridge", "0c03": "USB controller",
 	"0c05": "SMBus", "0c80": "Serial bus controller", "0d80": "Wireless controller",
-	"00ff": "Unassigned class", "0780": "Communication controller", "0880": "System peripheral"}
+	"0780": "Communication controller", "0880": "System peripheral"}
 
 func collectControllers(ctx context.Context, inv *inventory.Inventory) error {
 	devs, err := pciDevices(ctx)
@@ -181,7 +190,7 @@ func collectControllers(ctx context.Context, inv *inventory.Inventory) error {
 		inv.Controllers = append(inv.Controllers, inventory.Controller{
 			Name: name, Manufacturer: d.VendorName, Type: pciClassName(d.Class),
 			PCIID: d.Vendor + ":" + d.Device, PCISlot: d.Slot, Driver: d.Driver,
-			SubsystemID: d.SubVendor + ":" + d.SubDevice,
+			SubsystemID: d.SubVendor + ":" + d.SubDevice, Class: pciClassCode(d.Class), Revision: d.Revision,
 		})
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/shirou/gopsutil/v4/mem"
 	"github.com/shirou/gopsutil/v4/process"
 
 	"github.com/omniagent/omniagent/inventory"
@@ -20,6 +21,10 @@ func collectProcessesGopsutil(ctx context.Context, inv *inventory.Inventory) err
 	if err != nil {
 		return fmt.Errorf("list processes: %w", err)
 	}
+	var total uint64
+	if vm, err := mem.VirtualMemoryWithContext(ctx); err == nil {
+		total = vm.Total
+	}
 	for _, p := range procs {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -33,6 +38,9 @@ func collectProcessesGopsutil(ctx context.Context, inv *inventory.Inventory) err
 		}
 		if m, err := p.MemoryInfoWithContext(ctx); err == nil && m != nil {
 			pr.MemBytes, pr.VirtBytes = m.RSS, m.VMS
+			if total > 0 {
+				pr.MemPercent = float64(m.RSS) / float64(total) * 100
+			}
 		}
 		if ms, err := p.CreateTimeWithContext(ctx); err == nil && ms > 0 {
 			pr.Started = time.UnixMilli(ms).UTC()

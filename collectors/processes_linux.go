@@ -39,6 +39,7 @@ func collectProcessesLinux(ctx context.Context, inv *inventory.Inventory) error 
 		uptime, _ = strconv.ParseFloat(f[0], 64)
 	}
 	page := uint64(os.Getpagesize())
+	memTotal := memTotalBytes(readStr("/proc/meminfo"))
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
 		if err != nil {
@@ -76,12 +77,26 @@ func collectProcessesLinux(ctx context.Context, inv *inventory.Inventory) error 
 		if life := uptime - startSec; life > 0 {
 			pr.CPUPercent = float64(p.utime+p.stime) / clockTicks / life * 100
 		}
+		if memTotal > 0 {
+			pr.MemPercent = float64(pr.MemBytes) / float64(memTotal) * 100
+		}
 		if p.tty != 0 {
 			pr.TTY = ttyName(p.tty)
 		}
 		inv.Processes = append(inv.Processes, pr)
 	}
 	return nil
+}
+
+// memTotalBytes reads MemTotal (kB) from /proc/meminfo.
+func memTotalBytes(meminfo string) uint64 {
+	for line := range strings.Lines(meminfo) {
+		if v, ok := strings.CutPrefix(line, "MemTotal:"); ok {
+			n, _ := strconv.ParseUint(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return n << 10
+		}
+	}
+	return 0
 }
 
 type procStat struct {

@@ -43,6 +43,13 @@ func collectSystem(ctx context.Context, inv *inventory.Inventory) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	// Without DMI (ARM boards, some VMs) the device tree names the machine.
+	if s.Model == "" {
+		s.Model = strings.TrimRight(readStr("/sys/firmware/devicetree/base/model"), "\x00")
+	}
+	if s.Serial == "" {
+		s.Serial = CleanDMI(strings.TrimRight(readStr("/sys/firmware/devicetree/base/serial-number"), "\x00"))
+	}
 
 	if fileExists("/sys/firmware/efi") {
 		b.BootType = "uefi"

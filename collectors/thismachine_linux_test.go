@@ -190,6 +190,9 @@ func TestThisMachineOSAndUsers(t *testing.T) {
 	var self bool
 	for _, p := range inv.Processes {
 		self = self || int(p.PID) == os.Getpid()
+		if p.MemBytes > 0 && (p.MemPercent <= 0 || p.MemPercent > 100) {
+			t.Errorf("process %d: mem %d bytes, %.3f %%", p.PID, p.MemBytes, p.MemPercent)
+		}
 	}
 	if !self {
 		t.Error("the test process itself is not listed")
@@ -198,7 +201,9 @@ func TestThisMachineOSAndUsers(t *testing.T) {
 
 func TestLinuxCategoriesListed(t *testing.T) {
 	checkCategories(t, categories(), []string{"system", "os", "cpu", "memory", "gpu", "controllers", "disks", "volumes",
-		"network", "monitors", "printers", "software", "users", "logins", "batteries", "usb", "antivirus", "processes"})
+		"network", "monitors", "printers", "software", "users", "logins", "batteries", "usb", "antivirus", "processes",
+		"envs", "firewalls", "lvm", "ports", "slots", "powersupplies", "sounds", "inputs", "modems", "cameras", "remote_mgmt",
+		"virtualmachines", "databases"})
 }
 
 // TestVolumeUsedAndAvailLikeDf: the root volume's used and available bytes are df's Used and

@@ -56,6 +56,18 @@ type Inventory struct {
 	TTL             Duration `toml:"ttl"`
 	CategoryTimeout Duration `toml:"category_timeout"`
 	Disable         []string `toml:"disable"`
+	// Envs sends the agent process's environment variables (glpi-agent's "envs" section),
+	// secret-looking values redacted. Off by default: a service environment may hold secrets.
+	Envs bool `toml:"envs"`
+}
+
+// Disabled is the list of categories not to collect: Disable, plus "envs" unless Envs is on.
+func (i Inventory) Disabled() []string {
+	out := append([]string(nil), i.Disable...)
+	if !i.Envs {
+		out = append(out, "envs")
+	}
+	return out
 }
 
 // Jobs is the execution policy. Everything is refused unless enabled; a server may override.

@@ -235,6 +235,13 @@ func TestInventoryDisableDefault(t *testing.T) {
 		if !slices.Equal(cfg.Inventory.Disable, tt.want) {
 			t.Errorf("%q: disable = %q, want %q", tt.src, cfg.Inventory.Disable, tt.want)
 		}
+		if got := cfg.Inventory.Disabled(); !slices.Equal(got, append(tt.want, "envs")) {
+			t.Errorf("%q: Disabled() = %q, want envs appended", tt.src, got)
+		}
+	}
+	cfg, err := Parse([]byte("[inventory]\nenvs = true\n"), "t.toml", testProtos{})
+	if err != nil || slices.Contains(cfg.Inventory.Disabled(), "envs") {
+		t.Errorf("envs = true: Disabled() = %q, %v", cfg.Inventory.Disabled(), err)
 	}
 }
 

@@ -37,6 +37,23 @@ type Inventory struct {
 	Processes   []Process     `json:"processes,omitempty"`
 	Controllers []Controller  `json:"controllers,omitempty"`
 	Sessions    []UserSession `json:"sessions,omitempty"` // users logged in now
+
+	Envs             []EnvVar          `json:"envs,omitempty"` // the agent's own environment (optional)
+	Firewalls        []Firewall        `json:"firewalls,omitempty"`
+	PhysicalVolumes  []PhysicalVolume  `json:"physical_volumes,omitempty"` // LVM
+	VolumeGroups     []VolumeGroup     `json:"volume_groups,omitempty"`
+	LogicalVolumes   []LogicalVolume   `json:"logical_volumes,omitempty"`
+	Ports            []Port            `json:"ports,omitempty"` // SMBIOS type 8
+	Slots            []Slot            `json:"slots,omitempty"` // SMBIOS type 9
+	PowerSupplies    []PowerSupply     `json:"power_supplies,omitempty"`
+	Sounds           []Sound           `json:"sounds,omitempty"`
+	Inputs           []InputDevice     `json:"inputs,omitempty"`
+	Modems           []Modem           `json:"modems,omitempty"`
+	Cameras          []Camera          `json:"cameras,omitempty"`
+	RemoteMgmt       []RemoteMgmt      `json:"remote_mgmt,omitempty"`
+	VirtualMachines  []VirtualMachine  `json:"virtual_machines,omitempty"` // hosted here
+	DatabaseServices []DatabaseService `json:"database_services,omitempty"`
+	Licenses         []License         `json:"licenses,omitempty"`
 }
 
 // Meta describes the collection itself.
@@ -107,12 +124,13 @@ type BIOS struct {
 
 // OS is the operating system.
 type OS struct {
-	Family        string    `json:"family,omitempty"`    // "linux", "windows", "darwin"
-	Name          string    `json:"name,omitempty"`      // "Debian GNU/Linux", "Microsoft Windows 11 Pro", "macOS"
-	FullName      string    `json:"full_name,omitempty"` // "Debian GNU/Linux 12 (bookworm)"
-	ID            string    `json:"id,omitempty"`        // os-release ID: "debian", "ubuntu"...
-	Version       string    `json:"version,omitempty"`   // "12", "23H2", "14.4"
-	Build         string    `json:"build,omitempty"`     // "22631.3296", "23E214"
+	Family        string    `json:"family,omitempty"`        // "linux", "windows", "darwin"
+	Name          string    `json:"name,omitempty"`          // "Debian GNU/Linux", "Microsoft Windows 11 Pro", "macOS"
+	FullName      string    `json:"full_name,omitempty"`     // "Debian GNU/Linux 12 (bookworm)"
+	ID            string    `json:"id,omitempty"`            // os-release ID: "debian", "ubuntu"...
+	Version       string    `json:"version,omitempty"`       // "12.11", "23H2", "14.4.1": as precise as the OS says
+	VersionMajor  string    `json:"version_major,omitempty"` // "12", "11", "14"
+	Build         string    `json:"build,omitempty"`         // "22631.3296", "23E214"
 	Codename      string    `json:"codename,omitempty"`
 	ServicePack   string    `json:"service_pack,omitempty"`
 	Edition       string    `json:"edition,omitempty"`
@@ -386,6 +404,7 @@ type Process struct {
 	CPUPercent float64   `json:"cpu_percent,omitempty"`
 	MemBytes   uint64    `json:"mem_bytes,omitempty"` // resident
 	VirtBytes  uint64    `json:"virt_bytes,omitempty"`
+	MemPercent float64   `json:"mem_percent,omitempty"` // resident / physical memory
 	Started    time.Time `json:"started,omitzero"`
 	TTY        string    `json:"tty,omitempty"`
 }
@@ -399,4 +418,164 @@ type Controller struct {
 	PCISlot      string `json:"pci_slot,omitempty"`
 	Driver       string `json:"driver,omitempty"`
 	SubsystemID  string `json:"subsystem_id,omitempty"`
+	Class        string `json:"class,omitempty"`    // PCI class and subclass, hex: "0600"
+	Revision     string `json:"revision,omitempty"` // hex: "08"
+}
+
+// EnvVar is one environment variable of the agent process.
+type EnvVar struct {
+	Key   string `json:"key"`
+	Value string `json:"value"`
+}
+
+// Firewall is the state of one firewall backend or profile (state only, never rules).
+type Firewall struct {
+	Profile string `json:"profile,omitempty"` // Windows: "DomainProfile"...; Linux: the backend
+	Status  string `json:"status"`            // "on" or "off"
+	Backend string `json:"backend,omitempty"` // "nftables", "iptables", "ufw", "firewalld", "windows", "alf"
+}
+
+// PhysicalVolume is an LVM physical volume. Sizes in bytes.
+type PhysicalVolume struct {
+	Device      string `json:"device"`
+	Format      string `json:"format,omitempty"` // "lvm2"
+	UUID        string `json:"uuid"`
+	VGName      string `json:"vg_name,omitempty"`
+	VGUUID      string `json:"vg_uuid,omitempty"`
+	SizeBytes   uint64 `json:"size_bytes"`
+	FreeBytes   uint64 `json:"free_bytes"`
+	PECount     uint64 `json:"pe_count"`
+	PESizeBytes uint64 `json:"pe_size_bytes,omitempty"`
+	Attr        string `json:"attr,omitempty"`
+}
+
+// VolumeGroup is an LVM volume group.
+type VolumeGroup struct {
+	Name        string `json:"name"`
+	UUID        string `json:"uuid"`
+	SizeBytes   uint64 `json:"size_bytes"`
+	FreeBytes   uint64 `json:"free_bytes"`
+	PVCount     int    `json:"pv_count"`
+	LVCount     int    `json:"lv_count"`
+	ExtentBytes uint64 `json:"extent_bytes"`
+	Attr        string `json:"attr,omitempty"`
+}
+
+// LogicalVolume is an LVM logical volume.
+type LogicalVolume struct {
+	Name      string `json:"name"`
+	UUID      string `json:"uuid"`
+	VGName    string `json:"vg_name,omitempty"`
+	VGUUID    string `json:"vg_uuid,omitempty"`
+	SizeBytes uint64 `json:"size_bytes"`
+	Segments  int    `json:"segments,omitempty"`
+	Attr      string `json:"attr,omitempty"`
+	Active    bool   `json:"active,omitempty"` // mapped by device-mapper now
+}
+
+// Port is an external connector (SMBIOS type 8).
+type Port struct {
+	Name        string `json:"name,omitempty"`        // internal or external designator: "JUSB1"
+	Type        string `json:"type"`                  // "USB", "Network Port"...
+	Connector   string `json:"connector,omitempty"`   // "DB-15 female"
+	Description string `json:"description,omitempty"` // the internal designator when both exist
+}
+
+// Slot is a system expansion slot (SMBIOS type 9).
+type Slot struct {
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"` // slot type: "x16 PCI Express 3"
+	Status      string `json:"status,omitempty"`      // "free" or "used"
+}
+
+// PowerSupply is a system power supply (SMBIOS type 39).
+type PowerSupply struct {
+	Name           string `json:"name,omitempty"`
+	Location       string `json:"location,omitempty"`
+	Manufacturer   string `json:"manufacturer,omitempty"`
+	Serial         string `json:"serial,omitempty"`
+	PartNumber     string `json:"part_number,omitempty"`
+	Model          string `json:"model,omitempty"`
+	MaxWatts       int    `json:"max_watts,omitempty"`
+	HotReplaceable bool   `json:"hot_replaceable,omitempty"`
+	Plugged        bool   `json:"plugged,omitempty"`
+	Status         string `json:"status,omitempty"`
+}
+
+// Sound is an audio device.
+type Sound struct {
+	Name         string `json:"name"`
+	Manufacturer string `json:"manufacturer,omitempty"`
+	Description  string `json:"description,omitempty"`
+}
+
+// InputDevice is a keyboard, mouse or other input device.
+type InputDevice struct {
+	Name         string `json:"name"`
+	Type         string `json:"type,omitempty"` // "keyboard", "pointing", "other"
+	Manufacturer string `json:"manufacturer,omitempty"`
+	Interface    string `json:"interface,omitempty"` // "USB", "PS/2", "Bluetooth"...
+	Layout       string `json:"layout,omitempty"`
+	PointingType string `json:"pointing_type,omitempty"`
+}
+
+// Modem is a modem (POTS or mobile broadband).
+type Modem struct {
+	Name         string `json:"name"`
+	Description  string `json:"description,omitempty"`
+	Type         string `json:"type,omitempty"`
+	Model        string `json:"model,omitempty"`
+	Manufacturer string `json:"manufacturer,omitempty"`
+	Serial       string `json:"serial,omitempty"`
+	IMEI         string `json:"imei,omitempty"`
+}
+
+// Camera is a video capture device.
+type Camera struct {
+	Name         string `json:"name"`
+	Manufacturer string `json:"manufacturer,omitempty"`
+	Model        string `json:"model,omitempty"`
+}
+
+// RemoteMgmt is a remote-management tool installed here and the id it is reached by.
+type RemoteMgmt struct {
+	Type    string `json:"type"` // "teamviewer", "anydesk", "rustdesk", "meshcentral", "litemanager", "supremo"
+	ID      string `json:"id"`
+	Version string `json:"version,omitempty"`
+}
+
+// VirtualMachine is a VM or container hosted by this machine.
+type VirtualMachine struct {
+	Name        string `json:"name"`
+	UUID        string `json:"uuid,omitempty"`
+	Status      string `json:"status,omitempty"`    // GLPI's enum: running, paused, off...
+	Subsystem   string `json:"subsystem,omitempty"` // "kvm", "Docker", "VirtualBox"...
+	Type        string `json:"type,omitempty"`      // "libvirt", "docker", "podman", "lxc", "nspawn", "virtualbox", "hyperv", "wsl"
+	VCPUs       int    `json:"vcpus,omitempty"`
+	MemoryBytes uint64 `json:"memory_bytes,omitempty"`
+	Image       string `json:"image,omitempty"`
+	MAC         string `json:"mac,omitempty"`
+	Owner       string `json:"owner,omitempty"`
+	Comment     string `json:"comment,omitempty"`
+}
+
+// DatabaseService is a database engine installed here (found without credentials).
+type DatabaseService struct {
+	Type         string `json:"type"` // "mysql", "mariadb", "postgresql", "mongodb", "redis", "mssql", "oracle"
+	Name         string `json:"name"`
+	Version      string `json:"version"`
+	Manufacturer string `json:"manufacturer,omitempty"`
+	Port         int    `json:"port,omitempty"`
+	Path         string `json:"path,omitempty"`
+	Running      bool   `json:"running"`
+}
+
+// License is a product licence key (Windows, Office).
+type License struct {
+	Name       string `json:"name"`
+	FullName   string `json:"full_name,omitempty"`
+	Key        string `json:"key,omitempty"`
+	ProductID  string `json:"product_id,omitempty"`
+	Components string `json:"components,omitempty"`
+	Trial      bool   `json:"trial,omitempty"`
 }

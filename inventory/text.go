@@ -88,7 +88,12 @@ func WriteText(w io.Writer, inv *Inventory) error {
 	counts := []struct {
 		k string
 		n int
-	}{{"Software", len(inv.Software)}, {"Users", len(inv.Users)}, {"Groups", len(inv.Groups)}, {"Logins", len(inv.Logins)}, {"USB devices", len(inv.USB)}, {"Controllers", len(inv.Controllers)}, {"Processes", len(inv.Processes)}}
+	}{{"Software", len(inv.Software)}, {"Users", len(inv.Users)}, {"Groups", len(inv.Groups)}, {"Logins", len(inv.Logins)}, {"USB devices", len(inv.USB)}, {"Controllers", len(inv.Controllers)}, {"Processes", len(inv.Processes)},
+		{"Firewalls", len(inv.Firewalls)}, {"LVM volume groups", len(inv.VolumeGroups)}, {"LVM logical volumes", len(inv.LogicalVolumes)},
+		{"Ports", len(inv.Ports)}, {"Slots", len(inv.Slots)}, {"Power supplies", len(inv.PowerSupplies)},
+		{"Sound devices", len(inv.Sounds)}, {"Input devices", len(inv.Inputs)}, {"Modems", len(inv.Modems)}, {"Cameras", len(inv.Cameras)},
+		{"Remote management", len(inv.RemoteMgmt)}, {"Virtual machines", len(inv.VirtualMachines)},
+		{"Database services", len(inv.DatabaseServices)}, {"Licences", len(inv.Licenses)}, {"Environment variables", len(inv.Envs)}}
 	for _, c := range counts {
 		if c.n > 0 {
 			p(c.k, "%d", c.n)

@@ -39,7 +39,7 @@ func cmdInventory(ctx context.Context, e *env, args []string) int {
 	if err != nil {
 		return fail(e.stderr, err)
 	}
-	prov := collectors.New(collectors.Options{Identity: id, Disable: cfg.Inventory.Disable, CategoryTimeout: cfg.Inventory.CategoryTimeout.D(), Logger: log})
+	prov := collectors.New(collectors.Options{Identity: id, Disable: cfg.Inventory.Disabled(), CategoryTimeout: cfg.Inventory.CategoryTimeout.D(), Logger: log})
 	inv, err := prov.Inventory(ctx)
 	if err != nil {
 		return fail(e.stderr, err)

@@ -131,7 +131,7 @@ func (l *lazyInventory) Inventory(ctx context.Context) (*inventory.Inventory, er
 		if log == nil {
 			log = slog.New(slog.DiscardHandler)
 		}
-		l.prov = collectors.New(collectors.Options{Identity: id, Disable: cfg.Inventory.Disable,
+		l.prov = collectors.New(collectors.Options{Identity: id, Disable: cfg.Inventory.Disabled(),
 			CategoryTimeout: cfg.Inventory.CategoryTimeout.D(), Logger: log})
 	})
 	if l.err != nil {

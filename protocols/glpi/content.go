@@ -196,7 +196,7 @@ func buildContent(inv *inventory.Inventory, o mapOptions) obj {
 		set(e, "manufacturer", d.Vendor)
 		set(e, "serial", d.Serial)
 		set(e, "firmware", d.Firmware)
-		setInt(e, "disksize", toMB(d.SizeBytes))
+		setInt(e, "disksize", decimalMB(d.SizeBytes)) // decimal MB, as both reference agents and GLPI's UI
 		set(e, "interface", strings.ToUpper(d.Interface))
 		set(e, "type", storageType(d))
 		set(e, "wwn", d.WWN)
@@ -381,6 +381,9 @@ func buildContent(inv *inventory.Inventory, o mapOptions) obj {
 		if p.CPUPercent > 0 {
 			e["cpuusage"] = strconv.FormatFloat(p.CPUPercent, 'f', 1, 64)
 		}
+		if p.MemPercent > 0 {
+			e["mem"] = strconv.FormatFloat(p.MemPercent, 'f', 1, 64)
+		}
 		if p.VirtBytes > 0 {
 			e["virtualmemory"] = int64(p.VirtBytes / 1024)
 		}
@@ -400,6 +403,8 @@ func buildContent(inv *inventory.Inventory, o mapOptions) obj {
 		set(e, "pcislot", k.PCISlot)
 		set(e, "driver", k.Driver)
 		set(e, "pcisubsystemid", k.SubsystemID)
+		set(e, "pciclass", strings.ToLower(k.Class))
+		set(e, "rev", strings.ToLower(k.Revision))
 		if v, p, ok := strings.Cut(k.PCIID, ":"); ok {
 			set(e, "vendorid", strings.ToLower(v))
 			set(e, "productid", strings.ToLower(p))
@@ -407,9 +412,12 @@ func buildContent(inv *inventory.Inventory, o mapOptions) obj {
 		ctrls = appendObj(ctrls, e)
 	}
 	setList(c, "controllers", ctrls)
+	addSections(c, inv)
 	for k, v := range c {
-		if o, ok := v.(obj); ok && len(o) == 0 {
-			delete(c, k) // nothing known: say nothing rather than send an empty section
+		if o, ok := v.(obj); ok && len(o) == 0 && k != "bios" && k != "hardware" {
+			// Nothing known: say nothing rather than send an empty section; bios and hardware
+			// stay (GLPI expects them on every computer, DMI or not).
+			delete(c, k)
 		}
 	}
 	return c

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"sort"
 	"testing"
 	"time"
 
@@ -93,7 +94,20 @@ func TestThisMachineValidates(t *testing.T) {
 			t.Errorf("this machine's inventory lacks %s", k)
 		}
 	}
-	t.Logf("this machine: %d bytes, sections %d", len(out), len(c))
+	// Every section the collectors filled here reaches the GLPI document.
+	for k, n := range map[string]int{"envs": len(inv.Envs), "firewalls": len(inv.Firewalls), "databases_services": len(inv.DatabaseServices),
+		"volume_groups": len(inv.VolumeGroups), "virtualmachines": len(inv.VirtualMachines), "remote_mgmt": len(inv.RemoteMgmt),
+		"sounds": len(inv.Sounds), "inputs": len(inv.Inputs), "ports": len(inv.Ports), "slots": len(inv.Slots)} {
+		if n > 0 && c[k] == nil {
+			t.Errorf("%d %s collected, none sent", n, k)
+		}
+	}
+	keys := make([]string, 0, len(c))
+	for k := range c {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	t.Logf("this machine: %d bytes, %d sections: %v", len(out), len(c), keys)
 }
 
 // TestRepairDropsBadFields: values the schema refuses are dropped one by one; the rest of the

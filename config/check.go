@@ -65,12 +65,6 @@ type ScheduleDescriber interface {
 	Schedule(interval time.Duration) string
 }
 
-// Paced is implemented by protocol options whose own key sets the cycle period instead of
-// `interval` (MIG's heartbeat_interval); key names it.
-type Paced interface {
-	Pace() (d time.Duration, key string)
-}
-
 // lint collects the warnings of every server, each at its key's line.
 func (c *Config) lint(src string) {
 	for _, s := range c.Servers {

@@ -312,7 +312,7 @@ url = "http://oco.example/api-agent.php"
 		`agent.toml:17: key "install_command"`,
 		`agent.toml:22: key "url": server "oco": an http:// URL is refused unless allow_plain_http`,
 		"mig: heartbeat every 2m0s over http",
-		"2m0s (heartbeat_interval)",
+		"2m0s (heartbeat)",
 		"rdfm: update check every 15m0s",
 		"oco: hello every 1m0s",
 	} {

@@ -21,11 +21,6 @@ func (o *Options) Lint(config.Server, bool, bool, bool) []config.Warning {
 	return ws
 }
 
-// Pace is the cycle period: the heartbeat, whatever `interval` says.
-func (o *Options) Pace() (time.Duration, string) {
-	return o.HeartbeatInterval.D(), "heartbeat_interval"
-}
-
 // Schedule describes when the adapter talks to the server: the heartbeat sets the pace, not
 // the server's interval.
 func (o *Options) Schedule(time.Duration) string {

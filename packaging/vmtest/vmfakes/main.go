@@ -1,0 +1,276 @@
+// Command vmfakes runs the agent's protocol fakes inside the Linux VM test (packaging/vmtest):
+// the OCO fake (ocofake) and the JumpCloud System Context fake (jcfake), on the VM's own
+// loopback, plus a small control API the guest test script uses to add a job and read what the
+// fakes saw. Every JumpCloud request is also appended (and fsynced) to a file, so a request
+// made while the machine powers off is still on disk at the next boot.
+//
+//	vmfakes enroll DIR ID                  write DIR/jcagent.conf and DIR/client.key for system ID
+//	vmfakes serve -dir DIR [-jc-system DIR]... [-jc-group ID]...
+//	vmfakes ctl METHOD PATH [KEY=VALUE]...  call the control API, print the answer
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/omniagent/omniagent/protocols/jumpcloud"
+	"github.com/omniagent/omniagent/protocols/jumpcloud/jcfake"
+	"github.com/omniagent/omniagent/protocols/oco/ocofake"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, "usage: vmfakes enroll DIR ID | vmfakes serve [flags]")
+		os.Exit(2)
+	}
+	var err error
+	switch os.Args[1] {
+	case "enroll":
+		if len(os.Args) != 4 {
+			err = errors.New("usage: vmfakes enroll DIR ID")
+			break
+		}
+		err = enroll(os.Args[2], os.Args[3])
+	case "serve":
+		err = serve(os.Args[2:])
+	case "ctl":
+		if len(os.Args) < 4 {
+			err = errors.New("usage: vmfakes ctl METHOD PATH [KEY=VALUE]...")
+			break
+		}
+		err = ctl(os.Args[2], os.Args[3], os.Args[4:])
+	default:
+		err = fmt.Errorf("unknown command %q", os.Args[1])
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "vmfakes:", err)
+		os.Exit(1)
+	}
+}
+
+// enroll plays the JumpCloud agent's enrolment: a key pair and a jcagent.conf naming the system.
+func enroll(dir, id string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		return err
+	}
+	keyPath := filepath.Join(dir, "client.key")
+	pemKey := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)})
+	if err := os.WriteFile(keyPath, pemKey, 0o600); err != nil {
+		return err
+	}
+	conf, _ := json.Marshal(map[string]string{"systemKey": id, "agentServerHost": "agent.jumpcloud.com", "clientKey": keyPath})
+	return os.WriteFile(filepath.Join(dir, "jcagent.conf"), conf, 0o600)
+}
+
+// ctl calls the control API (the VM has no curl) and prints the answer body.
+func ctl(method, path string, kv []string) error {
+	form := url.Values{}
+	for _, p := range kv {
+		k, v, _ := strings.Cut(p, "=")
+		form.Add(k, v)
+	}
+	addr := os.Getenv("VMFAKES_CONTROL")
+	if addr == "" {
+		addr = "127.0.0.1:8080"
+	}
+	target, body := "http://"+addr+path, form.Encode()
+	if method == http.MethodGet {
+		target, body = target+"?"+body, ""
+	}
+	req, err := http.NewRequest(method, target, strings.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	c := &http.Client{Timeout: 10 * time.Second}
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	answer, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	os.Stdout.Write(answer)
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("%s %s: %s", method, path, resp.Status)
+	}
+	return nil
+}
+
+type multi []string
+
+func (m *multi) String() string     { return strings.Join(*m, ",") }
+func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
+
+func serve(args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	dir := fs.String("dir", "/var/lib/vmfakes", "folder for the OCO CA and the JumpCloud request log")
+	ocoAddr := fs.String("oco", "127.0.0.1:8443", "OCO fake address (HTTPS)")
+	jcAddr := fs.String("jc", "127.0.0.1:8444", "JumpCloud fake address (plain HTTP)")
+	ctlAddr := fs.String("control", "127.0.0.1:8080", "control API address")
+	regKey := fs.String("registration-key", "vmtest-registration-key", "OCO registration key")
+	var systems, groups multi
+	fs.Var(&systems, "jc-system", "folder written by `vmfakes enroll` (repeatable)")
+	fs.Var(&groups, "jc-group", "system group every system is a member of (repeatable)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(*dir, 0o700); err != nil {
+		return err
+	}
+
+	oco := ocofake.New(ocofake.Options{RegistrationKey: *regKey, SelfRegistration: true})
+	if err := oco.StartTLS(*ocoAddr); err != nil {
+		return err
+	}
+	defer oco.Close()
+	if err := oco.WriteCA(filepath.Join(*dir, "oco-ca.pem")); err != nil {
+		return err
+	}
+
+	jc := jcfake.New(jcfake.Options{})
+	for _, g := range groups {
+		jc.AddGroup(g)
+	}
+	for _, d := range systems {
+		id, err := jumpcloud.LoadIdentity(jumpcloud.Paths{}, filepath.Join(d, "jcagent.conf"), "")
+		if err != nil {
+			return err
+		}
+		jc.AddSystem(&jcfake.System{ID: id.SystemKey, Pub: &id.Key.PublicKey, Hostname: "vmtest"})
+		for _, g := range groups {
+			jc.JoinGroup(g, id.SystemKey)
+		}
+	}
+	rec, err := os.OpenFile(filepath.Join(*dir, "jc-requests.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	defer rec.Close()
+	// A start marker: the guest script reads what one boot's fake saw, up to the next start.
+	fmt.Fprintf(rec, "# vmfakes started %s\n", time.Now().UTC().Format(time.RFC3339Nano))
+	rec.Sync()
+	jcSrv := &http.Server{Handler: &recorder{next: jc, f: rec}, ReadHeaderTimeout: 10 * time.Second}
+	jcLn, err := net.Listen("tcp", *jcAddr)
+	if err != nil {
+		return err
+	}
+	go jcSrv.Serve(jcLn)
+	defer jcSrv.Close()
+
+	ctl := http.NewServeMux()
+	ctl.HandleFunc("POST /oco/job", func(w http.ResponseWriter, r *http.Request) {
+		id := oco.AddJob(ocofake.Job{ID: 1, ContainerID: 1, Hostname: r.FormValue("host"), Procedure: r.FormValue("procedure"), SuccessCodes: "0"})
+		writeJSON(w, id)
+	})
+	ctl.HandleFunc("GET /oco/job", func(w http.ResponseWriter, r *http.Request) {
+		j, ok := oco.Job(1)
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		writeJSON(w, j)
+	})
+	ctl.HandleFunc("POST /oco/event-rule", func(w http.ResponseWriter, r *http.Request) {
+		oco.AddEventRule(ocofake.EventRule{Log: r.FormValue("log"), Query: r.FormValue("query")})
+	})
+	ctl.HandleFunc("GET /oco/events", func(w http.ResponseWriter, r *http.Request) { writeJSON(w, oco.Events()) })
+	ctl.HandleFunc("GET /oco/computers", func(w http.ResponseWriter, r *http.Request) {
+		c, ok := oco.Computer(r.FormValue("host"))
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		writeJSON(w, map[string]any{"hostname": c.Hostname, "agent_version": c.AgentVersion, "updates": c.Updates, "last_ping": c.LastPing})
+	})
+	ctl.HandleFunc("GET /oco/url", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, oco.URL()) })
+	ctlSrv := &http.Server{Handler: ctl, ReadHeaderTimeout: 10 * time.Second}
+	ctlLn, err := net.Listen("tcp", *ctlAddr)
+	if err != nil {
+		return err
+	}
+	go ctlSrv.Serve(ctlLn)
+	defer ctlSrv.Close()
+
+	fmt.Printf("vmfakes: OCO %s, JumpCloud http://%s, control http://%s\n", oco.URL(), jcLn.Addr(), ctlLn.Addr())
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	<-ctx.Done()
+	fmt.Println("vmfakes: stopping")
+	return nil
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(v)
+}
+
+// recorder appends one line per JumpCloud request ("METHOD TARGET STATUS TIME [BODY]") and syncs it to disk
+// before the answer leaves, so what the fake answered is on disk even if the power goes next.
+type recorder struct {
+	next http.Handler
+	mu   sync.Mutex
+	f    *os.File
+}
+
+type bufferedWriter struct {
+	h      http.Header
+	status int
+	body   []byte
+}
+
+func (b *bufferedWriter) Header() http.Header { return b.h }
+func (b *bufferedWriter) WriteHeader(code int) {
+	if b.status == 0 {
+		b.status = code
+	}
+}
+func (b *bufferedWriter) Write(p []byte) (int, error) {
+	if b.status == 0 {
+		b.status = http.StatusOK
+	}
+	b.body = append(b.body, p...)
+	return len(p), nil
+}
+
+func (rc *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	bw := &bufferedWriter{h: w.Header()}
+	rc.next.ServeHTTP(bw, r)
+	if bw.status == 0 {
+		bw.status = http.StatusOK
+	}
+	rc.mu.Lock()
+	line := fmt.Sprintf("%s %s %d %s", r.Method, r.URL.RequestURI(), bw.status, time.Now().UTC().Format(time.RFC3339Nano))
+	if strings.HasSuffix(r.URL.Path, "/members") { // add or remove: the body says which
+		line += " " + strings.Join(strings.Fields(string(body)), "")
+	}
+	fmt.Fprintln(rc.f, line)
+	rc.f.Sync()
+	rc.mu.Unlock()
+	w.WriteHeader(bw.status)
+	w.Write(bw.body)
+}

@@ -131,6 +131,7 @@ func serve(args []string) error {
 	jcAddr := fs.String("jc", "127.0.0.1:8444", "JumpCloud fake address (plain HTTP)")
 	ctlAddr := fs.String("control", "127.0.0.1:8080", "control API address")
 	regKey := fs.String("registration-key", "vmtest-registration-key", "OCO registration key")
+	slow := fs.Duration("jc-slow", 0, "answer JumpCloud DELETE and group-membership calls only after this long (a slow network at shutdown)")
 	var systems, groups multi
 	fs.Var(&systems, "jc-system", "folder written by `vmfakes enroll` (repeatable)")
 	fs.Var(&groups, "jc-group", "system group every system is a member of (repeatable)")
@@ -172,7 +173,7 @@ func serve(args []string) error {
 	// A start marker: the guest script reads what one boot's fake saw, up to the next start.
 	fmt.Fprintf(rec, "# vmfakes started %s\n", time.Now().UTC().Format(time.RFC3339Nano))
 	rec.Sync()
-	jcSrv := &http.Server{Handler: &recorder{next: jc, f: rec}, ReadHeaderTimeout: 10 * time.Second}
+	jcSrv := &http.Server{Handler: &recorder{next: jc, f: rec, slow: *slow}, ReadHeaderTimeout: 10 * time.Second}
 	jcLn, err := net.Listen("tcp", *jcAddr)
 	if err != nil {
 		return err
@@ -231,6 +232,7 @@ func writeJSON(w http.ResponseWriter, v any) {
 // before the answer leaves, so what the fake answered is on disk even if the power goes next.
 type recorder struct {
 	next http.Handler
+	slow time.Duration
 	mu   sync.Mutex
 	f    *os.File
 }
@@ -256,8 +258,20 @@ func (b *bufferedWriter) Write(p []byte) (int, error) {
 }
 
 func (rc *recorder) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	r.Body = io.NopCloser(bytes.NewReader(body))
+	if rc.slow > 0 && (r.Method == http.MethodDelete || strings.HasSuffix(r.URL.Path, "/members")) {
+		select {
+		case <-time.After(rc.slow):
+		case <-r.Context().Done(): // the client gave up (or died): nothing was changed
+			rc.mu.Lock()
+			fmt.Fprintf(rc.f, "ABORTED %s %s after %s\n", r.Method, r.URL.RequestURI(), time.Since(start).Round(time.Millisecond))
+			rc.f.Sync()
+			rc.mu.Unlock()
+			return
+		}
+	}
 	bw := &bufferedWriter{h: w.Header()}
 	rc.next.ServeHTTP(bw, r)
 	if bw.status == 0 {

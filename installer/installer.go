@@ -229,7 +229,7 @@ func (p *Program) shutdownLimit() time.Duration {
 func (p *Program) systemShuttingDown() bool {
 	d := p.Detector
 	if d == nil {
-		d = shutdown.NewDetector(p.Notice)
+		d = shutdown.NewDetector(p.Notice, p.Logger)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

@@ -182,8 +182,8 @@ func TestNotice(t *testing.T) {
 	if (&either{}).SystemShuttingDown(context.Background()) {
 		t.Fatal("nil notice and no check said shutdown")
 	}
-	if !strings.Contains(fmt.Sprintf("%T", NewDetector(&n)), "either") {
-		t.Errorf("NewDetector = %T", NewDetector(&n))
+	if !strings.Contains(fmt.Sprintf("%T", NewDetector(&n, nil)), "either") {
+		t.Errorf("NewDetector = %T", NewDetector(&n, nil))
 	}
 }
 

@@ -47,7 +47,12 @@ prop() { systemctl show -p "$1" --value omniagent; }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 active() { [ "$(systemctl is-active omniagent)" = active ]; }
 # jclines: what the JumpCloud fake recorded during the boot that began after line $1 of its log.
-jclines() { tail -n +"$(($1 + 1))" $JCLOG | awk 'NR > 1 && /^# vmfakes started/ { exit } !/^#/'; }
+jclines() { tail -n +"$(($1 + 1))" $JCLOG | awk '/^# vmfakes started/ { exit } { print }'; }
+# prevboot: what the detector saw while the previous boot stopped (the probe unit and the agent).
+prevboot() {
+	journalctl -b -1 -u vmtest-probe --no-pager -o cat 2>&1 | tail -n 4 | sed 's/^/LOG probe: /' >$OUT
+	journalctl -b -1 -u omniagent --no-pager -o cat 2>&1 | grep -E 'shutdown|stopped' | sed 's/^/LOG probe: agent: /' >$OUT
+}
 poweroff_after() {
 	say "PHASE $1 done"
 	sync
@@ -66,6 +71,7 @@ jc_config() { # jc_config DIR_DELETE DIR_LEAVE
 # vmtest: edited by the admin
 [agent]
 splay = "0s"
+log_level = "debug"
 
 [[server]]
 name = "jc-delete"
@@ -239,6 +245,7 @@ EOF
 	echo "$seen" | sed 's/^/LOG jc: /' >$OUT
 	check poweroff-delete "DELETE recorded: $(echo "$seen" | grep '^DELETE' | cut -c1-80)" sh -c "echo '$seen' | grep -q '^DELETE /api/systems/0000000000000000000000a1 200'"
 	check poweroff-leave "group left: $(echo "$seen" | grep 'members' | cut -c1-120)" sh -c "echo '$seen' | grep -q '^POST /api/v2/systemgroups/$GROUP/members 204 .*\"op\":\"remove\".*0000000000000000000000a2'"
+	prevboot
 	prev=$(journalctl -b -1 -u omniagent --no-pager -o cat 2>&1)
 	check detector-poweroff "journal of the previous boot: shutdown actions ran" sh -c "echo '$prev' | grep -q 'the system is shutting down'"
 	check detector-socket "the detector asked systemd over its private socket (no fallback warning)" sh -c "! echo '$prev' | grep -q 'cannot ask systemd'"
@@ -251,6 +258,7 @@ EOF
 	echo "$seen" | sed 's/^/LOG jc: /' >$OUT
 	check reboot-no-delete "no DELETE on reboot" sh -c "! echo '$seen' | grep -q '^DELETE'"
 	check reboot-no-leave "no group change on reboot" sh -c "! echo '$seen' | grep -q 'members'"
+	prevboot
 	prev=$(journalctl -b -1 -u omniagent --no-pager -o cat 2>&1)
 	check detector-reboot "journal of the previous boot: stopped, no shutdown actions" sh -c "echo '$prev' | grep -q 'omniagent stopped' && ! echo '$prev' | grep -q 'the system is shutting down'"
 	check detector-socket-reboot "no fallback warning at reboot" sh -c "! echo '$prev' | grep -q 'cannot ask systemd'"

@@ -57,10 +57,11 @@ mkdir -p "$img/opt/vmtest" "$img/var/log/journal"
 cp "$work"/dist1/omniagent_*_amd64.deb "$img/opt/vmtest/omniagent-old.deb"
 cp "$work"/dist2/omniagent_*_amd64.deb "$img/opt/vmtest/omniagent-new.deb"
 install -m 0755 packaging/vmtest/guest.sh "$work/vmfakes" "$img/opt/vmtest/"
-cp packaging/vmtest/vmtest.service packaging/vmtest/vmfakes.service "$img/etc/systemd/system/"
 mkdir -p "$img/etc/systemd/system/multi-user.target.wants"
-ln -sf /etc/systemd/system/vmtest.service "$img/etc/systemd/system/multi-user.target.wants/vmtest.service"
-ln -sf /etc/systemd/system/vmfakes.service "$img/etc/systemd/system/multi-user.target.wants/vmfakes.service"
+for u in vmtest vmfakes vmtest-probe; do
+	cp "packaging/vmtest/$u.service" "$img/etc/systemd/system/"
+	ln -sf "/etc/systemd/system/$u.service" "$img/etc/systemd/system/multi-user.target.wants/$u.service"
+done
 # Nothing else may run dpkg or take time in the VM: no apt/dpkg/fstrim/e2scrub timers, no
 # getty on the (absent) screen.
 rm -f "$img"/etc/systemd/system/timers.target.wants/* "$img/etc/systemd/system/getty.target.wants/getty@tty1.service" \
@@ -91,7 +92,7 @@ while ! grep -q '^VMTEST DONE' "$results" && [ $boot -lt 3 ]; do
 	rc=0
 	wait $qemu_pid || rc=$?
 	qemu_pid=
-	tr -d '\r' <"$work/results-$boot.log" | tee -a "$results" | awk '!/^LOG / || /^LOG boot:/' || true
+	tr -d '\r' <"$work/results-$boot.log" | tee -a "$results" | awk '!/^LOG / || /^LOG (boot|probe):/' || true
 	if [ $rc != 0 ]; then
 		echo "boot $boot: qemu exited $rc (124: timed out); console tail:"
 		tail -n 40 "$work/console-$boot.log"

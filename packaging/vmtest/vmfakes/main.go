@@ -7,6 +7,7 @@
 //	vmfakes enroll DIR ID                  write DIR/jcagent.conf and DIR/client.key for system ID
 //	vmfakes serve -dir DIR [-jc-system DIR]... [-jc-group ID]...
 //	vmfakes ctl METHOD PATH [KEY=VALUE]...  call the control API, print the answer
+//	vmfakes probe                           ask the agent's shutdown detector, with its debug log
 package main
 
 import (
@@ -21,6 +22,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -35,6 +37,7 @@ import (
 	"github.com/omniagent/omniagent/protocols/jumpcloud"
 	"github.com/omniagent/omniagent/protocols/jumpcloud/jcfake"
 	"github.com/omniagent/omniagent/protocols/oco/ocofake"
+	"github.com/omniagent/omniagent/shutdown"
 )
 
 func main() {
@@ -52,6 +55,11 @@ func main() {
 		err = enroll(os.Args[2], os.Args[3])
 	case "serve":
 		err = serve(os.Args[2:])
+	case "probe":
+		log := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		t0 := time.Now()
+		down := (&shutdown.Systemd{Root: "/", UID: os.Getuid(), Logger: log}).SystemShuttingDown(context.Background())
+		fmt.Printf("vmfakes probe: system shutting down: %v (%s)\n", down, time.Since(t0).Round(time.Millisecond))
 	case "ctl":
 		if len(os.Args) < 4 {
 			err = errors.New("usage: vmfakes ctl METHOD PATH [KEY=VALUE]...")

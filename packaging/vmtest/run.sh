@@ -6,7 +6,8 @@
 # guest writes its results to a second serial port, read here after each boot.
 # Needs root, qemu-system-x86_64, debootstrap, mkfs.ext4. Without them: a skip, or a failure
 # when CI is set. Env: VMTEST_KEEP=1 keeps the work folder; VMTEST_CACHE, VMTEST_MIRROR (see
-# debootstrap.sh); VMTEST_BOOT_TIMEOUT (seconds per boot, default 600).
+# debootstrap.sh); VMTEST_BOOT_TIMEOUT (seconds per boot, default 600); VMTEST_QUICK=1 runs only
+# the install and shutdown-action checks (while working on them).
 set -eu
 cd "$(dirname "$0")/../.."
 GO=${GO:-go}
@@ -67,6 +68,8 @@ done
 rm -f "$img"/etc/systemd/system/timers.target.wants/* "$img/etc/systemd/system/getty.target.wants/getty@tty1.service" \
 	"$img/etc/systemd/system/multi-user.target.wants/e2scrub_reap.service"
 echo vmtest >"$img/etc/hostname"
+# VMTEST_QUICK=1 (while working on the test): install, then only the shutdown actions.
+[ -z "${VMTEST_QUICK:-}" ] || touch "$img/opt/vmtest/quick"
 printf '127.0.0.1 localhost\n127.0.1.1 vmtest\n' >"$img/etc/hosts"
 kernel=$(ls "$img"/boot/vmlinuz-* | tail -n1)
 initrd=$(ls "$img"/boot/initrd.img-* | tail -n1)

@@ -16,6 +16,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
+	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
@@ -29,6 +30,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -60,6 +62,8 @@ func main() {
 		t0 := time.Now()
 		down := (&shutdown.Systemd{Root: "/", UID: os.Getuid(), Logger: log}).SystemShuttingDown(context.Background())
 		fmt.Printf("vmfakes probe: system shutting down: %v (%s)\n", down, time.Since(t0).Round(time.Millisecond))
+	case "probe-raw":
+		err = probeRaw()
 	case "ctl":
 		if len(os.Args) < 4 {
 			err = errors.New("usage: vmfakes ctl METHOD PATH [KEY=VALUE]...")
@@ -125,6 +129,38 @@ func ctl(method, path string, kv []string) error {
 		return fmt.Errorf("%s %s: %s", method, path, resp.Status)
 	}
 	return nil
+}
+
+// getSystemState is the Properties.Get(SystemState) call the shutdown detector sends (serial 1),
+// as shutdown/dbus.go encodes it.
+const getSystemState = "6c01000138000000010000009000000001016f00190000002f6f72672f667265656465736b746f702f73797374656d643100000000000000020173001f0000006f72672e667265656465736b746f702e444275732e50726f70657274696573000301730003000000476574000000000006017300180000006f72672e667265656465736b746f702e73797374656d643100000000000000000801670002737300200000006f72672e667265656465736b746f702e73797374656d64312e4d616e61676572000000000b00000053797374656d537461746500"
+
+// probeRaw does the detector's exchange by hand and prints what systemd sends back, with times:
+// for diagnosing the D-Bus client against a real systemd.
+func probeRaw() error {
+	t0 := time.Now()
+	c, err := net.DialTimeout("unix", "/run/systemd/private", 5*time.Second)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	fmt.Fprintf(c, "\x00AUTH EXTERNAL %x\r\nBEGIN\r\n", strconv.Itoa(os.Getuid()))
+	buf := make([]byte, 4096)
+	n, err := c.Read(buf)
+	fmt.Printf("auth answer after %s: %q %v\n", time.Since(t0).Round(time.Millisecond), buf[:n], err)
+	msg, _ := hex.DecodeString(getSystemState)
+	c.Write(msg)
+	for {
+		n, err := c.Read(buf)
+		if n > 0 {
+			fmt.Printf("after %s: %d bytes %x\n", time.Since(t0).Round(time.Millisecond), n, buf[:n])
+		}
+		if err != nil {
+			fmt.Printf("after %s: %v\n", time.Since(t0).Round(time.Millisecond), err)
+			return nil
+		}
+	}
 }
 
 type multi []string

@@ -155,6 +155,7 @@ func probeRaw() error {
 		n, err := c.Read(buf)
 		if n > 0 {
 			fmt.Printf("after %s: %d bytes %x\n", time.Since(t0).Round(time.Millisecond), n, buf[:n])
+			return nil // the answer came: enough
 		}
 		if err != nil {
 			fmt.Printf("after %s: %v\n", time.Since(t0).Round(time.Millisecond), err)

@@ -7,14 +7,14 @@ PKG      := github.com/omniagent/omniagent
 LDFLAGS  := -s -w -buildid= -X $(PKG)/version.Version=$(VERSION) -X $(PKG)/version.Commit=$(COMMIT) -X $(PKG)/version.Date=$(DATE)
 TARGETS  := linux/amd64 linux/arm64 windows/amd64 windows/arm64 darwin/amd64 darwin/arm64
 
-.PHONY: all build test fmt-check vet unit cross bench clean dist test-windows
+.PHONY: all build test fmt-check vet unit cross bench clean dist test-windows test-linux-vm
 
 all: build
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/omniagent ./cmd/omniagent
 
-test: fmt-check vet unit cross test-windows
+test: fmt-check vet unit cross test-windows test-linux-vm
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -40,6 +40,11 @@ cross:
 # missing, unless CI is set: then it fails.
 test-windows:
 	OMNIAGENT_WINE_TEST=1 $(GO) test -count=1 -timeout 15m -v ./wintest/
+# The .deb, the systemd unit, the shutdown actions and the journal on a real systemd: a Debian VM
+# booted with qemu (TCG). Skips with a message without qemu-system-x86_64, debootstrap or root,
+# unless CI is set. See docs/linux-systemd.md.
+test-linux-vm:
+	GO=$(GO) ./packaging/vmtest/run.sh
 
 bench:
 	./bench/run.sh

@@ -11,13 +11,20 @@ import (
 )
 
 // NewLogger builds the process logger: text or JSON, at the given level. Identical warnings
-// repeated within a minute are folded into one line with a count.
+// repeated within a minute are folded into one line with a count. When w is a LevelWriter
+// (the journal), every record is written with its level.
 func NewLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
 		return nil, fmt.Errorf("log level %q: want debug, info, warn or error", level)
 	}
 	opts := &slog.HandlerOptions{Level: lv}
+	lw, leveled := w.(LevelWriter)
+	var pipe *levelPipe
+	if leveled {
+		pipe = &levelPipe{lw: lw}
+		w = pipe
+	}
 	var h slog.Handler
 	switch format {
 	case "", "text":
@@ -26,6 +33,9 @@ func NewLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 		h = slog.NewJSONHandler(w, opts)
 	default:
 		return nil, fmt.Errorf("log format %q: want text or json", format)
+	}
+	if leveled {
+		h = &levelHandler{mu: &sync.Mutex{}, pipe: pipe, h: h}
 	}
 	return slog.New(NewFoldHandler(h, time.Minute, nil)), nil
 }

@@ -169,7 +169,14 @@ type Program struct {
 	Run func(ctx context.Context) error
 	// Notice is raised when the service manager announces a system shutdown.
 	Notice *shutdown.Notice
-	Logger *slog.Logger
+	// Detector tells a system shutdown from a plain stop when the service manager does not
+	// say (systemd and launchd send the same SIGTERM for both), so the agent gets
+	// ShutdownTimeout, not StopTimeout, to run its shutdown actions. nil: shutdown.NewDetector.
+	Detector shutdown.Detector
+	Logger   *slog.Logger
+
+	// stopTimeout and shutdownTimeout override StopTimeout and ShutdownTimeout in tests.
+	stopTimeout, shutdownTimeout time.Duration
 
 	mu     sync.Mutex
 	cancel context.CancelFunc
@@ -212,14 +219,38 @@ func (p *Program) Shutdown(service.Service) error {
 	if p.Notice != nil {
 		p.Notice.Raise()
 	}
-	return p.stopWithin(ShutdownTimeout)
+	return p.stopWithin(p.shutdownLimit())
 }
 
+// stop: a plain stop waits StopTimeout; a stop that is part of a system shutdown waits
+// ShutdownTimeout, or the process would exit under the agent's shutdown actions (JumpCloud
+// on_shutdown) once StopTimeout passed.
 func (p *Program) stop() error {
-	if p.Notice.Raised() {
-		return p.stopWithin(ShutdownTimeout)
+	if p.Notice.Raised() || p.systemShuttingDown() {
+		return p.stopWithin(p.shutdownLimit())
 	}
-	return p.stopWithin(StopTimeout)
+	limit := StopTimeout
+	if p.stopTimeout > 0 {
+		limit = p.stopTimeout
+	}
+	return p.stopWithin(limit)
+}
+
+func (p *Program) shutdownLimit() time.Duration {
+	if p.shutdownTimeout > 0 {
+		return p.shutdownTimeout
+	}
+	return ShutdownTimeout
+}
+
+func (p *Program) systemShuttingDown() bool {
+	d := p.Detector
+	if d == nil {
+		d = shutdown.NewDetector(p.Notice, p.Logger)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return d.SystemShuttingDown(ctx)
 }
 
 func (p *Program) stopWithin(limit time.Duration) error {

@@ -333,3 +333,47 @@ func TestDefinitelyNotInstalled(t *testing.T) {
 		}
 	}
 }
+
+type fixedDetector bool
+
+func (f fixedDetector) SystemShuttingDown(context.Context) bool { return bool(f) }
+
+// On systemd a stop during a power-off is the same SIGTERM as `systemctl stop`: the detector
+// tells them apart, and the agent then gets the shutdown limit to finish its shutdown actions.
+func TestProgramStopDuringSystemShutdown(t *testing.T) {
+	tests := []struct {
+		name     string
+		shutting bool
+		wantErr  bool
+	}{
+		{"plain stop: the short limit", false, true},
+		{"system shutdown: the long limit", true, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			finished := make(chan struct{})
+			p := &Program{Detector: fixedDetector(tc.shutting), stopTimeout: 20 * time.Millisecond, shutdownTimeout: 10 * time.Second,
+				Run: func(ctx context.Context) error {
+					<-ctx.Done()
+					// the shutdown actions: longer than the stop limit
+					time.Sleep(200 * time.Millisecond)
+					close(finished)
+					return nil
+				}}
+			if err := p.Start(nil); err != nil {
+				t.Fatal(err)
+			}
+			err := p.Stop(nil)
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("Stop = %v, want error %v", err, tc.wantErr)
+			}
+			if !tc.wantErr {
+				select {
+				case <-finished:
+				default:
+					t.Fatal("Stop returned before the shutdown actions finished")
+				}
+			}
+		})
+	}
+}

@@ -271,8 +271,9 @@ func TestShellScriptsParse(t *testing.T) {
 	}
 	files, _ := filepath.Glob("scripts/*.sh")
 	more, _ := filepath.Glob("darwin/*.sh")
-	files = append(append(files, more...), "release.sh")
-	if len(files) < 6 {
+	vm, _ := filepath.Glob("vmtest/*.sh")
+	files = append(append(append(files, more...), vm...), "release.sh")
+	if len(files) < 9 {
 		t.Fatalf("found only %v", files)
 	}
 	for _, f := range files {

@@ -259,7 +259,11 @@ func dialSystemd(ctx context.Context, path string, uid int) (*systemdConn, error
 	}
 	_ = c.SetDeadline(dl)
 	sc := &systemdConn{c: c, br: bufio.NewReader(c)}
-	auth := "\x00AUTH EXTERNAL " + hex.EncodeToString([]byte(strconv.Itoa(uid))) + "\r\n"
+	// AUTH and BEGIN in one write, before the server's OK, as systemctl (sd-bus) does: systemd's
+	// sd-bus server does not look at bytes that arrive in the same read as BEGIN until more
+	// come, so a BEGIN sent after OK and followed at once by the call left the call unanswered
+	// (seen on a real systemd 252: every query timed out and the detector fell back).
+	auth := "\x00AUTH EXTERNAL " + hex.EncodeToString([]byte(strconv.Itoa(uid))) + "\r\nBEGIN\r\n"
 	if _, err := io.WriteString(c, auth); err != nil {
 		c.Close()
 		return nil, fmt.Errorf("d-bus: auth: %w", err)
@@ -268,10 +272,6 @@ func dialSystemd(ctx context.Context, path string, uid int) (*systemdConn, error
 	if err != nil || !strings.HasPrefix(line, "OK ") {
 		c.Close()
 		return nil, fmt.Errorf("d-bus: auth refused: %q %v", strings.TrimSpace(line), err)
-	}
-	if _, err := io.WriteString(c, "BEGIN\r\n"); err != nil {
-		c.Close()
-		return nil, fmt.Errorf("d-bus: begin: %w", err)
 	}
 	return sc, nil
 }

@@ -2,6 +2,7 @@ package shutdown
 
 import (
 	"context"
+	"log/slog"
 
 	"golang.org/x/sys/unix"
 )
@@ -11,7 +12,7 @@ import (
 // system shutdown has begun, tells them apart when launchd has set it before signalling us.
 // When it has not, a shutdown looks like a plain stop and the actions are skipped (the safe
 // side). macOS does not tell a restart from a power-off here: both count as a shutdown.
-func NewDetector(n *Notice) Detector {
+func NewDetector(n *Notice, _ *slog.Logger) Detector {
 	return &either{n: n, check: func(context.Context) bool {
 		v, err := unix.SysctlUint32("kern.willshutdown")
 		return err == nil && v != 0

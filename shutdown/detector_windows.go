@@ -2,6 +2,7 @@ package shutdown
 
 import (
 	"context"
+	"log/slog"
 
 	"golang.org/x/sys/windows"
 )
@@ -13,7 +14,7 @@ const smShuttingDown = 0x2000
 // SERVICE_CONTROL_PRESHUTDOWN or SERVICE_CONTROL_SHUTDOWN (a plain `sc stop` sends STOP and
 // does not); GetSystemMetrics(SM_SHUTTINGDOWN) is a second witness. Windows does not tell a
 // restart from a power-off at that point: both count as a shutdown.
-func NewDetector(n *Notice) Detector {
+func NewDetector(n *Notice, _ *slog.Logger) Detector {
 	proc := windows.NewLazySystemDLL("user32.dll").NewProc("GetSystemMetrics")
 	return &either{n: n, check: func(context.Context) bool {
 		if proc.Find() != nil {

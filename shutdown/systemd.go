@@ -40,7 +40,7 @@ func (s *Systemd) SystemShuttingDown(ctx context.Context) bool {
 		log.Debug("shutdown detection: not booted with systemd; checking the scheduled-shutdown file only")
 		return s.scheduled()
 	}
-	down, err := s.ask(ctx)
+	down, err := s.ask(ctx, log)
 	if err == nil {
 		return down
 	}
@@ -49,7 +49,7 @@ func (s *Systemd) SystemShuttingDown(ctx context.Context) bool {
 }
 
 // ask queries the manager: is shutdown.target queued, and for a poweroff/halt?
-func (s *Systemd) ask(ctx context.Context) (bool, error) {
+func (s *Systemd) ask(ctx context.Context, log *slog.Logger) (bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
 	c, err := dialSystemd(ctx, s.path("run/systemd/private"), s.UID)
@@ -62,13 +62,22 @@ func (s *Systemd) ask(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	if state != "stopping" {
+		log.Debug("shutdown detection: systemd is not stopping", "state", state)
 		return false, nil
 	}
 	jobs, err := c.listJobs()
 	if err != nil {
 		return false, err
 	}
-	return powerOffJobs(jobs), nil
+	down := powerOffJobs(jobs)
+	units := make([]string, 0, len(jobs))
+	for _, j := range jobs {
+		if strings.HasSuffix(j.unit, ".target") {
+			units = append(units, j.unit+" "+j.typ)
+		}
+	}
+	log.Debug("shutdown detection: systemd is stopping", "power_off", down, "target_jobs", units)
+	return down, nil
 }
 
 // powerOffJobs: a poweroff or halt is queued and no reboot is.

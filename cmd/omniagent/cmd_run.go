@@ -95,7 +95,7 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 		Registry:    e.reg,
 		Run:         protocols.Options{Oneshot: *oneshot, ForceUpdate: *force},
 		OnlyServer:  *only,
-		Shutdown:    shutdown.NewDetector(notice), // OS shutdown vs plain stop, for on_shutdown actions
+		Shutdown:    shutdown.NewDetector(notice, log), // OS shutdown vs plain stop, for on_shutdown actions
 		Progress:    watcher(term, log),
 		OnCycle:     onCycle(term),
 	})

@@ -1,63 +1,20 @@
 package localuser
 
 import (
-	"bufio"
 	"context"
 	"errors"
-	"fmt"
-	"os"
-	"os/exec"
-	"strings"
 	"testing"
-	"time"
+
+	"github.com/omniagent/omniagent/localuser/localusertest"
 )
 
-// throwawayUser creates a local account for the test and removes it afterwards.
-func throwawayUser(t *testing.T) string {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") != "" {
-			t.Fatal("CI is set but the test does not run as root: it needs root to create a throwaway account")
-		}
-		t.Skip("not root: cannot create a throwaway account to change its password")
-	}
-	useradd, err := exec.LookPath("useradd")
-	if err != nil {
-		t.Skip("useradd not installed (Debian package passwd)")
-	}
-	name := fmt.Sprintf("omnipw%d", time.Now().UnixNano()%1e8)
-	if out, err := exec.Command(useradd, "-M", "-s", "/usr/sbin/nologin", name).CombinedOutput(); err != nil {
-		t.Fatalf("useradd: %v: %s", err, out)
-	}
-	t.Cleanup(func() { _ = exec.Command("userdel", name).Run() })
-	return name
-}
-
-func shadowHash(t *testing.T, name string) string {
-	t.Helper()
-	f, err := os.Open("/etc/shadow")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Split(sc.Text(), ":")
-		if len(fields) > 1 && fields[0] == name {
-			return fields[1]
-		}
-	}
-	t.Fatalf("%s not in /etc/shadow", name)
-	return ""
-}
-
 func TestSetPasswordLinux(t *testing.T) {
-	name := throwawayUser(t)
+	name := localusertest.ThrowawayUser(t, "omnipw")
 	pw := []byte("N3w pass:word with 'quotes' & $ymbols")
 	if err := SetPassword(context.Background(), Change{Username: name, Password: pw}); err != nil {
 		t.Fatal(err)
 	}
-	hash := shadowHash(t, name)
+	hash := localusertest.ShadowHash(t, name)
 	if ok, err := VerifySHA512Crypt(pw, hash); err != nil || !ok {
 		t.Fatalf("shadow hash %q does not verify with the new password (%v)", hash, err)
 	}

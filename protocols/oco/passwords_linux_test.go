@@ -1,11 +1,8 @@
 package oco_test
 
 import (
-	"bufio"
 	"context"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,47 +10,11 @@ import (
 	"unicode/utf8"
 
 	"github.com/omniagent/omniagent/localuser"
+	"github.com/omniagent/omniagent/localuser/localusertest"
 	"github.com/omniagent/omniagent/protocols/oco"
 	"github.com/omniagent/omniagent/protocols/oco/ocofake"
 	"github.com/omniagent/omniagent/protocols/protocoltest"
 )
-
-// throwawayUser creates a local account for the test and removes it afterwards.
-func throwawayUser(t *testing.T) string {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") != "" {
-			t.Fatal("CI is set but the test does not run as root: it needs root to create a throwaway account")
-		}
-		t.Skip("not root: cannot create a throwaway account to rotate its password")
-	}
-	if _, err := exec.LookPath("useradd"); err != nil {
-		t.Skip("useradd not installed (Debian package passwd)")
-	}
-	name := fmt.Sprintf("omnioco%d", time.Now().UnixNano()%1e8)
-	if out, err := exec.Command("useradd", "-M", "-s", "/usr/sbin/nologin", name).CombinedOutput(); err != nil {
-		t.Fatalf("useradd: %v: %s", err, out)
-	}
-	t.Cleanup(func() { _ = exec.Command("userdel", name).Run() })
-	return name
-}
-
-func shadowHash(t *testing.T, name string) string {
-	t.Helper()
-	f, err := os.Open("/etc/shadow")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if fields := strings.Split(sc.Text(), ":"); len(fields) > 1 && fields[0] == name {
-			return fields[1]
-		}
-	}
-	t.Fatalf("%s is not in /etc/shadow", name)
-	return ""
-}
 
 func verifies(t *testing.T, pw, hash string) bool {
 	t.Helper()
@@ -77,7 +38,7 @@ func grepTree(t *testing.T, dir, s string) {
 // End to end on a real account: the server stores the password first, the account's new
 // SHA-512 hash verifies with exactly that password, and it appears in no log or state file.
 func TestPasswordRotationLinux(t *testing.T) {
-	user := throwawayUser(t)
+	user := localusertest.ThrowawayUser(t, "omnioco")
 	e := newEnv(t, ocofake.Options{SelfRegistration: true})
 	e.logs = protocoltest.NewLogCapture(t)
 	e.fake.AddPasswordRule(ocofake.PasswordRule{Username: user, Alphabet: testAlphabet, Length: 24, ValidSeconds: 3600})
@@ -94,7 +55,7 @@ func TestPasswordRotationLinux(t *testing.T) {
 	if utf8.RuneCountInString(pw) != 24 || strings.Trim(pw, testAlphabet) != "" {
 		t.Fatalf("password %q is not 24 characters of the rule's alphabet", pw)
 	}
-	if hash := shadowHash(t, user); !strings.HasPrefix(hash, "$6$") || !verifies(t, pw, hash) {
+	if hash := localusertest.ShadowHash(t, user); !strings.HasPrefix(hash, "$6$") || !verifies(t, pw, hash) {
 		t.Fatalf("the account's hash %q does not verify with the password the server holds", hash)
 	}
 	if !strings.Contains(res.Summary, "passwords: 1 rotated") {
@@ -117,7 +78,7 @@ func TestPasswordRotationLinux(t *testing.T) {
 	if _, err := a.Cycle(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if got := e.fake.Passwords("pc1"); len(got) != 2 || !verifies(t, got[0].Password, shadowHash(t, user)) || got[0].Password == pw {
+	if got := e.fake.Passwords("pc1"); len(got) != 2 || !verifies(t, got[0].Password, localusertest.ShadowHash(t, user)) || got[0].Password == pw {
 		t.Fatalf("after validity: %d passwords; the account must have the newest", len(got))
 	}
 }
@@ -127,18 +88,18 @@ func TestPasswordRotationLinux(t *testing.T) {
 // rule's validity passes. The state file's marker (no password in it) makes the next cycle
 // rotate that account again at once, so both agree.
 func TestPasswordRotationCrashBetweenStoreAndChange(t *testing.T) {
-	user := throwawayUser(t)
+	user := localusertest.ThrowawayUser(t, "omnioco")
 	e := newEnv(t, ocofake.Options{SelfRegistration: true})
 	e.fake.AddPasswordRule(ocofake.PasswordRule{Username: user, Alphabet: testAlphabet, Length: 20, ValidSeconds: 30 * 24 * 3600})
-	before := shadowHash(t, user)
+	before := localusertest.ShadowHash(t, user)
 	a := e.adapter(rotating(user))
 	oco.SetAfterPasswordsStored(a, func() bool { return true })
 	if _, err := a.Cycle(context.Background()); err == nil {
 		t.Fatal("the simulated crash did not stop the cycle")
 	}
 	first := e.fake.Passwords("pc1")
-	if len(first) != 1 || shadowHash(t, user) != before {
-		t.Fatalf("after the crash: server holds %d passwords, account changed: %v", len(first), shadowHash(t, user) != before)
+	if len(first) != 1 || localusertest.ShadowHash(t, user) != before {
+		t.Fatalf("after the crash: server holds %d passwords, account changed: %v", len(first), localusertest.ShadowHash(t, user) != before)
 	}
 	if m := readState(t, e.stateDir); m["pending_password_rotations"] == nil {
 		t.Fatalf("no pending-rotation marker in the state: %v", m)
@@ -153,7 +114,7 @@ func TestPasswordRotationCrashBetweenStoreAndChange(t *testing.T) {
 	if len(got) != 2 || got[0].Password == first[0].Password {
 		t.Fatalf("the next cycle did not rotate again (%d passwords)", len(got))
 	}
-	if !verifies(t, got[0].Password, shadowHash(t, user)) {
+	if !verifies(t, got[0].Password, localusertest.ShadowHash(t, user)) {
 		t.Fatal("the account does not have the password the server shows after recovery")
 	}
 	if m := readState(t, e.stateDir); m["pending_password_rotations"] != nil {

@@ -25,6 +25,8 @@ var wineLacks = map[string][]string{
 	"os":        {"SLIsGenuineLocal"},                               // slc.dll activation status; the rest of os is filled
 	"usb":       {`Enum\USB`},                                       // Wine's registry has no USB device enumeration
 	"software":  {`Uninstall: File not found`},                      // fresh prefix: nothing installed yet (TestMSI lists it)
+	"firewalls": {`SharedAccess\Parameters\FirewallPolicy`},         // no Windows Firewall service: its profile keys are absent
+	"hotfixes":  {"Win32_QuickFixEngineering"},                      // WMI, quick-fix class (fails like the other WMI classes)
 }
 
 // invMeta is the part of the JSON inventory the assertions read.

@@ -269,13 +269,6 @@ func (s *Scheduler) runCycle(ctx context.Context, srv Server, failures int) Outc
 		s.o.OnCycle(srv.Name, nil)
 	}
 	res, err := s.cycle(ctx, srv)
-	s.mu.Lock()
-	s.active--
-	idle := s.active == 0
-	s.mu.Unlock()
-	if idle && s.o.Idle != nil {
-		s.o.Idle()
-	}
 	o := Outcome{Server: srv.Name, Protocol: srv.Protocol, Err: err, Result: res, Started: start, Duration: s.o.Clock.Now().Sub(start)}
 	n, jobsOnly := protocols.SplitJobFailures(err)
 	if jobsOnly {
@@ -295,6 +288,15 @@ func (s *Scheduler) runCycle(ctx context.Context, srv Server, failures int) Outc
 	s.record(srv, o, failures)
 	if s.o.OnCycle != nil {
 		s.o.OnCycle(srv.Name, &o)
+	}
+	// Idle comes after the record: what runs there (the agent's health confirmation of a new
+	// binary) reads the status this cycle just wrote.
+	s.mu.Lock()
+	s.active--
+	idle := s.active == 0
+	s.mu.Unlock()
+	if idle && s.o.Idle != nil {
+		s.o.Idle()
 	}
 	return o
 }

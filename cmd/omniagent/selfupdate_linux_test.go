@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/omniagent/omniagent/protocols/glpi/glpifake"
 	"github.com/omniagent/omniagent/protocols/oco/ocofake"
 	"github.com/omniagent/omniagent/protocols/rdfm/rdfmfake"
 	"github.com/omniagent/omniagent/selfupdate"
@@ -361,5 +362,47 @@ retry_interval = "1s"
 	}
 	if v := r.version(); v != "2.0.0" {
 		t.Fatalf("executable is %s", v)
+	}
+}
+
+// A GLPI deploy job whose cmd action runs `omniagent self-update` on the package's files: the
+// daemon installs B, restarts into it, and B confirms.
+func TestSelfUpdateThroughGLPIDeploy(t *testing.T) {
+	r := newUpdateRig(t, "1.0.0")
+	f, err := glpifake.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	f.Set(func(s *glpifake.Server) { s.Plugin = true })
+	bin, sig := r.signed(release(t, "2.0.0", false))
+	f.AddJob("agent-update", nil, []map[string]any{
+		{"cmd": map[string]any{"exec": fmt.Sprintf("%s self-update omniagent --signature omniagent.minisig --config %s", r.exe, r.cfg),
+			"name": "update omniagent", "retChecks": []any{map[string]any{"type": "okCode", "values": []any{"0"}}}}},
+	}, glpifake.File{Name: "omniagent", Data: bin, Parts: 2}, glpifake.File{Name: "omniagent.minisig", Data: sig})
+	r.writeConfig(fmt.Sprintf(`[[server]]
+name = "glpi"
+protocol = "glpi"
+url = %q
+tasks = ["inventory", "deploy"]
+allow_exec = true
+`, f.URL+"/front/inventory.php"))
+	cmd, err := r.start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop(cmd)
+	deadline := time.Now().Add(90 * time.Second)
+	for r.marker().State != selfupdate.StateDone {
+		if time.Now().After(deadline) {
+			t.Fatalf("no confirmed update after 90 s (marker %+v, job %q)\n%s", r.marker(), f.JobState("agent-update"), r.log())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if v := r.version(); v != "2.0.0" {
+		t.Fatalf("executable is %s", v)
+	}
+	if st := f.JobState("agent-update"); st != "ok" {
+		t.Fatalf("deploy job state %q", st)
 	}
 }

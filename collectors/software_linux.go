@@ -34,7 +34,7 @@ func collectSoftware(ctx context.Context, inv *inventory.Inventory) error {
 	} else {
 		add("dpkg", nil, err)
 	}
-	if fileExists("/var/lib/rpm") || fileExists("/usr/lib/sysimage/rpm") {
+	if rpmDatabase("/var/lib/rpm") || rpmDatabase("/usr/lib/sysimage/rpm") {
 		out, err := runTool(ctx, 20*time.Second, "rpm", "-qa", "--queryformat", RPMQueryFormat)
 		if err == nil {
 			add("rpm", ParseRPMQuery(out), nil)
@@ -169,6 +169,18 @@ func dpkgInstallDates(sw []inventory.Software, infoDir string) {
 			}
 		}
 	}
+}
+
+// rpmDatabase reports whether dir holds an rpm database (sqlite, ndb or Berkeley DB). Debian's
+// rpm package ships an empty /var/lib/rpm: running rpm there costs a process start (~20 ms)
+// to list nothing.
+func rpmDatabase(dir string) bool {
+	for _, n := range []string{"rpmdb.sqlite", "Packages.db", "Packages"} {
+		if fileExists(filepath.Join(dir, n)) {
+			return true
+		}
+	}
+	return false
 }
 
 // RPMQueryFormat is the rpm -qa format ParseRPMQuery reads: one tab-separated line a package.

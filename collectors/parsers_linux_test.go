@@ -3,6 +3,7 @@ package collectors
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -389,5 +390,33 @@ func TestParseCVDHeader(t *testing.T) {
 	}
 	if _, fresh := clamavSignatures(dir, built.Add(30*24*time.Hour)); fresh {
 		t.Error("a month-old database is current")
+	}
+}
+
+func TestPCIFindVendorSortedAndNot(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("# header\n\n")
+	var ids []string
+	for v := 0; v < 0x10000; v += 37 {
+		id := fmt.Sprintf("%04x", v)
+		ids = append(ids, id)
+		fmt.Fprintf(&b, "%s  Vendor %s\n\t0001  Device of %s\n\t\t0002 0003  Sub\n# comment\n", id, id, id)
+	}
+	sorted := []byte(b.String() + "C 00  Unclassified\n")
+	p := newPCIIDs(sorted)
+	for _, id := range ids {
+		names := p.lookup([]pciDevice{{Vendor: id, Device: "0001"}})
+		if names[id] != "Vendor "+id || names[id+":0001"] != "Device of "+id {
+			t.Fatalf("vendor %s: %v", id, names)
+		}
+	}
+	if names := p.lookup([]pciDevice{{Vendor: "0001", Device: "0001"}}); len(names) != 0 {
+		t.Errorf("absent vendor named: %v", names)
+	}
+	// Out of order: the linear fallback still finds it.
+	unsorted := []byte("8086  Intel\n\t1234  Chip\n1af4  Red Hat\n\t1000  Virtio\n0002  Early\n")
+	names := lookupPCIIDs(unsorted, []pciDevice{{Vendor: "0002", Device: "9999"}, {Vendor: "1af4", Device: "1000"}})
+	if names["0002"] != "Early" || names["1af4:1000"] != "Virtio" {
+		t.Errorf("unsorted: %v", names)
 	}
 }

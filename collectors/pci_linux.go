@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/omniagent/omniagent/inventory"
 )
@@ -57,8 +58,8 @@ func namePCI(ctx context.Context, devs []pciDevice) {
 	if len(devs) == 0 {
 		return
 	}
-	if ids := shared(ctx, "pci.ids", readPCIIDs); len(ids) > 0 {
-		names := lookupPCIIDs(ids, devs)
+	if ids := shared(ctx, "pci.ids", readPCIIDs); ids != nil {
+		names := ids.lookup(devs)
 		for i := range devs {
 			devs[i].VendorName = names[devs[i].Vendor]
 			devs[i].DeviceName = names[devs[i].Vendor+":"+devs[i].Device]
@@ -75,13 +76,60 @@ func namePCI(ctx context.Context, devs []pciDevice) {
 }
 
 // readPCIIDs reads the first pci.ids installed (about 1.3 MB), nil when there is none.
-func readPCIIDs() []byte {
+func readPCIIDs() *pciIDs {
 	for _, p := range []string{"/usr/share/misc/pci.ids", "/usr/share/hwdata/pci.ids", "/usr/share/pci.ids"} {
 		if b, err := os.ReadFile(p); err == nil {
-			return b
+			return newPCIIDs(b)
 		}
 	}
 	return nil
+}
+
+// pciIDs is a pci.ids file with the vendor blocks found so far (categories name the same
+// vendors: one search per vendor and collection).
+type pciIDs struct {
+	ids    []byte // the vendor section
+	mu     sync.Mutex
+	blocks map[string]pciBlock
+}
+
+// pciBlock is a vendor's name and its device lines; nil lines when the vendor is unknown.
+type pciBlock struct {
+	name  string
+	lines []byte
+}
+
+func newPCIIDs(b []byte) *pciIDs {
+	// Vendors end where the device classes start.
+	if i := bytes.Index(b, []byte("\nC ")); i >= 0 {
+		b = b[:i+1]
+	}
+	return &pciIDs{ids: b, blocks: map[string]pciBlock{}}
+}
+
+// lookup finds the vendors and devices wanted: "vendor" and "vendor:device" keys.
+func (p *pciIDs) lookup(devs []pciDevice) map[string]string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := map[string]string{}
+	for _, d := range devs {
+		if len(d.Vendor) != 4 {
+			continue
+		}
+		b, ok := p.blocks[d.Vendor]
+		if !ok {
+			b.lines, b.name = pciVendorBlock(p.ids, d.Vendor)
+			p.blocks[d.Vendor] = b
+		}
+		if b.lines == nil {
+			continue
+		}
+		out[d.Vendor] = b.name
+		if n := pciDeviceLine(b.lines, d.Device); n != "" && len(d.Device) == 4 {
+			out[d.Vendor+":"+d.Device] = n
+		}
+	}
+	return out
 }
 
 // pciDeviceNames covers the virtual devices of common hypervisors for hosts without pci.ids.
@@ -94,46 +142,16 @@ var pciDeviceNames = map[string]string{"1af4:1000": "Virtio network device", "1a
 	"1234:1111": "QEMU Standard VGA", "15ad:0405": "SVGA II Adapter", "80ee:beef": "VirtualBox Graphics Adapter",
 	"1414:5353": "Hyper-V virtual VGA", "1b36:0100": "QXL paravirtual graphic card"}
 
-// lookupPCIIDs finds the vendors and devices wanted in a pci.ids file: "vendor" and
-// "vendor:device" keys. It jumps to each wanted vendor's line with bytes.Index rather than
-// reading every line: the file has some 40 000 lines and a machine a handful of vendors.
+// lookupPCIIDs finds the vendors and devices wanted in a pci.ids file.
 func lookupPCIIDs(ids []byte, devs []pciDevice) map[string]string {
-	// Vendors end where the device classes start.
-	if i := bytes.Index(ids, []byte("\nC ")); i >= 0 {
-		ids = ids[:i+1]
-	}
-	out := map[string]string{}
-	for _, d := range devs {
-		if _, done := out[d.Vendor]; done || len(d.Vendor) != 4 {
-			continue
-		}
-		block, name := pciVendorBlock(ids, d.Vendor)
-		if block == nil {
-			continue
-		}
-		out[d.Vendor] = name
-		for _, e := range devs {
-			if e.Vendor != d.Vendor || len(e.Device) != 4 {
-				continue
-			}
-			if n := pciDeviceLine(block, e.Device); n != "" {
-				out[e.Vendor+":"+e.Device] = n
-			}
-		}
-	}
-	return out
+	return newPCIIDs(ids).lookup(devs)
 }
 
 // pciVendorBlock returns the vendor's name and its device lines (up to the next vendor).
 func pciVendorBlock(ids []byte, vendor string) (block []byte, name string) {
-	key := []byte("\n" + vendor + " ")
-	at := 0
-	if !bytes.HasPrefix(ids, key[1:]) {
-		i := bytes.Index(ids, key)
-		if i < 0 {
-			return nil, ""
-		}
-		at = i + 1
+	at := pciFindVendor(ids, vendor)
+	if at < 0 {
+		return nil, ""
 	}
 	rest := ids[at:]
 	eol := bytes.IndexByte(rest, '\n')
@@ -156,6 +174,69 @@ func pciVendorBlock(ids []byte, vendor string) (block []byte, name string) {
 		end += 1 + nl
 	}
 	return rest[:end], name
+}
+
+// pciFindVendor returns the offset of the vendor's line. pci.ids lists vendors in ascending
+// order, so a binary search over the bytes finds it in some twenty probes; a file out of
+// order falls back to a linear search.
+func pciFindVendor(ids []byte, vendor string) int {
+	lo, hi := 0, len(ids) // the vendor's line, if any, starts in [lo, hi)
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		at := pciNextVendorLine(ids, mid)
+		if at < 0 || at >= hi {
+			hi = mid
+			continue
+		}
+		switch id := string(ids[at : at+4]); {
+		case id == vendor:
+			return at
+		case id < vendor:
+			lo = at + 1
+		default:
+			hi = mid
+		}
+	}
+	if bytes.HasPrefix(ids, []byte(vendor+" ")) {
+		return 0
+	}
+	if i := bytes.Index(ids, []byte("\n"+vendor+" ")); i >= 0 {
+		return i + 1
+	}
+	return -1
+}
+
+// pciNextVendorLine is the offset of the first vendor line ("1af4  Red Hat, Inc.") starting
+// at or after from, -1 when there is none.
+func pciNextVendorLine(ids []byte, from int) int {
+	p := from
+	if p > 0 && ids[p-1] != '\n' {
+		nl := bytes.IndexByte(ids[p:], '\n')
+		if nl < 0 {
+			return -1
+		}
+		p += nl + 1
+	}
+	for p < len(ids) {
+		if p+5 <= len(ids) && ids[p+4] == ' ' && isHex4(ids[p:p+4]) {
+			return p
+		}
+		nl := bytes.IndexByte(ids[p:], '\n')
+		if nl < 0 {
+			return -1
+		}
+		p += nl + 1
+	}
+	return -1
+}
+
+func isHex4(b []byte) bool {
+	for _, c := range b {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // pciDeviceLine finds "\tdddd  name" in a vendor block (not the "\t\t" subsystem lines).

@@ -27,7 +27,7 @@ func collectSoftware(ctx context.Context, inv *inventory.Inventory) error {
 			errs = append(errs, fmt.Errorf("%s: %w", name, err))
 		}
 	}
-	if b, err := os.ReadFile("/var/lib/dpkg/status"); err == nil {
+	if b, err := dpkgStatus(ctx); err == nil {
 		sw := ParseDpkgStatus(b)
 		dpkgInstallDates(sw, "/var/lib/dpkg/info")
 		add("dpkg", sw, nil)
@@ -61,6 +61,22 @@ func collectSoftware(ctx context.Context, inv *inventory.Inventory) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// dpkgStatus is /var/lib/dpkg/status, read once per collection (software and databases read
+// it). Callers must not modify it.
+func dpkgStatus(ctx context.Context) ([]byte, error) {
+	r := shared(ctx, "dpkg status", func() fileRead {
+		b, err := os.ReadFile("/var/lib/dpkg/status")
+		return fileRead{b, err}
+	})
+	return r.b, r.err
+}
+
+// fileRead is a file's content or the error reading it.
+type fileRead struct {
+	b   []byte
+	err error
 }
 
 // ParseDpkgStatus lists the installed packages of /var/lib/dpkg/status in one pass over the

@@ -14,7 +14,7 @@ import (
 	"github.com/omniagent/omniagent/inventory"
 )
 
-func collectCPU(_ context.Context, inv *inventory.Inventory) error {
+func collectCPU(ctx context.Context, inv *inventory.Inventory) error {
 	b, err := os.ReadFile("/proc/cpuinfo")
 	if err != nil {
 		return fmt.Errorf("read cpuinfo: %w", err)
@@ -31,7 +31,7 @@ func collectCPU(_ context.Context, inv *inventory.Inventory) error {
 		cpus[i].Arch = arch
 	}
 	// SMBIOS (root only) adds socket names and the rated maximum speed cpufreq may not expose.
-	if smb, err := readSMBIOS(); err == nil {
+	if smb, err := readSMBIOS(ctx); err == nil {
 		for i, p := range smb.Processors() {
 			if i >= len(cpus) {
 				break

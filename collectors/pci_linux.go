@@ -183,8 +183,8 @@ func pciFindVendor(ids []byte, vendor string) int {
 	lo, hi := 0, len(ids) // the vendor's line, if any, starts in [lo, hi)
 	for lo < hi {
 		mid := lo + (hi-lo)/2
-		at := pciNextVendorLine(ids, mid)
-		if at < 0 || at >= hi {
+		at := pciNextVendorLine(ids, mid, hi)
+		if at < 0 {
 			hi = mid
 			continue
 		}
@@ -207,8 +207,9 @@ func pciFindVendor(ids []byte, vendor string) int {
 }
 
 // pciNextVendorLine is the offset of the first vendor line ("1af4  Red Hat, Inc.") starting
-// at or after from, -1 when there is none.
-func pciNextVendorLine(ids []byte, from int) int {
+// at or after from and before limit, -1 when there is none. The binary search passes its
+// upper bound, so a probe inside a long block (Intel's has thousands of lines) stops there.
+func pciNextVendorLine(ids []byte, from, limit int) int {
 	p := from
 	if p > 0 && ids[p-1] != '\n' {
 		nl := bytes.IndexByte(ids[p:], '\n')
@@ -217,7 +218,7 @@ func pciNextVendorLine(ids []byte, from int) int {
 		}
 		p += nl + 1
 	}
-	for p < len(ids) {
+	for p < limit {
 		if p+5 <= len(ids) && ids[p+4] == ' ' && isHex4(ids[p:p+4]) {
 			return p
 		}

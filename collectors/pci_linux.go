@@ -3,10 +3,13 @@ package collectors
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/omniagent/omniagent/inventory"
 )
@@ -75,20 +78,50 @@ func namePCI(ctx context.Context, devs []pciDevice) {
 	}
 }
 
-// readPCIIDs reads the first pci.ids installed (about 1.3 MB), nil when there is none.
+// readPCIIDs maps the first pci.ids installed (about 1.3 MB), nil when there is none. Mapped
+// rather than read: the binary search touches a few pages of it, not 1.3 MB of heap. Package
+// managers replace the file by renaming a new one over it, so the mapped inode never shrinks
+// under us. The mapping goes when the collection's last user drops it.
 func readPCIIDs() *pciIDs {
-	for _, p := range []string{"/usr/share/misc/pci.ids", "/usr/share/hwdata/pci.ids", "/usr/share/pci.ids"} {
-		if b, err := os.ReadFile(p); err == nil {
-			return newPCIIDs(b)
+	for _, path := range []string{"/usr/share/misc/pci.ids", "/usr/share/hwdata/pci.ids", "/usr/share/pci.ids"} {
+		b, unmap, err := mapFile(path)
+		if err != nil {
+			continue
 		}
+		ids := newPCIIDs(b)
+		if unmap != nil {
+			runtime.AddCleanup(ids, func(unmap func()) { unmap() }, unmap)
+		}
+		return ids
 	}
 	return nil
+}
+
+// mapFile maps a file read-only; unmap is nil when it fell back to reading it (empty file,
+// mmap refused).
+func mapFile(path string) (b []byte, unmap func(), err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, nil, err
+	}
+	if size := fi.Size(); size > 0 && size < 64<<20 {
+		if m, err := syscall.Mmap(int(f.Fd()), 0, int(size), syscall.PROT_READ, syscall.MAP_SHARED); err == nil {
+			return m, func() { _ = syscall.Munmap(m) }, nil
+		}
+	}
+	b, err = io.ReadAll(io.LimitReader(f, 64<<20))
+	return b, nil, err
 }
 
 // pciIDs is a pci.ids file with the vendor blocks found so far (categories name the same
 // vendors: one search per vendor and collection).
 type pciIDs struct {
-	ids    []byte // the vendor section
+	ids    []byte
 	mu     sync.Mutex
 	blocks map[string]pciBlock
 }
@@ -99,11 +132,9 @@ type pciBlock struct {
 	lines []byte
 }
 
+// newPCIIDs indexes nothing up front: the device classes after the vendors ("C 03", "\t00")
+// never look like a vendor line, and the last vendor's block ends at the first of them.
 func newPCIIDs(b []byte) *pciIDs {
-	// Vendors end where the device classes start.
-	if i := bytes.Index(b, []byte("\nC ")); i >= 0 {
-		b = b[:i+1]
-	}
 	return &pciIDs{ids: b, blocks: map[string]pciBlock{}}
 }
 

@@ -22,8 +22,17 @@ trap cleanup EXIT
 mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 build=(go build -trimpath -ldflags '-s -w -buildid=')
 cmd="CGO_ENABLED=0 go build -trimpath -ldflags='-s -w -buildid=' ./cmd/omniagent"
-CGO_ENABLED=0 GOOS=linux GOARCH=amd64 "${build[@]}" -o "$tmp/omniagent" ./cmd/omniagent
-CGO_ENABLED=0 GOOS=windows GOARCH=amd64 "${build[@]}" -o "$tmp/omniagent.exe" ./cmd/omniagent
+# OMNIAGENT_BENCH_BIN (and OMNIAGENT_BENCH_EXE) measure other builds (before/after).
+if [ -n "${OMNIAGENT_BENCH_BIN:-}" ]; then
+	cp "$OMNIAGENT_BENCH_BIN" "$tmp/omniagent"
+else
+	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 "${build[@]}" -o "$tmp/omniagent" ./cmd/omniagent
+fi
+if [ -n "${OMNIAGENT_BENCH_EXE:-}" ]; then
+	cp "$OMNIAGENT_BENCH_EXE" "$tmp/omniagent.exe"
+else
+	CGO_ENABLED=0 GOOS=windows GOARCH=amd64 "${build[@]}" -o "$tmp/omniagent.exe" ./cmd/omniagent
+fi
 for b in omniagent omniagent.exe; do
 	size=$(stat -c %s "$tmp/$b")
 	os=linux

@@ -13,7 +13,7 @@ cleanup() {
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 	# The idle MIG server declared a durable queue on the machine's broker: remove it.
 	if [ -x "$tmp/omniagent" ] && [ -f "$tmp/agent.toml" ] && command -v rabbitmqctl >/dev/null 2>&1; then
-		q=$("$tmp/omniagent" status --config "$tmp/agent.toml" 2>/dev/null | awk '$1 == "mig:" && $2 == "queue:" {print $3}')
+		q=$("$tmp/omniagent" status --config "$tmp/agent.toml" 2>/dev/null | awk '$1 == "queue:" && $2 ~ /^mig\./ {print $2} $1 == "mig:" && $2 == "queue:" {print $3}')
 		[ -n "$q" ] && rabbitmqctl delete_queue "$q" >/dev/null 2>&1 || true
 	fi
 	rm -rf "$tmp"

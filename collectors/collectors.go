@@ -84,6 +84,7 @@ func Collect(ctx context.Context, o Options, cats []Category) (*inventory.Invent
 	}
 	o = o.withDefaults()
 	start := time.Now()
+	ctx = withShared(ctx)
 	disabled := map[string]bool{}
 	for _, d := range o.Disable {
 		disabled[d] = true
@@ -162,4 +163,35 @@ func Collect(ctx context.Context, o Options, cats []Category) (*inventory.Invent
 	inv.Meta.CollectedAt = o.Now().UTC()
 	inv.Meta.Duration = time.Since(start).Seconds()
 	return inv, nil
+}
+
+// sharedKey carries one collection's shared reads (withShared) in the context.
+type sharedKey struct{}
+
+// sharedReads holds data several categories need (pci.ids feeds controllers, gpu, network,
+// sounds and modems), read once per collection instead of once per category.
+type sharedReads struct {
+	mu   sync.Mutex
+	vals map[string]func() any
+}
+
+func withShared(ctx context.Context) context.Context {
+	return context.WithValue(ctx, sharedKey{}, &sharedReads{vals: map[string]func() any{}})
+}
+
+// shared returns load's result, computed once per collection when ctx comes from Collect and
+// on every call otherwise (a category run alone).
+func shared[T any](ctx context.Context, name string, load func() T) T {
+	s, _ := ctx.Value(sharedKey{}).(*sharedReads)
+	if s == nil {
+		return load()
+	}
+	s.mu.Lock()
+	f, ok := s.vals[name]
+	if !ok {
+		f = sync.OnceValue(func() any { return load() })
+		s.vals[name] = f
+	}
+	s.mu.Unlock()
+	return f().(T)
 }

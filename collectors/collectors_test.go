@@ -3,6 +3,8 @@ package collectors
 import (
 	"context"
 	"errors"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -149,5 +151,29 @@ func checkCategories(t *testing.T, cats []Category, want []string) {
 		if !got[n] {
 			t.Errorf("category %q missing", n)
 		}
+	}
+}
+
+func TestSharedLoadsOncePerCollection(t *testing.T) {
+	var loads atomic.Int32
+	load := func() int { return int(loads.Add(1)) }
+	ctx := withShared(context.Background())
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			if v := shared(ctx, "x", load); v != 1 {
+				t.Errorf("shared = %d, want the first load's 1", v)
+			}
+		})
+	}
+	wg.Wait()
+	if loads.Load() != 1 {
+		t.Errorf("%d loads in one collection, want 1", loads.Load())
+	}
+	if v := shared(withShared(context.Background()), "x", load); v != 2 {
+		t.Errorf("a new collection got %d, want a new load", v)
+	}
+	if v := shared(context.Background(), "x", load); v != 3 {
+		t.Errorf("outside a collection got %d, want a new load", v)
 	}
 }

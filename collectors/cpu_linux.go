@@ -9,11 +9,12 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/omniagent/omniagent/inventory"
 )
 
-func collectCPU(_ context.Context, inv *inventory.Inventory) error {
+func collectCPU(ctx context.Context, inv *inventory.Inventory) error {
 	b, err := os.ReadFile("/proc/cpuinfo")
 	if err != nil {
 		return fmt.Errorf("read cpuinfo: %w", err)
@@ -30,7 +31,7 @@ func collectCPU(_ context.Context, inv *inventory.Inventory) error {
 		cpus[i].Arch = arch
 	}
 	// SMBIOS (root only) adds socket names and the rated maximum speed cpufreq may not expose.
-	if smb, err := readSMBIOS(); err == nil {
+	if smb, err := readSMBIOS(ctx); err == nil {
 		for i, p := range smb.Processors() {
 			if i >= len(cpus) {
 				break
@@ -53,7 +54,7 @@ func collectCPU(_ context.Context, inv *inventory.Inventory) error {
 // cpuInfoBlock is one logical processor's lines.
 type cpuInfoBlock map[string]string
 
-var ghzInName = regexp.MustCompile(`@\s*([0-9.]+)\s*GHz`)
+var ghzInName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`@\s*([0-9.]+)\s*GHz`) })
 
 // ParseCPUInfo groups /proc/cpuinfo's logical processors into physical packages.
 func ParseCPUInfo(b []byte) []inventory.CPU {
@@ -150,7 +151,7 @@ func ParseCPUInfo(b []byte) []inventory.CPU {
 		if mhz, err := strconv.ParseFloat(f["cpu MHz"], 64); err == nil && mhz > 0 {
 			c.SpeedHz = uint64(mhz * 1e6)
 		}
-		if m := ghzInName.FindStringSubmatch(c.Model); m != nil {
+		if m := ghzInName().FindStringSubmatch(c.Model); m != nil {
 			if ghz, err := strconv.ParseFloat(m[1], 64); err == nil {
 				c.SpeedHz = uint64(ghz * 1e9) // nominal speed: stable between collections
 			}

@@ -114,10 +114,15 @@ func (s dbScan) scan(ctx context.Context) []inventory.DatabaseService {
 		return nil
 	}
 	var status []byte // read once, only when an engine is present
+	statusRead := false
 	readStatus := func() []byte {
-		if status == nil {
-			status, _ = os.ReadFile(filepath.Join(s.root, "var/lib/dpkg/status"))
-			status = append(status, 0) // non-nil even when unreadable
+		if !statusRead {
+			statusRead = true
+			if s.root == "/" { // the software category reads the same file in this collection
+				status, _ = dpkgStatus(ctx)
+			} else {
+				status, _ = os.ReadFile(filepath.Join(s.root, "var/lib/dpkg/status"))
+			}
 		}
 		return status
 	}

@@ -9,16 +9,48 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
 // readStr returns a sysfs/procfs file's content trimmed, or "" when unreadable.
 func readStr(path string) string {
-	b, err := os.ReadFile(path)
+	var buf [512]byte
+	b, err := readProcFile(path, buf[:0])
 	if err != nil {
 		return ""
 	}
 	return strings.TrimSpace(string(bytes.ToValidUTF8(b, nil)))
+}
+
+// readProcFile appends a small file's content (sysfs, procfs) to buf with open, read and close
+// only: os.ReadFile adds an fstat and a netpoller registration attempt to each file, and the
+// collectors read thousands of them.
+func readProcFile(path string, buf []byte) ([]byte, error) {
+	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+	for err == syscall.EINTR {
+		fd, err = syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+	}
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	defer syscall.Close(fd)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := syscall.Read(fd, buf[len(buf):cap(buf)])
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, &os.PathError{Op: "read", Path: path, Err: err}
+		}
+		if n <= 0 {
+			return buf, nil
+		}
+		buf = buf[:len(buf)+n]
+	}
 }
 
 // readUint reads a decimal number from a sysfs file; 0 when absent.

@@ -11,7 +11,7 @@ import (
 )
 
 // collectMemory reads /proc/meminfo and, when the SMBIOS table is readable (root), the modules.
-func collectMemory(_ context.Context, inv *inventory.Inventory) error {
+func collectMemory(ctx context.Context, inv *inventory.Inventory) error {
 	b, err := os.ReadFile("/proc/meminfo")
 	if err != nil {
 		return fmt.Errorf("read meminfo: %w", err)
@@ -23,7 +23,7 @@ func collectMemory(_ context.Context, inv *inventory.Inventory) error {
 		inv.Memory.FreeBytes = mi["MemFree"] + mi["Buffers"] + mi["Cached"]
 	}
 	inv.Memory.SwapBytes, inv.Memory.SwapFree = mi["SwapTotal"], mi["SwapFree"]
-	if smb, err := readSMBIOS(); err == nil {
+	if smb, err := readSMBIOS(ctx); err == nil {
 		var tmp inventory.Inventory
 		smb.Apply(&tmp)
 		inv.Memory.Modules, inv.Memory.Slots = tmp.Memory.Modules, tmp.Memory.Slots

@@ -86,7 +86,7 @@ func collectNetwork(ctx context.Context, inv *inventory.Inventory) error {
 		}
 		inv.Networks = append(inv.Networks, n)
 	}
-	namePCI(pciNICs)
+	namePCI(ctx, pciNICs)
 	for i, d := range pciNICs {
 		inv.Networks[pciIdx[i]].Description = strings.TrimSpace(firstSet(d.DeviceName, d.VendorName))
 	}

@@ -9,8 +9,8 @@ import (
 
 // SMBIOS-only sections: the raw table is root-only and absent in most containers; without it
 // these sections are empty (sysfs has no equivalent).
-func collectPorts(_ context.Context, inv *inventory.Inventory) error {
-	if s, err := readSMBIOS(); err == nil {
+func collectPorts(ctx context.Context, inv *inventory.Inventory) error {
+	if s, err := readSMBIOS(ctx); err == nil {
 		inv.Ports = s.Ports()
 	} else if !os.IsNotExist(err) {
 		return err
@@ -18,8 +18,8 @@ func collectPorts(_ context.Context, inv *inventory.Inventory) error {
 	return nil
 }
 
-func collectSlots(_ context.Context, inv *inventory.Inventory) error {
-	if s, err := readSMBIOS(); err == nil {
+func collectSlots(ctx context.Context, inv *inventory.Inventory) error {
+	if s, err := readSMBIOS(ctx); err == nil {
 		inv.Slots = s.Slots()
 	} else if !os.IsNotExist(err) {
 		return err
@@ -27,8 +27,8 @@ func collectSlots(_ context.Context, inv *inventory.Inventory) error {
 	return nil
 }
 
-func collectPowerSupplies(_ context.Context, inv *inventory.Inventory) error {
-	if s, err := readSMBIOS(); err == nil {
+func collectPowerSupplies(ctx context.Context, inv *inventory.Inventory) error {
+	if s, err := readSMBIOS(ctx); err == nil {
 		inv.PowerSupplies = s.PowerSupplies()
 	} else if !os.IsNotExist(err) {
 		return err

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/omniagent/omniagent/inventory"
@@ -85,9 +86,11 @@ func softwareFromUninstall(k regKey, arch, user string) []inventory.Software {
 	return out
 }
 
-var guidRe = regexp.MustCompile(`^\{[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\}$`)
+var guidRe = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^\{[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\}$`)
+})
 
-func isGUIDKey(s string) bool { return guidRe.MatchString(s) }
+func isGUIDKey(s string) bool { return guidRe().MatchString(s) }
 
 // versionFromParts builds "major.minor" from VersionMajor/VersionMinor when DisplayVersion is absent.
 func versionFromParts(k regKey) string {
@@ -197,7 +200,7 @@ func biosFromRegistry(k regKey) (inventory.System, inventory.BIOS) {
 	return sys, b
 }
 
-var cpuIdentRe = regexp.MustCompile(`Family (\d+) Model (\d+) Stepping (\d+)`)
+var cpuIdentRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`Family (\d+) Model (\d+) Stepping (\d+)`) })
 
 // cpuFromRegistry reads HKLM\HARDWARE\DESCRIPTION\System\CentralProcessor\0: name, vendor,
 // family/model/stepping and the nominal MHz.
@@ -206,7 +209,7 @@ func cpuFromRegistry(k regKey) inventory.CPU {
 		Model:  regStr(k, "ProcessorNameString"),
 		Vendor: regStr(k, "VendorIdentifier"),
 	}
-	if m := cpuIdentRe.FindStringSubmatch(regStr(k, "Identifier")); m != nil {
+	if m := cpuIdentRe().FindStringSubmatch(regStr(k, "Identifier")); m != nil {
 		c.Family, c.ModelNumber, c.Stepping = m[1], m[2], m[3]
 	}
 	if mhz, ok := regUint(k, "~MHz"); ok {

@@ -3,6 +3,7 @@ package collectors
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -257,12 +258,26 @@ func TestParseExtSuperblock(t *testing.T) {
 func TestLookupPCIIDs(t *testing.T) {
 	ids := "# pci.ids excerpt\n8086  Intel Corporation\n\t9a49  TigerLake-LP GT2 [Iris Xe Graphics]\n\t\t1028 0a38  Iris Xe\n\t9a60  TigerLake-H GT1\n10de  NVIDIA Corporation\n\t2204  GA102 [GeForce RTX 3090]\nC 03  Display controller\n\t00  VGA compatible controller\n"
 	devs := []pciDevice{{Vendor: "8086", Device: "9a49"}, {Vendor: "10de", Device: "2204"}, {Vendor: "1234", Device: "1111"}}
-	names := lookupPCIIDs(strings.NewReader(ids), devs)
+	names := lookupPCIIDs([]byte(ids), devs)
 	if names["8086"] != "Intel Corporation" || names["8086:9a49"] != "TigerLake-LP GT2 [Iris Xe Graphics]" || names["10de:2204"] != "GA102 [GeForce RTX 3090]" {
 		t.Errorf("names = %v", names)
 	}
 	if _, ok := names["8086:9a60"]; ok {
 		t.Error("unwanted device named")
+	}
+	// A vendor without devices must not borrow the next vendor's, nor the first line's vendor
+	// be missed; the class section is not read as vendors.
+	ids = "0001  SafeNet\n1000  Broadcom / LSI\n\t0001  53c810\n1234  QEMU\nC 0c  Serial\n\t1111  not a device\n"
+	devs = []pciDevice{{Vendor: "0001", Device: "0001"}, {Vendor: "1234", Device: "1111"}, {Vendor: "1000", Device: "0001"}}
+	names = lookupPCIIDs([]byte(ids), devs)
+	if names["0001"] != "SafeNet" || names["1000:0001"] != "53c810" || names["1234"] != "QEMU" {
+		t.Errorf("names = %v", names)
+	}
+	if _, ok := names["0001:0001"]; ok {
+		t.Errorf("device named from the next vendor: %v", names)
+	}
+	if _, ok := names["1234:1111"]; ok {
+		t.Errorf("device named from the class section: %v", names)
 	}
 	if pciClassName("030000") != "VGA compatible controller" || pciClassName("0b4000") != "Processor" {
 		t.Error("class names")
@@ -375,5 +390,33 @@ func TestParseCVDHeader(t *testing.T) {
 	}
 	if _, fresh := clamavSignatures(dir, built.Add(30*24*time.Hour)); fresh {
 		t.Error("a month-old database is current")
+	}
+}
+
+func TestPCIFindVendorSortedAndNot(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("# header\n\n")
+	var ids []string
+	for v := 0; v < 0x10000; v += 37 {
+		id := fmt.Sprintf("%04x", v)
+		ids = append(ids, id)
+		fmt.Fprintf(&b, "%s  Vendor %s\n\t0001  Device of %s\n\t\t0002 0003  Sub\n# comment\n", id, id, id)
+	}
+	sorted := []byte(b.String() + "C 00  Unclassified\n")
+	p := newPCIIDs(sorted)
+	for _, id := range ids {
+		names := p.lookup([]pciDevice{{Vendor: id, Device: "0001"}})
+		if names[id] != "Vendor "+id || names[id+":0001"] != "Device of "+id {
+			t.Fatalf("vendor %s: %v", id, names)
+		}
+	}
+	if names := p.lookup([]pciDevice{{Vendor: "0001", Device: "0001"}}); len(names) != 0 {
+		t.Errorf("absent vendor named: %v", names)
+	}
+	// Out of order: the linear fallback still finds it.
+	unsorted := []byte("8086  Intel\n\t1234  Chip\n1af4  Red Hat\n\t1000  Virtio\n0002  Early\n")
+	names := lookupPCIIDs(unsorted, []pciDevice{{Vendor: "0002", Device: "9999"}, {Vendor: "1af4", Device: "1000"}})
+	if names["0002"] != "Early" || names["1af4:1000"] != "Virtio" {
+		t.Errorf("unsorted: %v", names)
 	}
 }

@@ -1,12 +1,15 @@
 package collectors
 
 import (
-	"bufio"
+	"bytes"
 	"context"
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
+	"syscall"
 
 	"github.com/omniagent/omniagent/inventory"
 )
@@ -49,27 +52,21 @@ func pciDevices(ctx context.Context, classPrefixes ...string) ([]pciDevice, erro
 		}
 		out = append(out, d)
 	}
-	namePCI(out)
+	namePCI(ctx, out)
 	return out, nil
 }
 
 // namePCI fills vendor and device names from pci.ids, else from a short built-in vendor list.
-func namePCI(devs []pciDevice) {
+func namePCI(ctx context.Context, devs []pciDevice) {
 	if len(devs) == 0 {
 		return
 	}
-	for _, p := range []string{"/usr/share/misc/pci.ids", "/usr/share/hwdata/pci.ids", "/usr/share/pci.ids"} {
-		f, err := os.Open(p)
-		if err != nil {
-			continue
-		}
-		names := lookupPCIIDs(f, devs)
-		f.Close()
+	if ids := shared(ctx, "pci.ids", readPCIIDs); ids != nil {
+		names := ids.lookup(devs)
 		for i := range devs {
 			devs[i].VendorName = names[devs[i].Vendor]
 			devs[i].DeviceName = names[devs[i].Vendor+":"+devs[i].Device]
 		}
-		break
 	}
 	for i := range devs {
 		if devs[i].VendorName == "" {
@@ -79,6 +76,91 @@ func namePCI(devs []pciDevice) {
 			devs[i].DeviceName = pciDeviceNames[devs[i].Vendor+":"+devs[i].Device]
 		}
 	}
+}
+
+// readPCIIDs maps the first pci.ids installed (about 1.3 MB), nil when there is none. Mapped
+// rather than read: the binary search touches a few pages of it, not 1.3 MB of heap. Package
+// managers replace the file by renaming a new one over it, so the mapped inode never shrinks
+// under us. The mapping goes when the collection's last user drops it.
+func readPCIIDs() *pciIDs {
+	for _, path := range []string{"/usr/share/misc/pci.ids", "/usr/share/hwdata/pci.ids", "/usr/share/pci.ids"} {
+		b, unmap, err := mapFile(path)
+		if err != nil {
+			continue
+		}
+		ids := newPCIIDs(b)
+		if unmap != nil {
+			runtime.AddCleanup(ids, func(unmap func()) { unmap() }, unmap)
+		}
+		return ids
+	}
+	return nil
+}
+
+// mapFile maps a file read-only; unmap is nil when it fell back to reading it (empty file,
+// mmap refused).
+func mapFile(path string) (b []byte, unmap func(), err error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, nil, err
+	}
+	if size := fi.Size(); size > 0 && size < 64<<20 {
+		if m, err := syscall.Mmap(int(f.Fd()), 0, int(size), syscall.PROT_READ, syscall.MAP_SHARED); err == nil {
+			return m, func() { _ = syscall.Munmap(m) }, nil
+		}
+	}
+	b, err = io.ReadAll(io.LimitReader(f, 64<<20))
+	return b, nil, err
+}
+
+// pciIDs is a pci.ids file with the vendor blocks found so far (categories name the same
+// vendors: one search per vendor and collection).
+type pciIDs struct {
+	ids    []byte
+	mu     sync.Mutex
+	blocks map[string]pciBlock
+}
+
+// pciBlock is a vendor's name and its device lines; nil lines when the vendor is unknown.
+type pciBlock struct {
+	name  string
+	lines []byte
+}
+
+// newPCIIDs indexes nothing up front: the device classes after the vendors ("C 03", "\t00")
+// never look like a vendor line, and the last vendor's block ends at the first of them.
+func newPCIIDs(b []byte) *pciIDs {
+	return &pciIDs{ids: b, blocks: map[string]pciBlock{}}
+}
+
+// lookup finds the vendors and devices wanted: "vendor" and "vendor:device" keys.
+func (p *pciIDs) lookup(devs []pciDevice) map[string]string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := map[string]string{}
+	for _, d := range devs {
+		if len(d.Vendor) != 4 {
+			continue
+		}
+		b, ok := p.blocks[d.Vendor]
+		if !ok {
+			b.lines, b.name = pciVendorBlock(p.ids, d.Vendor)
+			p.blocks[d.Vendor] = b
+		}
+		if b.lines == nil {
+			continue
+		}
+		out[d.Vendor] = b.name
+		if n := pciDeviceLine(b.lines, d.Device); n != "" && len(d.Device) == 4 {
+			out[d.Vendor+":"+d.Device] = n
+		}
+	}
+	return out
 }
 
 // pciDeviceNames covers the virtual devices of common hypervisors for hosts without pci.ids.
@@ -91,42 +173,115 @@ var pciDeviceNames = map[string]string{"1af4:1000": "Virtio network device", "1a
 	"1234:1111": "QEMU Standard VGA", "15ad:0405": "SVGA II Adapter", "80ee:beef": "VirtualBox Graphics Adapter",
 	"1414:5353": "Hyper-V virtual VGA", "1b36:0100": "QXL paravirtual graphic card"}
 
-// lookupPCIIDs scans a pci.ids file for the vendors and devices wanted: "vendor" and
-// "vendor:device" keys.
-func lookupPCIIDs(r io.Reader, devs []pciDevice) map[string]string {
-	want := map[string]bool{}
-	for _, d := range devs {
-		want[d.Vendor] = true
-		want[d.Vendor+":"+d.Device] = true
+// lookupPCIIDs finds the vendors and devices wanted in a pci.ids file.
+func lookupPCIIDs(ids []byte, devs []pciDevice) map[string]string {
+	return newPCIIDs(ids).lookup(devs)
+}
+
+// pciVendorBlock returns the vendor's name and its device lines (up to the next vendor).
+func pciVendorBlock(ids []byte, vendor string) (block []byte, name string) {
+	at := pciFindVendor(ids, vendor)
+	if at < 0 {
+		return nil, ""
 	}
-	out := map[string]string{}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	vendor := ""
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || line[0] == '#' {
+	rest := ids[at:]
+	eol := bytes.IndexByte(rest, '\n')
+	if eol < 0 {
+		eol = len(rest)
+	}
+	name = strings.TrimSpace(string(rest[len(vendor):eol]))
+	rest = rest[eol:]
+	// The block runs until a line that starts with neither a tab nor a comment.
+	end := 0 // rest[end] is a newline; the line after it starts at end+1
+	for end < len(rest) {
+		if end+1 < len(rest) && rest[end+1] != '\t' && rest[end+1] != '#' && rest[end+1] != '\n' {
+			break
+		}
+		nl := bytes.IndexByte(rest[end+1:], '\n')
+		if nl < 0 {
+			end = len(rest)
+			break
+		}
+		end += 1 + nl
+	}
+	return rest[:end], name
+}
+
+// pciFindVendor returns the offset of the vendor's line. pci.ids lists vendors in ascending
+// order, so a binary search over the bytes finds it in some twenty probes; a file out of
+// order falls back to a linear search.
+func pciFindVendor(ids []byte, vendor string) int {
+	lo, hi := 0, len(ids) // the vendor's line, if any, starts in [lo, hi)
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		at := pciNextVendorLine(ids, mid, hi)
+		if at < 0 {
+			hi = mid
 			continue
 		}
-		if strings.HasPrefix(line, "C ") {
-			break // device classes follow the vendors
-		}
-		if line[0] != '\t' {
-			vendor = ""
-			if len(line) > 6 && want[line[:4]] {
-				vendor = line[:4]
-				out[vendor] = strings.TrimSpace(line[4:])
-			}
-			continue
-		}
-		if vendor == "" || len(line) < 7 || line[1] == '\t' {
-			continue
-		}
-		if k := vendor + ":" + line[1:5]; want[k] {
-			out[k] = strings.TrimSpace(line[5:])
+		switch id := string(ids[at : at+4]); {
+		case id == vendor:
+			return at
+		case id < vendor:
+			lo = at + 1
+		default:
+			hi = mid
 		}
 	}
-	return out
+	if bytes.HasPrefix(ids, []byte(vendor+" ")) {
+		return 0
+	}
+	if i := bytes.Index(ids, []byte("\n"+vendor+" ")); i >= 0 {
+		return i + 1
+	}
+	return -1
+}
+
+// pciNextVendorLine is the offset of the first vendor line ("1af4  Red Hat, Inc.") starting
+// at or after from and before limit, -1 when there is none. The binary search passes its
+// upper bound, so a probe inside a long block (Intel's has thousands of lines) stops there.
+func pciNextVendorLine(ids []byte, from, limit int) int {
+	p := from
+	if p > 0 && ids[p-1] != '\n' {
+		nl := bytes.IndexByte(ids[p:], '\n')
+		if nl < 0 {
+			return -1
+		}
+		p += nl + 1
+	}
+	for p < limit {
+		if p+5 <= len(ids) && ids[p+4] == ' ' && isHex4(ids[p:p+4]) {
+			return p
+		}
+		nl := bytes.IndexByte(ids[p:], '\n')
+		if nl < 0 {
+			return -1
+		}
+		p += nl + 1
+	}
+	return -1
+}
+
+func isHex4(b []byte) bool {
+	for _, c := range b {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// pciDeviceLine finds "\tdddd  name" in a vendor block (not the "\t\t" subsystem lines).
+func pciDeviceLine(block []byte, device string) string {
+	i := bytes.Index(block, []byte("\n\t"+device+" "))
+	if i < 0 {
+		return ""
+	}
+	line := block[i+2+len(device):]
+	if eol := bytes.IndexByte(line, '\n'); eol >= 0 {
+		line = line[:eol]
+	}
+	return strings.TrimSpace(string(line))
 }
 
 var pciVendors = map[string]string{"8086": "Intel Corporation", "10de": "NVIDIA Corporation",

@@ -40,6 +40,7 @@ func collectProcessesLinux(ctx context.Context, inv *inventory.Inventory) error 
 	}
 	page := uint64(os.Getpagesize())
 	memTotal := memTotalBytes(readStr("/proc/meminfo"))
+	buf := make([]byte, 0, 4096) // reused for every process's stat and cmdline
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
 		if err != nil {
@@ -49,7 +50,7 @@ func collectProcessesLinux(ctx context.Context, inv *inventory.Inventory) error 
 			return ctx.Err()
 		}
 		dir := filepath.Join("/proc", e.Name())
-		stat, err := os.ReadFile(filepath.Join(dir, "stat"))
+		stat, err := readProcFile(filepath.Join(dir, "stat"), buf[:0])
 		if err != nil {
 			continue // exited meanwhile
 		}
@@ -67,7 +68,7 @@ func collectProcessesLinux(ctx context.Context, inv *inventory.Inventory) error 
 				}
 			}
 		}
-		if cl, err := os.ReadFile(filepath.Join(dir, "cmdline")); err == nil {
+		if cl, err := readProcFile(filepath.Join(dir, "cmdline"), buf[:0]); err == nil {
 			pr.Command = truncate(strings.TrimSpace(string(bytes.ReplaceAll(cl, []byte{0}, []byte{' '}))), maxCommandLen)
 		}
 		startSec := float64(p.start) / clockTicks

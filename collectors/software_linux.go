@@ -1,7 +1,6 @@
 package collectors
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/omniagent/omniagent/inventory"
+	"golang.org/x/sys/unix"
 )
 
 // collectSoftware reads every package manager present. Databases are read as files; rpm and
@@ -27,14 +27,14 @@ func collectSoftware(ctx context.Context, inv *inventory.Inventory) error {
 			errs = append(errs, fmt.Errorf("%s: %w", name, err))
 		}
 	}
-	if b, err := os.ReadFile("/var/lib/dpkg/status"); err == nil {
+	if b, err := dpkgStatus(ctx); err == nil {
 		sw := ParseDpkgStatus(b)
 		dpkgInstallDates(sw, "/var/lib/dpkg/info")
 		add("dpkg", sw, nil)
 	} else {
 		add("dpkg", nil, err)
 	}
-	if fileExists("/var/lib/rpm") || fileExists("/usr/lib/sysimage/rpm") {
+	if rpmDatabase("/var/lib/rpm") || rpmDatabase("/usr/lib/sysimage/rpm") {
 		out, err := runTool(ctx, 20*time.Second, "rpm", "-qa", "--queryformat", RPMQueryFormat)
 		if err == nil {
 			add("rpm", ParseRPMQuery(out), nil)
@@ -63,64 +63,140 @@ func collectSoftware(ctx context.Context, inv *inventory.Inventory) error {
 	return errors.Join(errs...)
 }
 
-// debParagraphs splits a Debian control-format file into paragraphs of fields, joining
-// continuation lines.
-func debParagraphs(b []byte, each func(map[string]string)) {
-	p := map[string]string{}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 64*1024), 4*1024*1024)
-	for sc.Scan() {
-		line := sc.Text()
-		if strings.TrimSpace(line) == "" {
-			if len(p) > 0 {
-				each(p)
-			}
-			p = map[string]string{}
-			continue
-		}
-		if line[0] == ' ' || line[0] == '\t' {
-			continue // continuation lines: only the first line of each field is kept
-		}
-		k, v, ok := strings.Cut(line, ":")
-		if !ok {
-			continue
-		}
-		p[k] = strings.TrimSpace(v)
-	}
-	if len(p) > 0 {
-		each(p)
-	}
+// dpkgStatus is /var/lib/dpkg/status, read once per collection (software and databases read
+// it). Callers must not modify it.
+func dpkgStatus(ctx context.Context) ([]byte, error) {
+	r := shared(ctx, "dpkg status", func() fileRead {
+		b, err := os.ReadFile("/var/lib/dpkg/status")
+		return fileRead{b, err}
+	})
+	return r.b, r.err
 }
 
-// ParseDpkgStatus lists the installed packages of /var/lib/dpkg/status.
+// fileRead is a file's content or the error reading it.
+type fileRead struct {
+	b   []byte
+	err error
+}
+
+// ParseDpkgStatus lists the installed packages of /var/lib/dpkg/status in one pass over the
+// bytes: no map or string per line, and the values many packages share (maintainer, section,
+// architecture) are stored once. Only the first line of each field is kept.
 func ParseDpkgStatus(b []byte) []inventory.Software {
 	var out []inventory.Software
-	debParagraphs(b, func(p map[string]string) {
-		st := strings.Fields(p["Status"])
-		if p["Package"] == "" || len(st) != 3 || st[2] == "not-installed" || st[2] == "config-files" {
+	var f dpkgFields
+	shared := map[string]string{}
+	intern := func(v []byte) string {
+		if s, ok := shared[string(v)]; ok {
+			return s
+		}
+		s := string(v)
+		shared[s] = s
+		return s
+	}
+	flush := func() {
+		defer func() { f = dpkgFields{} }()
+		if len(f.pkg) == 0 {
 			return
 		}
-		s := inventory.Software{Name: p["Package"], Version: p["Version"], Arch: p["Architecture"],
-			Publisher: p["Maintainer"], Comment: p["Description"], URL: p["Homepage"], Category: p["Section"], Source: "dpkg",
-			MultiArch: p["Multi-Arch"]}
-		if kb, err := strconv.ParseUint(p["Installed-Size"], 10, 64); err == nil {
+		st := bytes.Fields(f.status)
+		if len(st) != 3 || string(st[2]) == "not-installed" || string(st[2]) == "config-files" {
+			return
+		}
+		s := inventory.Software{Name: string(f.pkg), Version: string(f.version), Arch: intern(f.arch),
+			Publisher: intern(f.maintainer), Comment: string(f.description), URL: intern(f.homepage),
+			Category: intern(f.section), Source: "dpkg", MultiArch: intern(f.multiArch)}
+		if kb, err := strconv.ParseUint(string(f.size), 10, 64); err == nil {
 			s.SizeBytes = kb * 1024
 		}
 		out = append(out, s)
-	})
+	}
+	for len(b) > 0 {
+		line := b
+		if i := bytes.IndexByte(b, '\n'); i >= 0 {
+			line, b = b[:i], b[i+1:]
+		} else {
+			b = nil
+		}
+		if len(bytes.TrimSpace(line)) == 0 {
+			flush()
+			continue
+		}
+		if line[0] == ' ' || line[0] == '\t' {
+			continue // continuation lines
+		}
+		k, v, ok := bytes.Cut(line, []byte(":"))
+		if !ok {
+			continue
+		}
+		v = bytes.TrimSpace(v)
+		switch string(k) {
+		case "Package":
+			f.pkg = v
+		case "Status":
+			f.status = v
+		case "Version":
+			f.version = v
+		case "Architecture":
+			f.arch = v
+		case "Maintainer":
+			f.maintainer = v
+		case "Description":
+			f.description = v
+		case "Homepage":
+			f.homepage = v
+		case "Section":
+			f.section = v
+		case "Multi-Arch":
+			f.multiArch = v
+		case "Installed-Size":
+			f.size = v
+		}
+	}
+	flush()
 	return out
 }
 
-// dpkgInstallDates uses the mtime of each package's file list, written at install/upgrade.
+// dpkgFields are the fields of one status paragraph ParseDpkgStatus keeps.
+type dpkgFields struct {
+	pkg, status, version, arch, maintainer, description, homepage, section, multiArch, size []byte
+}
+
+// dpkgInstallDates uses the mtime of each package's file list, written at install/upgrade:
+// one fstatat per package relative to the open info folder. Only "Multi-Arch: same"
+// packages name their list "pkg:arch.list", so that name is tried first only for them.
 func dpkgInstallDates(sw []inventory.Software, infoDir string) {
+	dir, err := os.Open(infoDir)
+	if err != nil {
+		return
+	}
+	defer dir.Close()
+	fd := int(dir.Fd())
+	var st unix.Stat_t
 	for i := range sw {
-		for _, n := range []string{sw[i].Name + ":" + sw[i].Arch + ".list", sw[i].Name + ".list"} {
-			if fi, err := os.Stat(filepath.Join(infoDir, n)); err == nil {
-				sw[i].InstallDate = fi.ModTime().UTC().Truncate(time.Second)
+		names := [2]string{sw[i].Name + ".list", sw[i].Name + ":" + sw[i].Arch + ".list"}
+		if sw[i].MultiArch == "same" {
+			names[0], names[1] = names[1], names[0]
+		}
+		for _, n := range names {
+			if unix.Fstatat(fd, n, &st, 0) == nil {
+				sw[i].InstallDate = time.Unix(st.Mtim.Unix()).UTC().Truncate(time.Second)
 				break
 			}
 		}
 	}
+}
+
+// rpmDatabase reports whether dir holds an rpm database (sqlite, ndb or Berkeley DB). Debian's
+// rpm package ships an empty /var/lib/rpm: running rpm there costs a process start (~20 ms)
+// to list nothing.
+func rpmDatabase(dir string) bool {
+	for _, n := range []string{"rpmdb.sqlite", "Packages.db", "Packages"} {
+		if fileExists(filepath.Join(dir, n)) {
+			return true
+		}
+	}
+	return false
 }
 
 // RPMQueryFormat is the rpm -qa format ParseRPMQuery reads: one tab-separated line a package.

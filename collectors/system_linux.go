@@ -34,7 +34,7 @@ func collectSystem(ctx context.Context, inv *inventory.Inventory) error {
 	b.ReleaseDate = ParseBIOSDate(b.DateRaw)
 
 	// The raw table (root only) has what sysfs hides from other users (serials, UUID).
-	if smb, err := readSMBIOS(); err == nil {
+	if smb, err := readSMBIOS(ctx); err == nil {
 		var tmp inventory.Inventory
 		tmp.System, tmp.BIOS = *s, *b
 		smb.Apply(&tmp)
@@ -85,7 +85,23 @@ func collectSystem(ctx context.Context, inv *inventory.Inventory) error {
 	return nil
 }
 
-func readSMBIOS() (*SMBIOS, error) {
+// readSMBIOS reads and decodes the SMBIOS table once per collection (system, cpu, memory,
+// ports, slots and power supplies all read it).
+func readSMBIOS(ctx context.Context) (*SMBIOS, error) {
+	r := shared(ctx, "smbios", func() smbiosRead {
+		s, err := readSMBIOSTable()
+		return smbiosRead{s, err}
+	})
+	return r.s, r.err
+}
+
+// smbiosRead is the decoded table or the error reading it.
+type smbiosRead struct {
+	s   *SMBIOS
+	err error
+}
+
+func readSMBIOSTable() (*SMBIOS, error) {
 	table, err := os.ReadFile("/sys/firmware/dmi/tables/DMI")
 	if err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -114,10 +115,10 @@ func serverKeyLine(src string, header int, key string) int {
 
 // leadingKey guesses the key a validation message is about: "device_id \"x\": want ..." or
 // "actions[2]: ..." name it first.
-var leadingKey = regexp.MustCompile(`^([a-z][a-z0-9_]*)(\[\d+\])?[ :]`)
+var leadingKey = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([a-z][a-z0-9_]*)(\[\d+\])?[ :]`) })
 
 func keyOf(msg string) string {
-	if m := leadingKey.FindStringSubmatch(msg); m != nil {
+	if m := leadingKey().FindStringSubmatch(msg); m != nil {
 		return m[1]
 	}
 	return ""

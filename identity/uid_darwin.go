@@ -4,10 +4,11 @@ import (
 	"context"
 	"os/exec"
 	"regexp"
+	"sync"
 	"time"
 )
 
-var ioPlatformRe = regexp.MustCompile(`"IOPlatformUUID" = "([0-9A-Fa-f-]+)"`)
+var ioPlatformRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`"IOPlatformUUID" = "([0-9A-Fa-f-]+)"`) })
 
 func machineUID(ctx context.Context) (string, string) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
@@ -16,7 +17,7 @@ func machineUID(ctx context.Context) (string, string) {
 	if err != nil {
 		return "", ""
 	}
-	if m := ioPlatformRe.FindSubmatch(out); m != nil {
+	if m := ioPlatformRe().FindSubmatch(out); m != nil {
 		if u := NormalizeUUID(string(m[1])); u != "" {
 			return u, "ioplatform"
 		}

@@ -119,7 +119,7 @@ func TestStatusRoundTrip(t *testing.T) {
 }
 
 func TestValidName(t *testing.T) {
-	for name, ok := range map[string]bool{"glpi-prod": true, "oco.1_a": true, "": false, "../x": false, ".hidden": false, "a/b": false, "a b": false} {
+	for name, ok := range map[string]bool{"glpi-prod": true, "oco.1_a": true, "": false, "../x": false, ".hidden": false, "a/b": false, "a b": false, "9": true, "-x": false, "x\n": false, "é": false, strings.Repeat("a", 128): true, strings.Repeat("a", 129): false} {
 		if err := ValidName(name); (err == nil) != ok {
 			t.Errorf("ValidName(%q) = %v", name, err)
 		}

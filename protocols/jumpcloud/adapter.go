@@ -6,7 +6,6 @@
 package jumpcloud
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -263,11 +262,7 @@ func render(tmpl string, data TemplateData) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	var b bytes.Buffer
-	if err := t.Execute(&b, data); err != nil {
-		return "", err
-	}
-	return strings.TrimSpace(b.String()), nil
+	return strings.TrimSpace(t.execute(data)), nil
 }
 
 type graphObject struct {

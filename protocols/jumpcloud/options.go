@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-	"text/template"
+	"sync"
 	"time"
 
 	"github.com/omniagent/omniagent/config"
@@ -58,18 +58,18 @@ func NewOptions() *Options {
 	return &Options{Attributes: true, OnShutdown: ShutdownNone, ShutdownTimeout: config.Duration(20 * time.Second)}
 }
 
-var objectID = regexp.MustCompile(`^[0-9a-f]{24}$`)
+var objectID = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9a-f]{24}$`) })
 
 // Validate checks the values.
 func (o *Options) Validate() error {
 	for _, g := range o.SystemGroups {
-		if !objectID.MatchString(g) {
+		if !objectID().MatchString(g) {
 			return fmt.Errorf("system_groups: %q is not a JumpCloud id (24 lowercase hex digits; groups are given by id, a system cannot look names up)", g)
 		}
 	}
 	seen := map[string]bool{}
 	for _, u := range o.Users {
-		if !objectID.MatchString(u.ID) {
+		if !objectID().MatchString(u.ID) {
 			return fmt.Errorf("users: id %q is not a JumpCloud id (24 lowercase hex digits)", u.ID)
 		}
 		if seen[u.ID] {
@@ -108,9 +108,73 @@ type TemplateData struct {
 	Hostname, FQDN, Serial, Model, Manufacturer, OS, Summary string
 }
 
-func parseTemplate(s string) (*template.Template, error) {
+// fieldTemplate is a parsed display_name or description: literal text and {{.Field}}
+// placeholders. A small engine of its own rather than text/template, whose reflection on
+// method names makes the linker keep every exported method of the binary (about 1 MB).
+type fieldTemplate []templatePart
+
+// templatePart is literal text, or a TemplateData field when field is set.
+type templatePart struct{ text, field string }
+
+func parseTemplate(s string) (fieldTemplate, error) {
 	if s == "summary" {
 		s = "{{.Summary}}"
 	}
-	return template.New("t").Option("missingkey=error").Parse(s)
+	var t fieldTemplate
+	for s != "" {
+		i := strings.Index(s, "{{")
+		if i < 0 {
+			t = append(t, templatePart{text: s})
+			break
+		}
+		if i > 0 {
+			t = append(t, templatePart{text: s[:i]})
+		}
+		end := strings.Index(s[i:], "}}")
+		if end < 0 {
+			return nil, fmt.Errorf("template %q: unclosed {{", s)
+		}
+		action := strings.TrimSpace(s[i+2 : i+end])
+		name, ok := strings.CutPrefix(action, ".")
+		if !ok || templateField(TemplateData{}, name) == nil {
+			return nil, fmt.Errorf("template: {{%s}} is not one of {{.Hostname}}, {{.FQDN}}, {{.Serial}}, {{.Model}}, {{.Manufacturer}}, {{.OS}}, {{.Summary}}", action)
+		}
+		t = append(t, templatePart{field: name})
+		s = s[i+end+2:]
+	}
+	return t, nil
+}
+
+// execute renders the template with d.
+func (t fieldTemplate) execute(d TemplateData) string {
+	var b strings.Builder
+	for _, p := range t {
+		if p.field == "" {
+			b.WriteString(p.text)
+		} else if v := templateField(d, p.field); v != nil {
+			b.WriteString(*v)
+		}
+	}
+	return b.String()
+}
+
+// templateField is the named field of d, nil for an unknown name.
+func templateField(d TemplateData, name string) *string {
+	switch name {
+	case "Hostname":
+		return &d.Hostname
+	case "FQDN":
+		return &d.FQDN
+	case "Serial":
+		return &d.Serial
+	case "Model":
+		return &d.Model
+	case "Manufacturer":
+		return &d.Manufacturer
+	case "OS":
+		return &d.OS
+	case "Summary":
+		return &d.Summary
+	}
+	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -92,10 +93,10 @@ type search struct {
 }
 
 var (
-	sizeRe  = regexp.MustCompile(`^(<|>)?[0-9]*(k|m|g|t)?$`)
-	mtimeRe = regexp.MustCompile(`^(<|>)[0-9]*(d|h|m)$`)
-	hexRe   = regexp.MustCompile(`^[0-9a-fA-F]+$`)
-	labelRe = regexp.MustCompile(`^.{1,64}$`)
+	sizeRe  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(<|>)?[0-9]*(k|m|g|t)?$`) })
+	mtimeRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(<|>)[0-9]*(d|h|m)$`) })
+	hexRe   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9a-fA-F]+$`) })
+	labelRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^.{1,64}$`) })
 )
 
 // parse decodes and validates the parameters. Labels come back sorted by the caller.
@@ -118,7 +119,7 @@ func parse(raw json.RawMessage) (map[string]*search, error) {
 		if s == nil {
 			return nil, fmt.Errorf("search %q is null", label)
 		}
-		if !labelRe.MatchString(label) {
+		if !labelRe().MatchString(label) {
 			return nil, fmt.Errorf("search label %q is invalid: must be 1 to 64 characters without a newline", label)
 		}
 		cs, err := compile(label, s)
@@ -198,7 +199,7 @@ func newCheck(kind, v string) (*check, error) {
 		}
 		c.re = re
 	case "size":
-		if body == "" || !sizeRe.MatchString(body) {
+		if body == "" || !sizeRe().MatchString(body) {
 			return nil, fmt.Errorf("invalid size %q: want [<|>]N[k|m|g|t]", v)
 		}
 		c.sizeOp = '='
@@ -231,7 +232,7 @@ func newCheck(kind, v string) (*check, error) {
 		}
 		c.size = n * mult
 	case "mtime":
-		if !mtimeRe.MatchString(body) || len(body) < 3 {
+		if !mtimeRe().MatchString(body) || len(body) < 3 {
 			return nil, fmt.Errorf("invalid mtime %q: want <N or >N followed by d, h or m", v)
 		}
 		c.mtimeOp = body[0]
@@ -248,7 +249,7 @@ func newCheck(kind, v string) (*check, error) {
 		}
 		c.mtimeAge = time.Duration(n) * unit
 	default: // hashes
-		if !hexRe.MatchString(body) {
+		if !hexRe().MatchString(body) {
 			return nil, fmt.Errorf("invalid %s hash %q: not hexadecimal", kind, v)
 		}
 		c.hash = strings.ToUpper(body)

@@ -71,13 +71,3 @@ func Confirm(stateDir, running, why string) (bool, error) {
 	m.State, m.Finished, m.Confirmed = StateDone, time.Now().UTC(), why
 	return true, writeMarker(stateDir, m)
 }
-
-// Installed reports a swap made while this process runs an older binary (by a job, or by
-// `omniagent self-update` next to the daemon): the daemon then restarts into it.
-func Installed(stateDir, running string) (Marker, bool) {
-	m, ok, err := ReadMarker(stateDir)
-	if err != nil || !ok || m.State != StatePending || m.To == running || m.Attempts > 0 {
-		return Marker{}, false
-	}
-	return m, true
-}

@@ -134,17 +134,26 @@ func (d *daemonUpdate) boot() bool {
 // afterCycles runs at the scheduler's idle point: a successful cycle confirms a pending
 // update; a binary swapped in by a job makes the daemon restart into it.
 func (d *daemonUpdate) afterCycles() {
-	if st := d.store(); st != nil {
-		if list, err := st.Statuses(); err == nil {
-			for _, s := range list {
-				if s.LastContact.After(d.started) {
-					d.confirm("first successful cycle of server " + s.Server)
-					break
+	// One small file read per idle point; the statuses are read only while this binary still
+	// has to prove healthy.
+	m, ok, err := selfupdate.ReadMarker(d.o.StateDir)
+	if err != nil || !ok || m.State != selfupdate.StatePending {
+		return
+	}
+	switch {
+	case m.To == version.Version:
+		if st := d.store(); st != nil {
+			if list, err := st.Statuses(); err == nil {
+				for _, s := range list {
+					if s.LastContact.After(d.started) {
+						d.confirm("first successful cycle of server " + s.Server)
+						break
+					}
 				}
 			}
 		}
-	}
-	if m, ok := selfupdate.Installed(d.o.StateDir, version.Version); ok {
+	case m.Attempts == 0:
+		// Swapped in while this older binary runs (by a job, or `omniagent self-update`).
 		d.log.Warn("a new agent binary was installed; restarting into it", "from", version.Version, "to", m.To)
 		d.restart.Store(true)
 		d.exit()

@@ -14,8 +14,6 @@ import (
 	"os"
 	"strings"
 	"time"
-
-	"golang.org/x/net/http/httpproxy"
 )
 
 // ErrProxyRefused is matched (errors.Is) by every *ProxyError.
@@ -101,8 +99,7 @@ func newProxySetup(o Options) (*proxySetup, error) {
 		}
 		// NO_PROXY applies to the environment's proxies only; no_proxy adds to it.
 		p.noProxy = joinNoProxy(firstEnv(o.Getenv, "NO_PROXY", "no_proxy"), o.NoProxy)
-		cfg := &httpproxy.Config{HTTPProxy: p.httpVal, HTTPSProxy: p.httpsVal, NoProxy: p.noProxy}
-		p.fn = cfg.ProxyFunc()
+		p.fn = proxyFunc(p.httpVal, p.httpsVal, p.noProxy)
 		return p, nil
 	}
 	p.mode, p.key = "key", strings.TrimSpace(o.Proxy)
@@ -114,8 +111,7 @@ func newProxySetup(o Options) (*proxySetup, error) {
 	// The file wins: NO_PROXY from the environment does not override an explicit proxy key,
 	// only the server's own no_proxy does.
 	p.noProxy = o.NoProxy
-	cfg := &httpproxy.Config{HTTPProxy: p.key, HTTPSProxy: p.key, NoProxy: p.noProxy}
-	p.fn = cfg.ProxyFunc()
+	p.fn = proxyFunc(p.key, p.key, p.noProxy)
 	return p, nil
 }
 

@@ -199,3 +199,98 @@ func TestPreviousPath(t *testing.T) {
 		}
 	}
 }
+
+// TestExecutableKind reads headers of real binaries of every target (go build of a tiny
+// program) and of made-up files: what the hand-written header reader says must match.
+func TestExecutableKind(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds six small binaries")
+	}
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command to build the sample binaries")
+	}
+	dir := t.TempDir()
+	src := filepath.Join(dir, "main.go")
+	os.WriteFile(src, []byte("package main\n\nfunc main() {}\n"), 0o644)
+	for _, goos := range []string{"linux", "windows", "darwin"} {
+		for _, goarch := range []string{"amd64", "arm64"} {
+			out := filepath.Join(dir, goos+"-"+goarch)
+			cmd := exec.Command(goBin, "build", "-o", out, src)
+			cmd.Dir = dir
+			cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS="+goos, "GOARCH="+goarch, "GO111MODULE=off", "GOFLAGS=")
+			if b, err := cmd.CombinedOutput(); err != nil {
+				t.Fatalf("build %s/%s: %v: %s", goos, goarch, err, b)
+			}
+			if err := CheckExecutable(out, goos, goarch); err != nil {
+				t.Errorf("%s/%s binary refused: %v", goos, goarch, err)
+			}
+			other := map[string]string{"amd64": "arm64", "arm64": "amd64"}[goarch]
+			if err := CheckExecutable(out, goos, other); err == nil || !strings.Contains(err.Error(), goos+"/"+goarch) {
+				t.Errorf("%s/%s binary accepted as %s (or not named): %v", goos, goarch, other, err)
+			}
+		}
+	}
+	le16 := func(b []byte, off int, v uint16) { b[off], b[off+1] = byte(v), byte(v>>8) }
+	elf := func(class, typ, machine uint16) []byte {
+		b := make([]byte, 64)
+		copy(b, "\x7fELF")
+		b[4], b[5], b[6] = byte(class), 1, 1
+		le16(b, 16, typ)
+		le16(b, 18, machine)
+		return b
+	}
+	pe := func(machine, chars uint16) []byte {
+		b := make([]byte, 0x80+24)
+		b[0], b[1] = 'M', 'Z'
+		b[0x3c] = 0x80
+		copy(b[0x80:], "PE\x00\x00")
+		le16(b, 0x80+4, machine)
+		le16(b, 0x80+22, chars)
+		return b
+	}
+	macho := func(cpu, filetype uint32) []byte {
+		b := make([]byte, 32)
+		for i, v := range []uint32{0xfeedfacf, cpu, 3, filetype} {
+			b[i*4], b[i*4+1], b[i*4+2], b[i*4+3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
+		}
+		return b
+	}
+	tests := []struct {
+		name    string
+		data    []byte
+		want    string
+		wantErr string
+	}{
+		{"elf amd64 static", elf(2, 2, 62), "linux/amd64", ""},
+		{"elf arm64 pie", elf(2, 3, 183), "linux/arm64", ""},
+		{"elf relocatable object", elf(2, 1, 62), "an ELF object that is not an executable", ""},
+		{"elf bad class", elf(7, 2, 62), "", "broken ELF file"},
+		{"elf truncated", []byte("\x7fELF\x02\x01\x01"), "", "broken ELF file"},
+		{"pe amd64", pe(0x8664, 0x22), "windows/amd64", ""},
+		{"pe dll", pe(0x8664, 0x2022), "a Windows DLL", ""},
+		{"pe header beyond the end", pe(0x8664, 0x22)[:0x70], "", "broken PE file"},
+		{"pe without signature", append(pe(0x8664, 0x22)[:0x80], make([]byte, 24)...), "", "no PE signature"},
+		{"macho arm64", macho(0x0100000c, 2), "darwin/arm64", ""},
+		{"macho dylib", macho(0x0100000c, 6), "a Mach-O file that is not an executable", ""},
+		{"script", []byte("#!/bin/sh\necho omniagent 9.9.9\n"), "an unknown format", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := tt.data
+			if len(h) > 64 {
+				h = h[:64]
+			}
+			got, err := executableKind(bytes.NewReader(tt.data), h)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("got %q, %v; want error %q", got, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("got %q, %v; want %q", got, err, tt.want)
+			}
+		})
+	}
+}

@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"runtime/debug"
-	"runtime/metrics"
 	"time"
 )
 
@@ -24,13 +24,12 @@ func newWatchdog(limit uint64, log *slog.Logger) *watchdog {
 	return &watchdog{limit: limit, every: time.Minute, strikes: 3, read: heapBytes, log: log}
 }
 
+// heapBytes is the live heap. ReadMemStats stops the world for microseconds once a minute;
+// runtime/metrics would avoid that but builds its description table at every start.
 func heapBytes() uint64 {
-	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	metrics.Read(s)
-	if s[0].Value.Kind() != metrics.KindUint64 {
-		return 0
-	}
-	return s[0].Value.Uint64()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
 }
 
 // run returns an error when the limit was exceeded for too long, nil when ctx ends.

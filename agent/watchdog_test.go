@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync/atomic"
+	"runtime"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -45,4 +46,14 @@ func TestWatchdog(t *testing.T) {
 			})
 		})
 	}
+}
+
+func TestHeapBytesSeesAnAllocation(t *testing.T) {
+	before := heapBytes()
+	keep := make([]byte, 8<<20)
+	after := heapBytes()
+	if after < before+8<<20-(1<<20) {
+		t.Fatalf("heap %d bytes before and %d after an 8 MiB allocation", before, after)
+	}
+	runtime.KeepAlive(keep)
 }

@@ -3,9 +3,9 @@ package agent
 import (
 	"context"
 	"log/slog"
+	"runtime"
 	"strings"
 	"sync/atomic"
-	"runtime"
 	"testing"
 	"testing/synctest"
 	"time"

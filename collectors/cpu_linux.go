@@ -5,13 +5,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 
 	"github.com/omniagent/omniagent/inventory"
+	"github.com/omniagent/omniagent/lazyre"
 )
 
 func collectCPU(ctx context.Context, inv *inventory.Inventory) error {
@@ -54,7 +53,7 @@ func collectCPU(ctx context.Context, inv *inventory.Inventory) error {
 // cpuInfoBlock is one logical processor's lines.
 type cpuInfoBlock map[string]string
 
-var ghzInName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`@\s*([0-9.]+)\s*GHz`) })
+var ghzInName = &lazyre.Regexp{Expr: `@\s*([0-9.]+)\s*GHz`}
 
 // ParseCPUInfo groups /proc/cpuinfo's logical processors into physical packages.
 func ParseCPUInfo(b []byte) []inventory.CPU {
@@ -151,7 +150,7 @@ func ParseCPUInfo(b []byte) []inventory.CPU {
 		if mhz, err := strconv.ParseFloat(f["cpu MHz"], 64); err == nil && mhz > 0 {
 			c.SpeedHz = uint64(mhz * 1e6)
 		}
-		if m := ghzInName().FindStringSubmatch(c.Model); m != nil {
+		if m := ghzInName.Get().FindStringSubmatch(c.Model); m != nil {
 			if ghz, err := strconv.ParseFloat(m[1], 64); err == nil {
 				c.SpeedHz = uint64(ghz * 1e9) // nominal speed: stable between collections
 			}

@@ -82,7 +82,7 @@ func ParseInputDevices(s string) []inventory.InputDevice {
 		if name == "" || bus == "0019" || bus == "0006" {
 			continue
 		}
-		d := inventory.InputDevice{Name: name, Interface: inputBuses[bus]}
+		d := inventory.InputDevice{Name: name, Interface: inputBus(bus)}
 		switch {
 		case strings.Contains(handlers, " mouse"):
 			d.Type = "pointing"
@@ -96,7 +96,17 @@ func ParseInputDevices(s string) []inventory.InputDevice {
 	return out
 }
 
-var inputBuses = map[string]string{"0001": "PCI", "0003": "USB", "0005": "Bluetooth", "0011": "PS/2", "0018": "I2C", "001e": "SPI"}
+// inputBus names an input device's bus type (linux/input.h BUS_*, as /proc/bus/input/devices
+// prints it).
+func inputBus(id string) string {
+	name, _ := inputBuses.get(id)
+	return name
+}
+
+var inputBuses = pairs{
+	{"0001", "PCI"}, {"0003", "USB"}, {"0005", "Bluetooth"}, {"0011", "PS/2"}, {"0018", "I2C"},
+	{"001e", "SPI"},
+}
 
 func collectModems(ctx context.Context, inv *inventory.Inventory) error {
 	devs, err := pciDevices(ctx, "0703")

@@ -40,11 +40,11 @@ func sysDisk(name string) (inventory.Disk, bool) {
 	d.Vendor = CleanDMI(readStr(filepath.Join(dev, "vendor")))
 	if strings.HasPrefix(d.Vendor, "0x") {
 		// virtio: the ids are the virtio device's; the PCI function above it names the model.
-		d.Vendor = pciVendors[strings.TrimPrefix(d.Vendor, "0x")]
+		d.Vendor, _ = pciVendors.get(strings.TrimPrefix(d.Vendor, "0x"))
 		if real, err := filepath.EvalSymlinks(dev); err == nil && d.Model == "" {
 			pdir := filepath.Dir(real)
 			id := strings.TrimPrefix(readStr(filepath.Join(pdir, "vendor")), "0x") + ":" + strings.TrimPrefix(readStr(filepath.Join(pdir, "device")), "0x")
-			d.Model = pciDeviceNames[id]
+			d.Model, _ = pciDeviceNames.get(id)
 		}
 	}
 	d.Serial = firstSet(readStr(filepath.Join(dev, "serial")), readStr(filepath.Join(dir, "serial")), vpdSerial(filepath.Join(dev, "vpd_pg80")))

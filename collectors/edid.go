@@ -135,25 +135,27 @@ func edidText(b []byte) string {
 
 // pnpVendorName maps the common PNP ids to a readable maker; unknown ids stay as the id.
 func pnpVendorName(id string) string {
-	if n, ok := pnpVendors[id]; ok {
+	if n, ok := pnpVendors.get(id); ok {
 		return n
 	}
 	return id
 }
 
-var pnpVendors = map[string]string{
-	"AAC": "AcerView", "ACI": "Asus", "ACR": "Acer", "AOC": "AOC", "APP": "Apple", "AUO": "AU Optronics",
-	"AUS": "Asus", "BNQ": "BenQ", "BOE": "BOE", "CMN": "Chimei Innolux", "CMO": "Chi Mei Optoelectronics",
-	"CPQ": "Compaq", "DEL": "Dell", "EIZ": "Eizo", "ENC": "Eizo", "FUS": "Fujitsu",
-	"GBT": "Gigabyte", "GSM": "LG Electronics", "HPN": "HP", "HWP": "HP", "HSD": "HannStar",
-	"HRE": "Haier", "IVM": "Iiyama", "IVO": "InfoVision", "LEN": "Lenovo", "LGD": "LG Display",
-	"LPL": "LG Philips", "MAX": "Belinea", "MEI": "Panasonic", "MSI": "MSI", "MS_": "Panasonic",
-	"NEC": "NEC", "NOK": "Nokia", "PHL": "Philips", "QDS": "Quanta Display", "RHT": "Red Hat",
-	"SAM": "Samsung", "SDC": "Samsung Display", "SEC": "Seiko Epson", "SHP": "Sharp", "SNY": "Sony",
-	"TSB": "Toshiba", "VSC": "ViewSonic", "WAM": "Wacom", "XMI": "Xiaomi", "HKC": "HKC",
-	"MZI": "Digital Vision", "KGN": "Kogan", "ONN": "onn", "VIZ": "Vizio", "TCL": "TCL",
-	"HIS": "Hisense", "HIQ": "Hyundai ImageQuest", "PNR": "Planar", "ELO": "Elo Touch",
-	"SPT": "Sceptre", "INL": "InnoLux", "LGS": "LG Semicom", "NCP": "Najing CEC Panda",
-	"CSO": "CSOT", "TMX": "Tianma", "STN": "Samsung", "MED": "Medion", "TAR": "Targa",
-	"VMW": "VMware", "QEM": "QEMU",
+var pnpVendors = pairs{
+	{"AAC", "AcerView"}, {"ACI", "Asus"}, {"ACR", "Acer"}, {"AOC", "AOC"}, {"APP", "Apple"},
+	{"AUO", "AU Optronics"}, {"AUS", "Asus"}, {"BNQ", "BenQ"}, {"BOE", "BOE"},
+	{"CMN", "Chimei Innolux"}, {"CMO", "Chi Mei Optoelectronics"}, {"CPQ", "Compaq"}, {"DEL", "Dell"},
+	{"EIZ", "Eizo"}, {"ENC", "Eizo"}, {"FUS", "Fujitsu"}, {"GBT", "Gigabyte"},
+	{"GSM", "LG Electronics"}, {"HPN", "HP"}, {"HWP", "HP"}, {"HSD", "HannStar"}, {"HRE", "Haier"},
+	{"IVM", "Iiyama"}, {"IVO", "InfoVision"}, {"LEN", "Lenovo"}, {"LGD", "LG Display"},
+	{"LPL", "LG Philips"}, {"MAX", "Belinea"}, {"MEI", "Panasonic"}, {"MSI", "MSI"},
+	{"MS_", "Panasonic"}, {"NEC", "NEC"}, {"NOK", "Nokia"}, {"PHL", "Philips"},
+	{"QDS", "Quanta Display"}, {"RHT", "Red Hat"}, {"SAM", "Samsung"}, {"SDC", "Samsung Display"},
+	{"SEC", "Seiko Epson"}, {"SHP", "Sharp"}, {"SNY", "Sony"}, {"TSB", "Toshiba"},
+	{"VSC", "ViewSonic"}, {"WAM", "Wacom"}, {"XMI", "Xiaomi"}, {"HKC", "HKC"},
+	{"MZI", "Digital Vision"}, {"KGN", "Kogan"}, {"ONN", "onn"}, {"VIZ", "Vizio"}, {"TCL", "TCL"},
+	{"HIS", "Hisense"}, {"HIQ", "Hyundai ImageQuest"}, {"PNR", "Planar"}, {"ELO", "Elo Touch"},
+	{"SPT", "Sceptre"}, {"INL", "InnoLux"}, {"LGS", "LG Semicom"}, {"NCP", "Najing CEC Panda"},
+	{"CSO", "CSOT"}, {"TMX", "Tianma"}, {"STN", "Samsung"}, {"MED", "Medion"}, {"TAR", "Targa"},
+	{"VMW", "VMware"}, {"QEM", "QEMU"},
 }

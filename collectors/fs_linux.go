@@ -90,7 +90,7 @@ func parseKV(b []byte) map[string]string {
 			v = v[1 : len(v)-1]
 			if q == '"' {
 				// Shell double quotes: only \" \\ \$ \` are escapes.
-				v = shellUnescape.Replace(v)
+				v = shellUnescape(v)
 			}
 		}
 		out[strings.TrimSpace(k)] = v
@@ -98,7 +98,11 @@ func parseKV(b []byte) map[string]string {
 	return out
 }
 
-var shellUnescape = strings.NewReplacer(`\"`, `"`, `\\`, `\`, `\$`, `$`, "\\`", "`")
+// shellUnescape undoes the backslash escapes of a double-quoted shell value. (A
+// strings.Replacer in a package variable would be built at every start of the agent.)
+func shellUnescape(v string) string {
+	return strings.NewReplacer(`\"`, `"`, `\\`, `\`, `\$`, `$`, "\\`", "`").Replace(v)
+}
 
 // runTool runs a helper program under a deadline and returns its stdout; used only where no
 // file or API has the data (rpm's database, snap, flatpak).

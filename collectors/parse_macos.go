@@ -107,11 +107,11 @@ func usersFromDSLocal(usersFS, groupsFS fs.FS) ([]inventory.User, []inventory.Gr
 }
 
 // dsclAttrs maps the dscl attribute names to the dslocal record keys.
-var dsclAttrs = map[string]string{
-	"dsAttrTypeStandard:RecordName": "name", "dsAttrTypeStandard:UniqueID": "uid",
-	"dsAttrTypeStandard:PrimaryGroupID": "gid", "dsAttrTypeStandard:RealName": "realname",
-	"dsAttrTypeStandard:NFSHomeDirectory": "home", "dsAttrTypeStandard:UserShell": "shell",
-	"dsAttrTypeStandard:GroupMembership": "users",
+var dsclAttrs = pairs{
+	{"dsAttrTypeStandard:RecordName", "name"}, {"dsAttrTypeStandard:UniqueID", "uid"},
+	{"dsAttrTypeStandard:PrimaryGroupID", "gid"}, {"dsAttrTypeStandard:RealName", "realname"},
+	{"dsAttrTypeStandard:NFSHomeDirectory", "home"}, {"dsAttrTypeStandard:UserShell", "shell"},
+	{"dsAttrTypeStandard:GroupMembership", "users"},
 }
 
 // dsclUserAttrs and dsclGroupAttrs are the attributes asked of `dscl -plist . -readall`.
@@ -139,7 +139,7 @@ func dsclRecords(b []byte) ([]map[string]any, error) {
 		}
 		rec := map[string]any{}
 		for k, v := range m {
-			if name, ok := dsclAttrs[k]; ok {
+			if name, ok := dsclAttrs.get(k); ok {
 				rec[name] = v
 			}
 		}

@@ -19,8 +19,9 @@ import (
 // (dslocal) records are binary. parsePlist decodes both into plain Go values: map[string]any,
 // []any, string, int64, float64, bool, time.Time and []byte.
 
-// plistEpoch is the reference date of binary plist dates.
-var plistEpoch = time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
+// plistEpochUnix is 2001-01-01T00:00:00Z, the origin of plist dates, in Unix seconds (a
+// constant: time.Date in a package variable runs at every start).
+const plistEpochUnix = 978307200
 
 // Limits that keep a hostile or corrupt file from exhausting memory or the stack.
 const (
@@ -320,7 +321,7 @@ func (p *bplist) object(ref uint64, depth int) (any, error) {
 		if math.IsNaN(secs) || math.Abs(secs) > 1e11 {
 			return time.Time{}, nil
 		}
-		return plistEpoch.Add(time.Duration(secs * float64(time.Second))), nil
+		return time.Unix(plistEpochUnix, 0).UTC().Add(time.Duration(secs * float64(time.Second))), nil
 	case 0x4, 0x5, 0x6, 0xA, 0xD: // data, ASCII, UTF-16, array, dict: sized
 		n, pos, err := p.length(info, pos)
 		if err != nil {

@@ -3,14 +3,13 @@ package collectors
 import (
 	"fmt"
 	"path"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/omniagent/omniagent/inventory"
+	"github.com/omniagent/omniagent/lazyre"
 )
 
 // This file turns Windows registry keys into inventory. It has no build tag: the Windows
@@ -86,11 +85,9 @@ func softwareFromUninstall(k regKey, arch, user string) []inventory.Software {
 	return out
 }
 
-var guidRe = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`^\{[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\}$`)
-})
+var guidRe = &lazyre.Regexp{Expr: `^\{[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\}$`}
 
-func isGUIDKey(s string) bool { return guidRe().MatchString(s) }
+func isGUIDKey(s string) bool { return guidRe.Get().MatchString(s) }
 
 // versionFromParts builds "major.minor" from VersionMajor/VersionMinor when DisplayVersion is absent.
 func versionFromParts(k regKey) string {
@@ -200,7 +197,7 @@ func biosFromRegistry(k regKey) (inventory.System, inventory.BIOS) {
 	return sys, b
 }
 
-var cpuIdentRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`Family (\d+) Model (\d+) Stepping (\d+)`) })
+var cpuIdentRe = &lazyre.Regexp{Expr: `Family (\d+) Model (\d+) Stepping (\d+)`}
 
 // cpuFromRegistry reads HKLM\HARDWARE\DESCRIPTION\System\CentralProcessor\0: name, vendor,
 // family/model/stepping and the nominal MHz.
@@ -209,7 +206,7 @@ func cpuFromRegistry(k regKey) inventory.CPU {
 		Model:  regStr(k, "ProcessorNameString"),
 		Vendor: regStr(k, "VendorIdentifier"),
 	}
-	if m := cpuIdentRe().FindStringSubmatch(regStr(k, "Identifier")); m != nil {
+	if m := cpuIdentRe.Get().FindStringSubmatch(regStr(k, "Identifier")); m != nil {
 		c.Family, c.ModelNumber, c.Stepping = m[1], m[2], m[3]
 	}
 	if mhz, ok := regUint(k, "~MHz"); ok {
@@ -387,45 +384,32 @@ func defenderFromRegistry(k regKey) (inventory.Antivirus, bool) {
 // TimeZoneInformation and maps the common Windows names to IANA ones.
 func timezoneFromRegistry(k regKey) string {
 	name := regStr(k, "TimeZoneKeyName")
-	if iana, ok := windowsZones[name]; ok {
+	if iana, ok := windowsZones.get(name); ok {
 		return iana
 	}
 	return name
 }
 
 // windowsZones maps the most common Windows zone names to IANA (CLDR windowsZones, territory 001).
-var windowsZones = map[string]string{
-	"UTC":                            "Etc/UTC",
-	"GMT Standard Time":              "Europe/London",
-	"W. Europe Standard Time":        "Europe/Berlin",
-	"Romance Standard Time":          "Europe/Paris",
-	"Central Europe Standard Time":   "Europe/Budapest",
-	"Central European Standard Time": "Europe/Warsaw",
-	"E. Europe Standard Time":        "Europe/Chisinau",
-	"FLE Standard Time":              "Europe/Kiev",
-	"GTB Standard Time":              "Europe/Bucharest",
-	"Russian Standard Time":          "Europe/Moscow",
-	"Eastern Standard Time":          "America/New_York",
-	"Central Standard Time":          "America/Chicago",
-	"Mountain Standard Time":         "America/Denver",
-	"US Mountain Standard Time":      "America/Phoenix",
-	"Pacific Standard Time":          "America/Los_Angeles",
-	"Alaskan Standard Time":          "America/Anchorage",
-	"Hawaiian Standard Time":         "Pacific/Honolulu",
-	"Atlantic Standard Time":         "America/Halifax",
-	"E. South America Standard Time": "America/Sao_Paulo",
-	"Argentina Standard Time":        "America/Buenos_Aires",
-	"India Standard Time":            "Asia/Calcutta",
-	"China Standard Time":            "Asia/Shanghai",
-	"Tokyo Standard Time":            "Asia/Tokyo",
-	"Korea Standard Time":            "Asia/Seoul",
-	"Singapore Standard Time":        "Asia/Singapore",
-	"AUS Eastern Standard Time":      "Australia/Sydney",
-	"New Zealand Standard Time":      "Pacific/Auckland",
-	"South Africa Standard Time":     "Africa/Johannesburg",
-	"Arabian Standard Time":          "Asia/Dubai",
-	"Israel Standard Time":           "Asia/Jerusalem",
-	"Turkey Standard Time":           "Europe/Istanbul",
+var windowsZones = pairs{
+	{"UTC", "Etc/UTC"}, {"GMT Standard Time", "Europe/London"},
+	{"W. Europe Standard Time", "Europe/Berlin"}, {"Romance Standard Time", "Europe/Paris"},
+	{"Central Europe Standard Time", "Europe/Budapest"},
+	{"Central European Standard Time", "Europe/Warsaw"},
+	{"E. Europe Standard Time", "Europe/Chisinau"}, {"FLE Standard Time", "Europe/Kiev"},
+	{"GTB Standard Time", "Europe/Bucharest"}, {"Russian Standard Time", "Europe/Moscow"},
+	{"Eastern Standard Time", "America/New_York"}, {"Central Standard Time", "America/Chicago"},
+	{"Mountain Standard Time", "America/Denver"}, {"US Mountain Standard Time", "America/Phoenix"},
+	{"Pacific Standard Time", "America/Los_Angeles"}, {"Alaskan Standard Time", "America/Anchorage"},
+	{"Hawaiian Standard Time", "Pacific/Honolulu"}, {"Atlantic Standard Time", "America/Halifax"},
+	{"E. South America Standard Time", "America/Sao_Paulo"},
+	{"Argentina Standard Time", "America/Buenos_Aires"}, {"India Standard Time", "Asia/Calcutta"},
+	{"China Standard Time", "Asia/Shanghai"}, {"Tokyo Standard Time", "Asia/Tokyo"},
+	{"Korea Standard Time", "Asia/Seoul"}, {"Singapore Standard Time", "Asia/Singapore"},
+	{"AUS Eastern Standard Time", "Australia/Sydney"},
+	{"New Zealand Standard Time", "Pacific/Auckland"},
+	{"South Africa Standard Time", "Africa/Johannesburg"}, {"Arabian Standard Time", "Asia/Dubai"},
+	{"Israel Standard Time", "Asia/Jerusalem"}, {"Turkey Standard Time", "Europe/Istanbul"},
 }
 
 // sortSoftware orders software by name then version, for stable output.

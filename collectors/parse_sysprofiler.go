@@ -8,13 +8,13 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/omniagent/omniagent/inventory"
+	"github.com/omniagent/omniagent/lazyre"
 )
 
 // sysProfilerTypes are the data types asked for in the one `system_profiler -json` run.
@@ -144,11 +144,11 @@ func spStrings(m spItem, key string) []string {
 	return out
 }
 
-var spSizeRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([0-9]+(?:[.,][0-9]+)?)\s*([KMGTP]?B)$`) })
+var spSizeRe = &lazyre.Regexp{Expr: `^([0-9]+(?:[.,][0-9]+)?)\s*([KMGTP]?B)$`}
 
 // spSize reads "32 GB", "256 KB", "1,5 TB" (binary units, as macOS reports memory) into bytes.
 func spSize(s string) uint64 {
-	m := spSizeRe().FindStringSubmatch(strings.TrimSpace(s))
+	m := spSizeRe.Get().FindStringSubmatch(strings.TrimSpace(s))
 	if m == nil {
 		return 0
 	}
@@ -262,7 +262,7 @@ func spHardware(inv *inventory.Inventory, it spItem) {
 	}
 }
 
-var spUserRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\(([^()]+)\)\s*$`) })
+var spUserRe = &lazyre.Regexp{Expr: `\(([^()]+)\)\s*$`}
 
 func spSoftwareOverview(inv *inventory.Inventory, it spItem) {
 	o := &inv.OS
@@ -276,7 +276,7 @@ func spSoftwareOverview(inv *inventory.Inventory, it spItem) {
 	if k := spStr(it, "kernel_version"); k != "" {
 		_, o.KernelVersion, _ = strings.Cut(k, " ")
 	}
-	if m := spUserRe().FindStringSubmatch(spStr(it, "user_name")); m != nil {
+	if m := spUserRe.Get().FindStringSubmatch(spStr(it, "user_name")); m != nil {
 		o.LastUser = m[1]
 	}
 	switch spStr(it, "secure_vm") {
@@ -525,9 +525,7 @@ func inputsFromUSB(usb []inventory.USBDevice) []inventory.InputDevice {
 	return out
 }
 
-var spSignerRe = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`^Developer ID Application: (.+?)(?: \([A-Z0-9]+\))?$`)
-})
+var spSignerRe = &lazyre.Regexp{Expr: `^Developer ID Application: (.+?)(?: \([A-Z0-9]+\))?$`}
 
 func spApplication(it spItem) (inventory.Software, bool) {
 	s := inventory.Software{
@@ -552,7 +550,7 @@ func spApplication(it spItem) (inventory.Software, bool) {
 		s.Publisher, s.System = "Apple Inc.", true
 	default:
 		if signers := spStrings(it, "signed_by"); len(signers) > 0 {
-			if m := spSignerRe().FindStringSubmatch(signers[0]); m != nil {
+			if m := spSignerRe.Get().FindStringSubmatch(signers[0]); m != nil {
 				s.Publisher = m[1]
 			}
 		}

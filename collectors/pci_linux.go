@@ -70,10 +70,10 @@ func namePCI(ctx context.Context, devs []pciDevice) {
 	}
 	for i := range devs {
 		if devs[i].VendorName == "" {
-			devs[i].VendorName = pciVendors[devs[i].Vendor]
+			devs[i].VendorName, _ = pciVendors.get(devs[i].Vendor)
 		}
 		if devs[i].DeviceName == "" {
-			devs[i].DeviceName = pciDeviceNames[devs[i].Vendor+":"+devs[i].Device]
+			devs[i].DeviceName, _ = pciDeviceNames.get(devs[i].Vendor + ":" + devs[i].Device)
 		}
 	}
 }
@@ -164,14 +164,19 @@ func (p *pciIDs) lookup(devs []pciDevice) map[string]string {
 }
 
 // pciDeviceNames covers the virtual devices of common hypervisors for hosts without pci.ids.
-var pciDeviceNames = map[string]string{"1af4:1000": "Virtio network device", "1af4:1001": "Virtio block device",
-	"1af4:1002": "Virtio memory balloon", "1af4:1003": "Virtio console", "1af4:1004": "Virtio SCSI",
-	"1af4:1005": "Virtio RNG", "1af4:1009": "Virtio filesystem", "1af4:1041": "Virtio 1.0 network device",
-	"1af4:1042": "Virtio 1.0 block device", "1af4:1043": "Virtio 1.0 console", "1af4:1044": "Virtio 1.0 RNG",
-	"1af4:1045": "Virtio 1.0 memory balloon", "1af4:1048": "Virtio 1.0 SCSI", "1af4:1049": "Virtio 1.0 9P transport",
-	"1af4:1050": "Virtio 1.0 GPU", "1af4:1052": "Virtio 1.0 input", "1af4:1053": "Virtio 1.0 socket",
-	"1234:1111": "QEMU Standard VGA", "15ad:0405": "SVGA II Adapter", "80ee:beef": "VirtualBox Graphics Adapter",
-	"1414:5353": "Hyper-V virtual VGA", "1b36:0100": "QXL paravirtual graphic card"}
+var pciDeviceNames = pairs{
+	{"1af4:1000", "Virtio network device"}, {"1af4:1001", "Virtio block device"},
+	{"1af4:1002", "Virtio memory balloon"}, {"1af4:1003", "Virtio console"},
+	{"1af4:1004", "Virtio SCSI"}, {"1af4:1005", "Virtio RNG"}, {"1af4:1009", "Virtio filesystem"},
+	{"1af4:1041", "Virtio 1.0 network device"}, {"1af4:1042", "Virtio 1.0 block device"},
+	{"1af4:1043", "Virtio 1.0 console"}, {"1af4:1044", "Virtio 1.0 RNG"},
+	{"1af4:1045", "Virtio 1.0 memory balloon"}, {"1af4:1048", "Virtio 1.0 SCSI"},
+	{"1af4:1049", "Virtio 1.0 9P transport"}, {"1af4:1050", "Virtio 1.0 GPU"},
+	{"1af4:1052", "Virtio 1.0 input"}, {"1af4:1053", "Virtio 1.0 socket"},
+	{"1234:1111", "QEMU Standard VGA"}, {"15ad:0405", "SVGA II Adapter"},
+	{"80ee:beef", "VirtualBox Graphics Adapter"}, {"1414:5353", "Hyper-V virtual VGA"},
+	{"1b36:0100", "QXL paravirtual graphic card"},
+}
 
 // lookupPCIIDs finds the vendors and devices wanted in a pci.ids file.
 func lookupPCIIDs(ids []byte, devs []pciDevice) map[string]string {
@@ -284,23 +289,29 @@ func pciDeviceLine(block []byte, device string) string {
 	return strings.TrimSpace(string(line))
 }
 
-var pciVendors = map[string]string{"8086": "Intel Corporation", "10de": "NVIDIA Corporation",
-	"1002": "Advanced Micro Devices, Inc. [AMD/ATI]", "1022": "Advanced Micro Devices, Inc. [AMD]",
-	"1af4": "Red Hat, Inc.", "1b36": "Red Hat, Inc.", "1234": "QEMU", "15ad": "VMware",
-	"80ee": "InnoTek Systemberatung GmbH", "1414": "Microsoft Corporation", "10ec": "Realtek Semiconductor Co., Ltd.",
-	"14e4": "Broadcom Inc.", "144d": "Samsung Electronics Co Ltd", "15b3": "Mellanox Technologies",
-	"1d0f": "Amazon.com, Inc.", "1ae0": "Google, Inc.", "5853": "XenSource, Inc.", "102b": "Matrox Electronics Systems Ltd.",
-	"1a03": "ASPEED Technology, Inc.", "168c": "Qualcomm Atheros", "17cb": "Qualcomm", "106b": "Apple Inc."}
+var pciVendors = pairs{
+	{"8086", "Intel Corporation"}, {"10de", "NVIDIA Corporation"},
+	{"1002", "Advanced Micro Devices, Inc. [AMD/ATI]"},
+	{"1022", "Advanced Micro Devices, Inc. [AMD]"}, {"1af4", "Red Hat, Inc."},
+	{"1b36", "Red Hat, Inc."}, {"1234", "QEMU"}, {"15ad", "VMware"},
+	{"80ee", "InnoTek Systemberatung GmbH"}, {"1414", "Microsoft Corporation"},
+	{"10ec", "Realtek Semiconductor Co., Ltd."}, {"14e4", "Broadcom Inc."},
+	{"144d", "Samsung Electronics Co Ltd"}, {"15b3", "Mellanox Technologies"},
+	{"1d0f", "Amazon.com, Inc."}, {"1ae0", "Google, Inc."}, {"5853", "XenSource, Inc."},
+	{"102b", "Matrox Electronics Systems Ltd."}, {"1a03", "ASPEED Technology, Inc."},
+	{"168c", "Qualcomm Atheros"}, {"17cb", "Qualcomm"}, {"106b", "Apple Inc."},
+}
 
 // pciClassName names a PCI class code ("030000").
 func pciClassName(class string) string {
 	if len(class) < 4 {
 		return ""
 	}
-	if n, ok := pciSubclasses[class[:4]]; ok {
+	if n, ok := pciSubclasses.get(class[:4]); ok {
 		return n
 	}
-	return pciClasses[class[:2]]
+	n, _ := pciClasses.get(class[:2])
+	return n
 }
 
 // pciClassCode is the class and subclass ("0600") of a sysfs class value ("060000").
@@ -311,23 +322,28 @@ func pciClassCode(class string) string {
 	return class[:4]
 }
 
-var pciClasses = map[string]string{"00": "Unclassified device", "01": "Mass storage controller",
-	"02": "Network controller", "03": "Display controller", "04": "Multimedia controller",
-	"05": "Memory controller", "06": "Bridge", "07": "Communication controller",
-	"08": "Generic system peripheral", "09": "Input device controller", "0a": "Docking station",
-	"0b": "Processor", "0c": "Serial bus controller", "0d": "Wireless controller",
-	"0e": "Intelligent controller", "0f": "Satellite communications controller",
-	"10": "Encryption controller", "11": "Signal processing controller", "12": "Processing accelerators",
-	"13": "Non-Essential Instrumentation", "40": "Coprocessor", "ff": "Unassigned class"}
+var pciClasses = pairs{
+	{"00", "Unclassified device"}, {"01", "Mass storage controller"}, {"02", "Network controller"},
+	{"03", "Display controller"}, {"04", "Multimedia controller"}, {"05", "Memory controller"},
+	{"06", "Bridge"}, {"07", "Communication controller"}, {"08", "Generic system peripheral"},
+	{"09", "Input device controller"}, {"0a", "Docking station"}, {"0b", "Processor"},
+	{"0c", "Serial bus controller"}, {"0d", "Wireless controller"}, {"0e", "Intelligent controller"},
+	{"0f", "Satellite communications controller"}, {"10", "Encryption controller"},
+	{"11", "Signal processing controller"}, {"12", "Processing accelerators"},
+	{"13", "Non-Essential Instrumentation"}, {"40", "Coprocessor"}, {"ff", "Unassigned class"},
+}
 
-var pciSubclasses = map[string]string{"0100": "SCSI storage controller", "0101": "IDE interface",
-	"0104": "RAID bus controller", "0106": "SATA controller", "0107": "Serial Attached SCSI controller",
-	"0108": "Non-Volatile memory controller", "0200": "Ethernet controller", "0280": "Network controller",
-	"0300": "VGA compatible controller", "0302": "3D controller", "0380": "Display controller",
-	"0401": "Multimedia audio controller", "0403": "Audio device", "0600": "Host bridge",
-	"0601": "ISA bridge", "0604": "PCI bridge", "0680": "Bridge", "0c03": "USB controller",
-	"0c05": "SMBus", "0c80": "Serial bus controller", "0d80": "Wireless controller",
-	"0780": "Communication controller", "0880": "System peripheral"}
+var pciSubclasses = pairs{
+	{"0100", "SCSI storage controller"}, {"0101", "IDE interface"}, {"0104", "RAID bus controller"},
+	{"0106", "SATA controller"}, {"0107", "Serial Attached SCSI controller"},
+	{"0108", "Non-Volatile memory controller"}, {"0200", "Ethernet controller"},
+	{"0280", "Network controller"}, {"0300", "VGA compatible controller"}, {"0302", "3D controller"},
+	{"0380", "Display controller"}, {"0401", "Multimedia audio controller"}, {"0403", "Audio device"},
+	{"0600", "Host bridge"}, {"0601", "ISA bridge"}, {"0604", "PCI bridge"}, {"0680", "Bridge"},
+	{"0c03", "USB controller"}, {"0c05", "SMBus"}, {"0c80", "Serial bus controller"},
+	{"0d80", "Wireless controller"}, {"0780", "Communication controller"},
+	{"0880", "System peripheral"},
+}
 
 func collectControllers(ctx context.Context, inv *inventory.Inventory) error {
 	devs, err := pciDevices(ctx)

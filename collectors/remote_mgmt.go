@@ -5,11 +5,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
-	"sync"
 
 	"github.com/omniagent/omniagent/inventory"
+	"github.com/omniagent/omniagent/lazyre"
 )
 
 // Remote-management tools keep the id a technician dials in small config files; reading them
@@ -59,16 +58,16 @@ func readSmall(path string, limit int64) ([]byte, error) {
 }
 
 var (
-	tvClientID = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?m)^\s*\[int32\]\s*ClientID\s*=\s*(\d+)`) })
-	tvVersion  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?m)^\s*\[strng\]\s*Version\s*=\s*"([^"]+)"`) })
+	tvClientID = &lazyre.Regexp{Expr: `(?m)^\s*\[int32\]\s*ClientID\s*=\s*(\d+)`}
+	tvVersion  = &lazyre.Regexp{Expr: `(?m)^\s*\[strng\]\s*Version\s*=\s*"([^"]+)"`}
 )
 
 // ParseTeamViewerConf reads TeamViewer's global.conf ("[int32] ClientID = 123456789").
 func ParseTeamViewerConf(b []byte) (id, version string) {
-	if m := tvClientID().FindSubmatch(b); m != nil {
+	if m := tvClientID.Get().FindSubmatch(b); m != nil {
 		id = string(m[1])
 	}
-	if m := tvVersion().FindSubmatch(b); m != nil {
+	if m := tvVersion.Get().FindSubmatch(b); m != nil {
 		version = string(m[1])
 	}
 	return id, version
@@ -84,12 +83,12 @@ func ParseAnyDeskConf(b []byte) (id, version string) {
 	return "", ""
 }
 
-var rustdeskID = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?m)^\s*id\s*=\s*['"]([^'"]+)['"]`) })
+var rustdeskID = &lazyre.Regexp{Expr: `(?m)^\s*id\s*=\s*['"]([^'"]+)['"]`}
 
 // ParseRustDeskToml reads RustDesk.toml ("id = '123456789'"); an id kept only encrypted
 // (enc_id) is not reported.
 func ParseRustDeskToml(b []byte) (id, version string) {
-	if m := rustdeskID().FindSubmatch(b); m != nil {
+	if m := rustdeskID.Get().FindSubmatch(b); m != nil {
 		id = strings.TrimSpace(string(m[1]))
 	}
 	return id, ""

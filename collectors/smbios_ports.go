@@ -20,8 +20,8 @@ func (s *SMBIOS) Ports() []inventory.Port {
 		inConn, _ := st.u8(5)
 		extConn, _ := st.u8(7)
 		typ, _ := st.u8(8)
-		p := inventory.Port{Name: firstStr(in, ext), Type: smbiosName(portTypes, typ),
-			Connector: smbiosName(connectorTypes, extConn), Description: smbiosName(connectorTypes, inConn)}
+		p := inventory.Port{Name: firstStr(in, ext), Type: smbiosName(&portTypes, typ),
+			Connector: smbiosName(&connectorTypes, extConn), Description: smbiosName(&connectorTypes, inConn)}
 		if p.Type == "" {
 			p.Type = "Other"
 		}
@@ -43,7 +43,7 @@ func (s *SMBIOS) Slots() []inventory.Slot {
 		width, _ := st.u8(6)
 		usage, _ := st.u8(7)
 		sl := inventory.Slot{Name: st.str(4)}
-		sl.Description = strings.TrimSpace(smbiosName(slotWidths, width) + " " + smbiosName(slotTypes, typ))
+		sl.Description = strings.TrimSpace(smbiosName(&slotWidths, width) + " " + smbiosName(&slotTypes, typ))
 		switch usage {
 		case 3:
 			sl.Status = "free"
@@ -101,10 +101,12 @@ func firstStr(s ...string) string {
 	return ""
 }
 
-func smbiosName(m map[uint8]string, v uint8) string { return m[v] }
+// smbiosName looks a code up in one of the tables below: arrays indexed by the code, laid out
+// by the compiler (map literals would be built by code at every start of the agent).
+func smbiosName(m *[256]string, v uint8) string { return m[v] }
 
 // Names as dmidecode prints them (SMBIOS 3.7, 7.9 and 7.10).
-var portTypes = map[uint8]string{0x00: "None", 0x01: "Parallel Port XT/AT Compatible", 0x02: "Parallel Port PS/2",
+var portTypes = [256]string{0x00: "None", 0x01: "Parallel Port XT/AT Compatible", 0x02: "Parallel Port PS/2",
 	0x03: "Parallel Port ECP", 0x04: "Parallel Port EPP", 0x05: "Parallel Port ECP/EPP",
 	0x06: "Serial Port XT/AT Compatible", 0x07: "Serial Port 16450 Compatible", 0x08: "Serial Port 16550 Compatible",
 	0x09: "Serial Port 16550A Compatible", 0x0a: "SCSI Port", 0x0b: "MIDI Port", 0x0c: "Joystick Port",
@@ -114,7 +116,7 @@ var portTypes = map[uint8]string{0x00: "None", 0x01: "Parallel Port XT/AT Compat
 	0x1d: "Audio Port", 0x1e: "Modem Port", 0x1f: "Network Port", 0x20: "SATA", 0x21: "SAS", 0x22: "MFDP",
 	0x23: "Thunderbolt", 0xa0: "8251 Compatible", 0xa1: "8251 FIFO Compatible", 0xff: "Other"}
 
-var connectorTypes = map[uint8]string{0x00: "None", 0x01: "Centronics", 0x02: "Mini Centronics", 0x03: "Proprietary",
+var connectorTypes = [256]string{0x00: "None", 0x01: "Centronics", 0x02: "Mini Centronics", 0x03: "Proprietary",
 	0x04: "DB-25 male", 0x05: "DB-25 female", 0x06: "DB-15 male", 0x07: "DB-15 female", 0x08: "DB-9 male",
 	0x09: "DB-9 female", 0x0a: "RJ-11", 0x0b: "RJ-45", 0x0c: "50 Pin MiniSCSI", 0x0d: "Mini DIN", 0x0e: "Micro DIN",
 	0x0f: "PS/2", 0x10: "Infrared", 0x11: "HP-HIL", 0x12: "Access Bus (USB)", 0x13: "SSA SCSI",
@@ -125,10 +127,10 @@ var connectorTypes = map[uint8]string{0x00: "None", 0x01: "Centronics", 0x02: "M
 	0x22: "SAS/SATA Plug Receptacle", 0x23: "USB Type-C Receptacle", 0xa0: "PC-98", 0xa1: "PC-98 Hireso",
 	0xa2: "PC-H98", 0xa3: "PC-98 Note", 0xa4: "PC-98 Full", 0xff: "Other"}
 
-var slotWidths = map[uint8]string{0x03: "8-bit", 0x04: "16-bit", 0x05: "32-bit", 0x06: "64-bit", 0x07: "128-bit",
+var slotWidths = [256]string{0x03: "8-bit", 0x04: "16-bit", 0x05: "32-bit", 0x06: "64-bit", 0x07: "128-bit",
 	0x08: "x1", 0x09: "x2", 0x0a: "x4", 0x0b: "x8", 0x0c: "x12", 0x0d: "x16", 0x0e: "x32"}
 
-var slotTypes = map[uint8]string{0x01: "Other", 0x02: "Unknown", 0x03: "ISA", 0x04: "MCA", 0x05: "EISA", 0x06: "PCI",
+var slotTypes = [256]string{0x01: "Other", 0x02: "Unknown", 0x03: "ISA", 0x04: "MCA", 0x05: "EISA", 0x06: "PCI",
 	0x07: "PC Card (PCMCIA)", 0x08: "VLB", 0x09: "Proprietary", 0x0a: "Processor Card", 0x0b: "Proprietary Memory Card",
 	0x0c: "I/O Riser Card", 0x0d: "NuBus", 0x0e: "PCI-66", 0x0f: "AGP", 0x10: "AGP 2x", 0x11: "AGP 4x", 0x12: "PCI-X",
 	0x13: "AGP 8x", 0x14: "M.2 Socket 1-DP", 0x15: "M.2 Socket 1-SD", 0x16: "M.2 Socket 2", 0x17: "M.2 Socket 3",

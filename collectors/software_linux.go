@@ -13,8 +13,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/omniagent/omniagent/inventory"
 	"golang.org/x/sys/unix"
+
+	"github.com/omniagent/omniagent/inventory"
 )
 
 // collectSoftware reads every package manager present. Databases are read as files; rpm and

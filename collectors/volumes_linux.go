@@ -70,25 +70,36 @@ func unescapeMount(s string) string {
 	return b.String()
 }
 
-// pseudoFS are kernel and virtual filesystems that are not storage.
-var pseudoFS = map[string]bool{"proc": true, "sysfs": true, "cgroup": true, "cgroup2": true, "devpts": true,
-	"mqueue": true, "debugfs": true, "tracefs": true, "securityfs": true, "pstore": true, "bpf": true,
-	"configfs": true, "fusectl": true, "hugetlbfs": true, "autofs": true, "binfmt_misc": true,
-	"rpc_pipefs": true, "nsfs": true, "efivarfs": true, "selinuxfs": true, "devtmpfs": true,
-	"tmpfs": true, "ramfs": true, "squashfs": true, "overlay": false, "fuse.gvfsd-fuse": true,
-	"fuse.portal": true, "nfsd": true, "none": true, "fuse.lxcfs": true, "binder": true}
+// isPseudoFS reports kernel and virtual filesystems that are not storage (overlay is
+// judged by its source). A switch, not a map literal: no code runs at start.
+func isPseudoFS(fs string) bool {
+	switch fs {
+	case "proc", "sysfs", "cgroup", "cgroup2", "devpts", "mqueue", "debugfs", "tracefs", "securityfs",
+		"pstore", "bpf", "configfs", "fusectl", "hugetlbfs", "autofs", "binfmt_misc", "rpc_pipefs",
+		"nsfs", "efivarfs", "selinuxfs", "devtmpfs", "tmpfs", "ramfs", "squashfs", "fuse.gvfsd-fuse",
+		"fuse.portal", "nfsd", "none", "fuse.lxcfs", "binder":
+		return true
+	}
+	return false
+}
 
-var networkFS = map[string]bool{"nfs": true, "nfs4": true, "cifs": true, "smb3": true, "smbfs": true,
-	"fuse.sshfs": true, "9p": true, "afs": true, "ceph": true, "glusterfs": true, "fuse.glusterfs": true,
-	"davfs": true, "fuse.rclone": true, "lustre": true, "gpfs": true}
+// isNetworkFS reports network filesystems.
+func isNetworkFS(fs string) bool {
+	switch fs {
+	case "nfs", "nfs4", "cifs", "smb3", "smbfs", "fuse.sshfs", "9p", "afs", "ceph", "glusterfs",
+		"fuse.glusterfs", "davfs", "fuse.rclone", "lustre", "gpfs":
+		return true
+	}
+	return false
+}
 
 // IsRealMount says whether a mount is storage worth reporting: a block device, a network
 // share, or an overlay root; not the kernel's pseudo filesystems.
 func IsRealMount(m MountEntry) bool {
-	if pseudoFS[m.FSType] {
+	if isPseudoFS(m.FSType) {
 		return false
 	}
-	return strings.HasPrefix(m.Source, "/dev/") || networkFS[m.FSType] || m.FSType == "overlay" ||
+	return strings.HasPrefix(m.Source, "/dev/") || isNetworkFS(m.FSType) || m.FSType == "overlay" ||
 		m.FSType == "zfs" || m.FSType == "btrfs" || strings.HasPrefix(m.FSType, "fuse.")
 }
 
@@ -108,7 +119,7 @@ func collectVolumes(ctx context.Context, inv *inventory.Inventory) error {
 			return ctx.Err()
 		}
 		v := inventory.Volume{Device: m.Source, Mountpoint: m.Mountpoint, Filesystem: m.FSType,
-			Network: networkFS[m.FSType], Options: m.Options}
+			Network: isNetworkFS(m.FSType), Options: m.Options}
 		for o := range strings.SplitSeq(m.Options, ",") {
 			if o == "ro" {
 				v.ReadOnly = true

@@ -1,11 +1,11 @@
 package config
 
 import (
-	"regexp"
 	"sort"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/omniagent/omniagent/lazyre"
 )
 
 // Errors is every error found in one file, in line order. Parse returns it when a file has
@@ -115,10 +115,10 @@ func serverKeyLine(src string, header int, key string) int {
 
 // leadingKey guesses the key a validation message is about: "device_id \"x\": want ..." or
 // "actions[2]: ..." name it first.
-var leadingKey = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^([a-z][a-z0-9_]*)(\[\d+\])?[ :]`) })
+var leadingKey = &lazyre.Regexp{Expr: `^([a-z][a-z0-9_]*)(\[\d+\])?[ :]`}
 
 func keyOf(msg string) string {
-	if m := leadingKey().FindStringSubmatch(msg); m != nil {
+	if m := leadingKey.Get().FindStringSubmatch(msg); m != nil {
 		return m[1]
 	}
 	return ""

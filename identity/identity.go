@@ -7,11 +7,10 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"regexp"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/omniagent/omniagent/lazyre"
 	"github.com/omniagent/omniagent/version"
 )
 
@@ -36,9 +35,7 @@ type Options struct {
 	MachineUID string
 }
 
-var uuidRe = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$`)
-})
+var uuidRe = &lazyre.Regexp{Expr: `^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$`}
 
 // Resolve computes the identity. With a store, the first UID found is kept for ever after, so a
 // later unreadable DMI (a non-root run) does not change who we are.
@@ -107,7 +104,7 @@ func fqdn(ctx context.Context, host string) string {
 // NormalizeUUID lower-cases a UUID and refuses the placeholder values firmware ships with.
 func NormalizeUUID(s string) string {
 	s = strings.ToLower(strings.TrimSpace(s))
-	if !uuidRe().MatchString(s) {
+	if !uuidRe.Get().MatchString(s) {
 		return ""
 	}
 	switch strings.ReplaceAll(s, "-", "") {

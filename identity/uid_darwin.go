@@ -3,12 +3,12 @@ package identity
 import (
 	"context"
 	"os/exec"
-	"regexp"
-	"sync"
 	"time"
+
+	"github.com/omniagent/omniagent/lazyre"
 )
 
-var ioPlatformRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`"IOPlatformUUID" = "([0-9A-Fa-f-]+)"`) })
+var ioPlatformRe = &lazyre.Regexp{Expr: `"IOPlatformUUID" = "([0-9A-Fa-f-]+)"`}
 
 func machineUID(ctx context.Context) (string, string) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
@@ -17,7 +17,7 @@ func machineUID(ctx context.Context) (string, string) {
 	if err != nil {
 		return "", ""
 	}
-	if m := ioPlatformRe().FindSubmatch(out); m != nil {
+	if m := ioPlatformRe.Get().FindSubmatch(out); m != nil {
 		if u := NormalizeUUID(string(m[1])); u != "" {
 			return u, "ioplatform"
 		}

@@ -1,6 +1,5 @@
 // Package protocols is the adapter contract and the registry of server kinds. An adapter lives
-// in protocols/<name>, registers itself from an init function, and is linked in by one line in
-// protocols/all.
+// in protocols/<name> and is added to the binary's registry by one line in protocols/all.
 package protocols
 
 import (
@@ -129,10 +128,35 @@ type Protocol struct {
 type Registry struct {
 	mu sync.RWMutex
 	m  map[string]Protocol
+	// lazy are protocols added by name whose description is built on first lookup, so a
+	// protocol no server uses costs nothing at start (not even a page of its code).
+	lazy map[string]func() Protocol
 }
 
-// NewRegistry returns an empty registry (tests build their own).
-func NewRegistry() *Registry { return &Registry{m: map[string]Protocol{}} }
+// NewRegistry returns an empty registry.
+func NewRegistry() *Registry {
+	return &Registry{m: map[string]Protocol{}, lazy: map[string]func() Protocol{}}
+}
+
+// Add registers the protocol name, described by build when first looked up; build must return
+// a Protocol of that name. Adding a name twice is a programming error.
+func (r *Registry) Add(name string, build func() Protocol) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if name == "" || build == nil {
+		panic("protocols: Add needs a name and a builder")
+	}
+	if r.known(name) {
+		panic(fmt.Sprintf("protocols: %q registered twice", name))
+	}
+	r.lazy[name] = build
+}
+
+func (r *Registry) known(name string) bool {
+	_, built := r.m[name]
+	_, lazy := r.lazy[name]
+	return built || lazy
+}
 
 // Register adds a protocol; registering a name twice is a programming error.
 func (r *Registry) Register(p Protocol) {
@@ -141,7 +165,7 @@ func (r *Registry) Register(p Protocol) {
 	if p.Name == "" || p.New == nil {
 		panic("protocols: Register needs a name and a constructor")
 	}
-	if _, dup := r.m[p.Name]; dup {
+	if r.known(p.Name) {
 		panic(fmt.Sprintf("protocols: %q registered twice", p.Name))
 	}
 	r.m[p.Name] = p
@@ -150,17 +174,35 @@ func (r *Registry) Register(p Protocol) {
 // Lookup finds a protocol by name.
 func (r *Registry) Lookup(name string) (Protocol, bool) {
 	r.mu.RLock()
-	defer r.mu.RUnlock()
 	p, ok := r.m[name]
-	return p, ok
+	build := r.lazy[name]
+	r.mu.RUnlock()
+	if ok || build == nil {
+		return p, ok
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if p, ok := r.m[name]; ok {
+		return p, true
+	}
+	p = build()
+	if p.Name != name || p.New == nil {
+		panic(fmt.Sprintf("protocols: the builder added as %q returned %q (or no constructor)", name, p.Name))
+	}
+	r.m[name] = p
+	delete(r.lazy, name)
+	return p, true
 }
 
 // Names lists the registered protocols, sorted.
 func (r *Registry) Names() []string {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	out := make([]string, 0, len(r.m))
+	out := make([]string, 0, len(r.m)+len(r.lazy))
 	for n := range r.m {
+		out = append(out, n)
+	}
+	for n := range r.lazy {
 		out = append(out, n)
 	}
 	sort.Strings(out)
@@ -178,10 +220,6 @@ func (r *Registry) NewOptions(name string) (any, bool) {
 	}
 	return p.NewOptions(), true
 }
-
-// Builtin is the registry the binary uses; adapters add themselves to it in init. It is the one
-// package-level registry, filled only at program start.
-var Builtin = NewRegistry()
 
 // ShutdownHook is implemented by adapters that act when the operating system shuts down (not
 // on a plain service stop). The agent calls it once, bounded by the adapter's own timeout.

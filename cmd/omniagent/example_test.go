@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/omniagent/omniagent/protocols/all"
 	"os"
 	"reflect"
 	"regexp"
@@ -9,7 +10,6 @@ import (
 
 	"github.com/omniagent/omniagent/config"
 	"github.com/omniagent/omniagent/config/configtest"
-	"github.com/omniagent/omniagent/protocols"
 )
 
 const examplePath = "../../agent.toml.example"
@@ -21,10 +21,10 @@ func TestExampleConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := config.Parse(raw, "agent.toml.example", protocols.Builtin); err != nil {
+	if _, err := config.Parse(raw, "agent.toml.example", all.Registry()); err != nil {
 		t.Fatalf("as shipped: %v", err)
 	}
-	cfg, err := config.Parse([]byte(configtest.Uncomment(string(raw))), "agent.toml.example (uncommented)", protocols.Builtin)
+	cfg, err := config.Parse([]byte(configtest.Uncomment(string(raw))), "agent.toml.example (uncommented)", all.Registry())
 	if err != nil {
 		t.Fatalf("uncommented: %v", err)
 	}
@@ -32,7 +32,7 @@ func TestExampleConfig(t *testing.T) {
 	for _, s := range cfg.Servers {
 		seen[s.Protocol] = true
 	}
-	for _, name := range protocols.Builtin.Names() {
+	for _, name := range all.Registry().Names() {
 		if !seen[name] {
 			t.Errorf("agent.toml.example has no [[server]] example for protocol %q", name)
 		}
@@ -61,8 +61,8 @@ func TestExampleShowsEveryKey(t *testing.T) {
 	check("[inventory]", config.Inventory{})
 	check("[jobs]", config.Jobs{})
 	check("[[server]]", config.Server{})
-	for _, name := range protocols.Builtin.Names() {
-		p, _ := protocols.Builtin.Lookup(name)
+	for _, name := range all.Registry().Names() {
+		p, _ := all.Registry().Lookup(name)
 		if p.NewOptions != nil {
 			check("protocol "+name, p.NewOptions())
 		}

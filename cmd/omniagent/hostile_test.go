@@ -7,6 +7,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
+	"github.com/omniagent/omniagent/protocols/all"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -17,7 +18,6 @@ import (
 	"time"
 
 	"github.com/omniagent/omniagent/httpclient/hostile"
-	"github.com/omniagent/omniagent/protocols"
 )
 
 // silentListener accepts TCP connections and never says a word (an AMQP relay that hangs
@@ -104,7 +104,7 @@ heartbeat_transport = "amqp"
 %[2]s`, srv.URL, common, conf, relay)
 	cfg := writeConfig(t, servers)
 	e, out, errb := testEnv()
-	e.reg = protocols.Builtin
+	e.reg = all.Registry()
 	start := time.Now()
 	code := dispatch(context.Background(), e, []string{"--oneshot", "--config", cfg, "--log-level", "error"})
 	took := time.Since(start)

@@ -13,7 +13,7 @@ import (
 
 	"github.com/omniagent/omniagent/config"
 	"github.com/omniagent/omniagent/protocols"
-	_ "github.com/omniagent/omniagent/protocols/all"
+	"github.com/omniagent/omniagent/protocols/all"
 )
 
 // env is what a command gets: streams and the protocol registry.
@@ -53,7 +53,7 @@ func commands() []command {
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := dispatch(ctx, &env{stdout: os.Stdout, stderr: os.Stderr, stdin: os.Stdin, reg: protocols.Builtin}, os.Args[1:])
+	code := dispatch(ctx, &env{stdout: os.Stdout, stderr: os.Stderr, stdin: os.Stdin, reg: all.Registry()}, os.Args[1:])
 	stop()
 	os.Exit(code)
 }

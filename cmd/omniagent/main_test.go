@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/omniagent/omniagent/protocols/all"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -283,7 +284,7 @@ func TestConfigCheckEveryError(t *testing.T) {
 // give: MIG's heartbeat, RDFM's shell without allow_shell, OCO's plain http.
 func TestConfigCheckRealProtocols(t *testing.T) {
 	var out, errb bytes.Buffer
-	e := &env{stdout: &out, stderr: &errb, stdin: strings.NewReader(""), reg: protocols.Builtin}
+	e := &env{stdout: &out, stderr: &errb, stdin: strings.NewReader(""), reg: all.Registry()}
 	p := writeConfig(t, `[[server]]
 name = "mig"
 protocol = "mig"

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/omniagent/omniagent/protocols/all"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -142,7 +143,7 @@ func TestProxyRefusalThroughSquid(t *testing.T) {
 // TestConfigCheckShowsRelayProxy: MIG's relay has its own proxy line, redacted.
 func TestConfigCheckShowsRelayProxy(t *testing.T) {
 	e, out, errb := testEnv()
-	e.reg = protocols.Builtin
+	e.reg = all.Registry()
 	cfg := writeConfig(t, "[[server]]\nname = \"m\"\nprotocol = \"mig\"\nurl = \"https://mig.example/api/v1\"\nproxy = \"none\"\n"+
 		"relay = \"amqps://agent:RelayPw@relay.example:5671/mig\"\nrelay_proxy = \"http://u:ProxyPw@proxy.example:3128\"\n")
 	if code := dispatch(context.Background(), e, []string{"config", "check", cfg}); code != 0 {

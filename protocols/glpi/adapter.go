@@ -17,8 +17,6 @@ import (
 	"github.com/omniagent/omniagent/protocols"
 )
 
-func init() { protocols.Builtin.Register(Protocol()) }
-
 // Protocol is the registry entry.
 func Protocol() protocols.Protocol {
 	return protocols.Protocol{

@@ -7,17 +7,17 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"regexp"
 	"strconv"
 	"strings"
-	"sync"
+
+	"github.com/omniagent/omniagent/lazyre"
 )
 
-var percentVar = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`%([A-Za-z_][A-Za-z0-9_]*)%`) })
+var percentVar = &lazyre.Regexp{Expr: `%([A-Za-z_][A-Za-z0-9_]*)%`}
 
 // expandPath expands $VAR, ${VAR} and %VAR%.
 func expandPath(p string) string {
-	p = percentVar().ReplaceAllStringFunc(p, func(m string) string { return os.Getenv(m[1 : len(m)-1]) })
+	p = percentVar.Get().ReplaceAllStringFunc(p, func(m string) string { return os.Getenv(m[1 : len(m)-1]) })
 	return os.ExpandEnv(p)
 }
 

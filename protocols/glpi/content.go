@@ -4,13 +4,12 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/omniagent/omniagent/inventory"
+	"github.com/omniagent/omniagent/lazyre"
 )
 
 // obj is one JSON object of the inventory_format document.
@@ -590,12 +589,12 @@ func timezone(sys inventory.System, loc *time.Location, at time.Time) obj {
 	return obj{"name": name, "offset": fmt.Sprintf("%s%02d%02d", sign, off/3600, off%3600/60)}
 }
 
-var looseDate = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(\d{1,2})/(\d{1,2})/(\d{4})$`) })
+var looseDate = &lazyre.Regexp{Expr: `^(\d{1,2})/(\d{1,2})/(\d{4})$`}
 
 // parseLooseDate reads firmware dates: mm/dd/yyyy (SMBIOS) or yyyy-mm-dd.
 func parseLooseDate(s string) string {
 	s = strings.TrimSpace(s)
-	if m := looseDate().FindStringSubmatch(s); m != nil {
+	if m := looseDate.Get().FindStringSubmatch(s); m != nil {
 		mo, _ := strconv.Atoi(m[1])
 		d, _ := strconv.Atoi(m[2])
 		if mo > 12 && d <= 12 { // dd/mm/yyyy

@@ -14,10 +14,10 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/omniagent/omniagent/jobs"
+	"github.com/omniagent/omniagent/lazyre"
 	"github.com/omniagent/omniagent/protocols"
 )
 
@@ -194,9 +194,7 @@ func (a *Adapter) getConfig(ctx context.Context) (*deployConfig, string, error) 
 	return nil, "", fmt.Errorf("glpiinventory plugin not found (set plugin_url): %w", errors.Join(errs...))
 }
 
-var pluginPart = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`(?i)/(plugins|marketplace)/.*$|/front/inventory\.php.*$|/index\.php$`)
-})
+var pluginPart = &lazyre.Regexp{Expr: `(?i)/(plugins|marketplace)/.*$|/front/inventory\.php.*$|/index\.php$`}
 
 // pluginCandidates derives <glpi>/marketplace/glpiinventory/ and <glpi>/plugins/glpiinventory/.
 func pluginCandidates(core string) []string {
@@ -210,7 +208,7 @@ func pluginCandidates(core string) []string {
 		u.Path, u.RawQuery = p[:i]+"/glpiinventory/", ""
 		return []string{u.String()}
 	}
-	base := strings.TrimRight(pluginPart().ReplaceAllString(u.Path, ""), "/")
+	base := strings.TrimRight(pluginPart.Get().ReplaceAllString(u.Path, ""), "/")
 	u.RawQuery = ""
 	var out []string
 	for _, p := range []string{"/marketplace/glpiinventory/", "/plugins/glpiinventory/"} {

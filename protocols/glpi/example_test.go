@@ -6,7 +6,7 @@ import (
 	"github.com/omniagent/omniagent/config"
 	"github.com/omniagent/omniagent/config/configtest"
 	"github.com/omniagent/omniagent/protocols"
-	_ "github.com/omniagent/omniagent/protocols/all"
+	"github.com/omniagent/omniagent/protocols/all"
 	"github.com/omniagent/omniagent/protocols/glpi"
 )
 
@@ -14,7 +14,7 @@ import (
 func TestExampleTOML(t *testing.T) {
 	reg := protocols.NewRegistry()
 	reg.Register(glpi.Protocol())
-	o := configtest.ExampleServer(t, protocols.Builtin, "glpi").Options.(*glpi.Options)
+	o := configtest.ExampleServer(t, all.Registry(), "glpi").Options.(*glpi.Options)
 	if o.Tag != "site-a" || o.Compression != "zlib" || o.FullInventoryPostpone != 14 || len(o.DeployFileRoots) != 1 || o.DeployCommandTimeout.D().Minutes() != 30 {
 		t.Errorf("options = %+v", o)
 	}

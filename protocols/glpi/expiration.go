@@ -3,13 +3,13 @@ package glpi
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"strconv"
-	"sync"
 	"time"
+
+	"github.com/omniagent/omniagent/lazyre"
 )
 
-var expirationRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(\d+)([smhd]?)$`) })
+var expirationRe = &lazyre.Regexp{Expr: `^(\d+)([smhd]?)$`}
 
 // maxExpiration caps a server-given delay: a typo on the server must not silence the agent
 // for years.
@@ -30,7 +30,7 @@ func parseExpiration(raw json.RawMessage) (time.Duration, error) {
 	} else {
 		s = string(raw)
 	}
-	m := expirationRe().FindStringSubmatch(s)
+	m := expirationRe.Get().FindStringSubmatch(s)
 	if m == nil {
 		return 0, fmt.Errorf("expiration %s: want a positive number with an optional unit s, m, h or d (\"24\", \"30m\", \"1d\")", raw)
 	}

@@ -15,11 +15,12 @@ import (
 )
 
 // Sections never compared for partial inventories: they change at every run.
-var (
-	volatileSections = map[string]bool{"accesslog": true, "versionprovider": true, "versionclient": true}
-	// alwaysSections go in every partial inventory (GLPI matches the computer with them).
-	alwaysSections = []string{"bios", "hardware", "versionclient", "versionprovider", "accesslog"}
-)
+func volatileSection(k string) bool {
+	return k == "accesslog" || k == "versionprovider" || k == "versionclient"
+}
+
+// alwaysSections go in every partial inventory (GLPI matches the computer with them).
+var alwaysSections = []string{"bios", "hardware", "versionclient", "versionprovider", "accesslog"}
 
 // prepared is an inventory ready to send.
 type prepared struct {
@@ -72,7 +73,7 @@ func buildDocument(inv *inventory.Inventory, deviceID, tag string, mo mapOptions
 func digests(content map[string]any) map[string]string {
 	out := map[string]string{}
 	for _, k := range sortedKeys(content) {
-		if volatileSections[k] {
+		if volatileSection(k) {
 			continue
 		}
 		raw, _ := json.Marshal(content[k]) // map keys are sorted by encoding/json
@@ -195,7 +196,7 @@ func (a *Adapter) sendPartial(ctx context.Context, categories, skip []string) (s
 		}
 	}
 	for _, c := range categories {
-		for _, k := range categorySections[c] {
+		if k := categorySection(c); k != "" {
 			if v, ok := content[k]; ok {
 				out[k] = v
 			}

@@ -75,16 +75,28 @@ func parseTrust(list []string) ([]netip.Prefix, error) {
 }
 
 // categorySections maps glpi-agent's inventory category names (as GLPI's /now?category= and
-// no-category use them) to the content sections they fill.
-var categorySections = map[string][]string{
-	"software": {"softwares"}, "os": {"operatingsystem"}, "bios": {"bios"}, "hardware": {"hardware"},
-	"cpu": {"cpus"}, "memory": {"memories"}, "drive": {"drives"}, "storage": {"storages"},
-	"network": {"networks"}, "controller": {"controllers"}, "printer": {"printers"},
-	"monitor": {"monitors"}, "video": {"videos"}, "user": {"users"}, "local_user": {"local_users"},
-	"local_group": {"local_groups"}, "process": {"processes"}, "antivirus": {"antivirus"},
-	"battery": {"batteries"}, "usb": {"usbdevices"}, "environment": {"envs"}, "license": {"licenseinfos"},
-	"virtualmachine": {"virtualmachines"}, "port": {"ports"}, "slot": {"slots"}, "sound": {"sounds"},
-	"input": {"inputs"}, "firewall": {"firewalls"}, "remote_mgmt": {"remote_mgmt"}, "modem": {"modems"},
+// no-category use them) to the content section each fills (a table, not a map: a map literal
+// is built by code at every start).
+var categorySections = [][2]string{
+	{"software", "softwares"}, {"os", "operatingsystem"}, {"bios", "bios"}, {"hardware", "hardware"},
+	{"cpu", "cpus"}, {"memory", "memories"}, {"drive", "drives"}, {"storage", "storages"},
+	{"network", "networks"}, {"controller", "controllers"}, {"printer", "printers"},
+	{"monitor", "monitors"}, {"video", "videos"}, {"user", "users"}, {"local_user", "local_users"},
+	{"local_group", "local_groups"}, {"process", "processes"}, {"antivirus", "antivirus"},
+	{"battery", "batteries"}, {"usb", "usbdevices"}, {"environment", "envs"},
+	{"license", "licenseinfos"}, {"virtualmachine", "virtualmachines"}, {"port", "ports"},
+	{"slot", "slots"}, {"sound", "sounds"}, {"input", "inputs"}, {"firewall", "firewalls"},
+	{"remote_mgmt", "remote_mgmt"}, {"modem", "modems"},
+}
+
+// categorySection is the content section a category fills, "" for an unknown category.
+func categorySection(c string) string {
+	for _, cs := range categorySections {
+		if cs[0] == c {
+			return cs[1]
+		}
+	}
+	return ""
 }
 
 // parseCategories reads a comma list of categories; an unknown one is an error.
@@ -95,7 +107,7 @@ func parseCategories(s string) ([]string, error) {
 		if c == "" {
 			continue
 		}
-		if _, ok := categorySections[c]; !ok {
+		if categorySection(c) == "" {
 			return nil, fmt.Errorf("unknown inventory category %q", c)
 		}
 		out = append(out, c)

@@ -27,8 +27,20 @@ const (
 )
 
 // Schemas are compiled once per process and never change: compiling costs about ten
-// milliseconds, validating a fraction of one.
-var compiled = sync.OnceValues(func() ([]*invschema.Schema, error) {
+// milliseconds, validating a fraction of one. (A zero sync.Once, not sync.OnceValues, which
+// would run at every start of the agent.)
+var schemas struct {
+	once sync.Once
+	list []*invschema.Schema
+	err  error
+}
+
+func compiled() ([]*invschema.Schema, error) {
+	schemas.once.Do(func() { schemas.list, schemas.err = compileSchemas() })
+	return schemas.list, schemas.err
+}
+
+func compileSchemas() ([]*invschema.Schema, error) {
 	var out []*invschema.Schema
 	for _, name := range []string{SchemaCurrent, SchemaStrict32} {
 		raw, err := schemaFS.ReadFile(name)
@@ -42,7 +54,7 @@ var compiled = sync.OnceValues(func() ([]*invschema.Schema, error) {
 		out = append(out, s)
 	}
 	return out, nil
-})
+}
 
 // SchemaFile returns an embedded schema document.
 func SchemaFile(name string) ([]byte, error) { return schemaFS.ReadFile(name) }

@@ -121,21 +121,34 @@ func (a *Adapter) sendXMLInventory(ctx context.Context) error {
 }
 
 // Legacy XML names that differ from the upper-cased JSON ones.
-var xmlRenames = map[string]map[string]string{
-	"networks":     {"mac": "MACADDR"},
-	"softwares":    {"install_date": "INSTALLDATE"},
-	"storages":     {"serial": "SERIALNUMBER"},
-	"local_groups": {"members": "MEMBER"},
+// (Switches, not package-level maps: a map literal is built by code at every start.)
+func xmlRename(section, key string) string {
+	switch section + "." + key {
+	case "networks.mac":
+		return "MACADDR"
+	case "softwares.install_date":
+		return "INSTALLDATE"
+	case "storages.serial":
+		return "SERIALNUMBER"
+	case "local_groups.members":
+		return "MEMBER"
+	}
+	return ""
 }
 
-var xmlSectionRenames = map[string]string{"firewalls": "FIREWALL"}
+func xmlSectionRename(section string) string {
+	if section == "firewalls" {
+		return "FIREWALL"
+	}
+	return ""
+}
 
 // xmlInventory renders the content as a FusionInventory XML INVENTORY request.
 func xmlInventory(deviceID, tag string, content map[string]any) ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteString(`<?xml version="1.0" encoding="UTF-8" ?>` + "\n<REQUEST><CONTENT>")
 	for _, k := range sortedKeys(content) {
-		name := xmlSectionRenames[k]
+		name := xmlSectionRename(k)
 		if name == "" {
 			name = strings.ToUpper(k)
 		}
@@ -162,7 +175,7 @@ func writeXMLValue(b *bytes.Buffer, name, section string, v any) error {
 	case map[string]any:
 		b.WriteString("<" + name + ">")
 		for _, k := range sortedKeys(x) {
-			child := xmlRenames[section][k]
+			child := xmlRename(section, k)
 			if child == "" {
 				child = strings.ToUpper(k)
 			}

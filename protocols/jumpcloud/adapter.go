@@ -23,8 +23,6 @@ import (
 // Name is the protocol name in agent.toml.
 const Name = "jumpcloud"
 
-func init() { protocols.Builtin.Register(Protocol()) }
-
 // Protocol describes the adapter for the registry.
 func Protocol() protocols.Protocol {
 	return protocols.Protocol{

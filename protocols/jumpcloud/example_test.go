@@ -7,7 +7,7 @@ import (
 	"github.com/omniagent/omniagent/config"
 	"github.com/omniagent/omniagent/config/configtest"
 	"github.com/omniagent/omniagent/protocols"
-	_ "github.com/omniagent/omniagent/protocols/all"
+	"github.com/omniagent/omniagent/protocols/all"
 	"github.com/omniagent/omniagent/protocols/jumpcloud"
 )
 
@@ -15,7 +15,7 @@ import (
 func TestExampleTOML(t *testing.T) {
 	reg := protocols.NewRegistry()
 	reg.Register(jumpcloud.Protocol())
-	o := configtest.ExampleServer(t, protocols.Builtin, "jumpcloud").Options.(*jumpcloud.Options)
+	o := configtest.ExampleServer(t, all.Registry(), "jumpcloud").Options.(*jumpcloud.Options)
 	if o.Description != "summary" || len(o.SystemGroups) != 1 || len(o.Users) != 1 || !o.Users[0].Sudo || o.OnShutdown != "none" || o.ShutdownTimeout.D() != 20*time.Second || !o.Attributes {
 		t.Errorf("options = %+v", o)
 	}

@@ -134,7 +134,7 @@ func FuzzLoadIdentity(f *testing.F) {
 			}
 			return
 		}
-		if !objectID().MatchString(id.SystemKey) || id.Key == nil {
+		if !objectID.Get().MatchString(id.SystemKey) || id.Key == nil {
 			t.Fatalf("accepted identity %q with key %v", id.SystemKey, id.Key != nil)
 		}
 		RegionURL(id.Host)

@@ -61,7 +61,7 @@ func LoadIdentity(p Paths, confPath, keyPath string) (*Identity, error) {
 	if err := json.Unmarshal(raw, &c); err != nil {
 		return nil, fmt.Errorf("JumpCloud agent config %s is not valid JSON: %w", confPath, err)
 	}
-	if !objectID().MatchString(c.SystemKey) {
+	if !objectID.Get().MatchString(c.SystemKey) {
 		if c.SystemKey == "" {
 			return nil, fmt.Errorf("JumpCloud agent config %s has no systemKey: the agent is not enrolled yet (see %s)", confPath, p.Log)
 		}

@@ -2,12 +2,11 @@ package jumpcloud
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/omniagent/omniagent/config"
+	"github.com/omniagent/omniagent/lazyre"
 )
 
 // Shutdown modes of on_shutdown.
@@ -58,18 +57,18 @@ func NewOptions() *Options {
 	return &Options{Attributes: true, OnShutdown: ShutdownNone, ShutdownTimeout: config.Duration(20 * time.Second)}
 }
 
-var objectID = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9a-f]{24}$`) })
+var objectID = &lazyre.Regexp{Expr: `^[0-9a-f]{24}$`}
 
 // Validate checks the values.
 func (o *Options) Validate() error {
 	for _, g := range o.SystemGroups {
-		if !objectID().MatchString(g) {
+		if !objectID.Get().MatchString(g) {
 			return fmt.Errorf("system_groups: %q is not a JumpCloud id (24 lowercase hex digits; groups are given by id, a system cannot look names up)", g)
 		}
 	}
 	seen := map[string]bool{}
 	for _, u := range o.Users {
-		if !objectID().MatchString(u.ID) {
+		if !objectID.Get().MatchString(u.ID) {
 			return fmt.Errorf("users: id %q is not a JumpCloud id (24 lowercase hex digits)", u.ID)
 		}
 		if seen[u.ID] {

@@ -33,10 +33,6 @@ import (
 // Name is the protocol name in agent.toml.
 const Name = "mig"
 
-func init() {
-	protocols.Builtin.Register(Protocol())
-}
-
 // Protocol describes MIG for the registry. The poll cycle is the heartbeat: its period,
 // heartbeat_interval, is the server's effective interval (Heartbeat).
 func Protocol() protocols.Protocol {

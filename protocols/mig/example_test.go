@@ -7,13 +7,13 @@ import (
 	"github.com/omniagent/omniagent/config"
 	"github.com/omniagent/omniagent/config/configtest"
 	"github.com/omniagent/omniagent/protocols"
-	_ "github.com/omniagent/omniagent/protocols/all"
+	"github.com/omniagent/omniagent/protocols/all"
 	"github.com/omniagent/omniagent/protocols/mig"
 )
 
 // TestExampleTOML checks the mig section of agent.toml.example, every setting uncommented.
 func TestExampleTOML(t *testing.T) {
-	o := configtest.ExampleServer(t, protocols.Builtin, "mig").Options.(*mig.Options)
+	o := configtest.ExampleServer(t, all.Registry(), "mig").Options.(*mig.Options)
 	if o.Relay == "" || o.HeartbeatTransport != "http" || o.HeartbeatInterval.D().Seconds() != 300 || o.ModuleTimeout.D().Seconds() != 300 ||
 		o.KeyringDir != "/etc/mig/agentkeys" || o.ACLFile != "/etc/mig/acl.cfg" || o.OnlyVerifyPubkey || o.Checkin ||
 		o.ImportAgentID == "" || o.AMQPHeartbeat.D().Seconds() != 30 || o.MaxPendingResults != 1000 || o.Tags["operator"] != "IT" ||

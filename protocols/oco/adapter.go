@@ -24,10 +24,6 @@ import (
 // Name is the protocol name in agent.toml.
 const Name = "oco"
 
-func init() {
-	protocols.Builtin.Register(Protocol())
-}
-
 // Protocol describes OCO for the registry.
 func Protocol() protocols.Protocol {
 	return protocols.Protocol{

@@ -6,7 +6,7 @@ import (
 	"github.com/omniagent/omniagent/config"
 	"github.com/omniagent/omniagent/config/configtest"
 	"github.com/omniagent/omniagent/protocols"
-	_ "github.com/omniagent/omniagent/protocols/all"
+	"github.com/omniagent/omniagent/protocols/all"
 	"github.com/omniagent/omniagent/protocols/oco"
 )
 
@@ -14,7 +14,7 @@ import (
 func TestExampleTOML(t *testing.T) {
 	reg := protocols.NewRegistry()
 	reg.Register(oco.Protocol())
-	o := configtest.ExampleServer(t, protocols.Builtin, "oco").Options.(*oco.Options)
+	o := configtest.ExampleServer(t, all.Registry(), "oco").Options.(*oco.Options)
 	if o.RegistrationKey != "change-me" || o.OCOProtocol != "hmac" || !o.StrictServerTimestamp || o.LiveOutput.D().Seconds() != 5 {
 		t.Errorf("options = %+v", o)
 	}

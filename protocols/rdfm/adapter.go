@@ -20,7 +20,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"regexp"
 	"runtime"
 	"sort"
 	"strconv"
@@ -29,6 +28,7 @@ import (
 	"time"
 
 	"github.com/omniagent/omniagent/jobs"
+	"github.com/omniagent/omniagent/lazyre"
 	"github.com/omniagent/omniagent/protocols"
 )
 
@@ -37,10 +37,6 @@ const Name = "rdfm"
 
 // keyBits is the device key size (the official Linux client uses 4096).
 const keyBits = 4096
-
-func init() {
-	protocols.Builtin.Register(Protocol())
-}
 
 // Protocol describes RDFM for the registry.
 func Protocol() protocols.Protocol {
@@ -335,7 +331,7 @@ func (a *Adapter) chooseMAC(ctx context.Context) (string, error) {
 	sort.Slice(nets, func(i, j int) bool { return nets[i].Name < nets[j].Name })
 	for _, n := range nets {
 		m := strings.ToLower(strings.ReplaceAll(n.MAC, "-", ":"))
-		if n.Virtual || n.Type == "loopback" || n.Type == "virtual" || n.Type == "bridge" || n.Type == "tunnel" || !macRe().MatchString(m) || m == "00:00:00:00:00:00" {
+		if n.Virtual || n.Type == "loopback" || n.Type == "virtual" || n.Type == "bridge" || n.Type == "tunnel" || !macRe.Get().MatchString(m) || m == "00:00:00:00:00:00" {
 			continue
 		}
 		return m, nil
@@ -513,7 +509,7 @@ type pkg struct {
 	MetaVersion string `json:"rdfm.software.version"`
 }
 
-var hexRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9a-f]{64}$`) })
+var hexRe = &lazyre.Regexp{Expr: `^[0-9a-f]{64}$`}
 
 // checkUpdate runs one update check and, when a package is offered, downloads and installs
 // it. updMu is held; a.mu is taken only around state and token use, never across the
@@ -572,7 +568,7 @@ func (a *Adapter) checkUpdate(ctx context.Context) (protocols.Result, error) {
 	if p.Version == "" {
 		p.Version = p.MetaVersion
 	}
-	if !hexRe().MatchString(p.SHA256) || p.URI == "" {
+	if !hexRe.Get().MatchString(p.SHA256) || p.URI == "" {
 		return protocols.Result{}, fmt.Errorf("rdfm %s: update check answer lacks a valid sha256/uri: %q", a.d.Server.Name, trim(raw))
 	}
 	key := strconv.FormatInt(p.ID, 10) + ":" + p.SHA256
@@ -649,7 +645,7 @@ func (a *Adapter) recordFailure(key string) {
 var errNoInstallCommand = errors.New("no install_command configured")
 
 // versionLine is how an install command reports the version it installed.
-var versionLine = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?m)^rdfm\.software\.version=(\S+)\s*$`) })
+var versionLine = &lazyre.Regexp{Expr: `(?m)^rdfm\.software\.version=(\S+)\s*$`}
 
 // install downloads (sha256 verified by the runner), sanity-checks and installs a package. The
 // new version is taken from the install command's output line "rdfm.software.version=<v>"
@@ -715,7 +711,7 @@ func (a *Adapter) install(ctx context.Context, p pkg) (string, error) {
 	if res.ExitCode != 0 {
 		return "", fmt.Errorf("install command exited with %d: %s", res.ExitCode, trim(res.Output))
 	}
-	if m := versionLine().FindSubmatch(res.Output); m != nil {
+	if m := versionLine.Get().FindSubmatch(res.Output); m != nil {
 		return string(m[1]), nil
 	}
 	// Exit 0 without a version line: the package's own version is now installed.

@@ -6,7 +6,7 @@ import (
 	"github.com/omniagent/omniagent/config"
 	"github.com/omniagent/omniagent/config/configtest"
 	"github.com/omniagent/omniagent/protocols"
-	_ "github.com/omniagent/omniagent/protocols/all"
+	"github.com/omniagent/omniagent/protocols/all"
 	"github.com/omniagent/omniagent/protocols/rdfm"
 )
 
@@ -14,7 +14,7 @@ import (
 func TestExampleTOML(t *testing.T) {
 	reg := protocols.NewRegistry()
 	reg.Register(rdfm.Protocol())
-	o := configtest.ExampleServer(t, protocols.Builtin, "rdfm").Options.(*rdfm.Options)
+	o := configtest.ExampleServer(t, all.Registry(), "rdfm").Options.(*rdfm.Options)
 	if o.DeviceID != "aa:bb:cc:dd:ee:01" || len(o.InstallCommand) != 2 || o.Metadata["site.room"] != "b12" || o.FailedCooldown.D().Hours() != 6 || o.MaxPackage != 4<<30 ||
 		!o.Shell || o.MaxShells != 5 || len(o.FSAllowedPaths) != 1 || len(o.Actions) != 1 || o.Actions[0].Timeout.D().Seconds() != 60 {
 		t.Errorf("options = %+v", o)

@@ -4,12 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"regexp"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/omniagent/omniagent/config"
+	"github.com/omniagent/omniagent/lazyre"
 )
 
 // Options are the RDFM keys of a [[server]] table.
@@ -70,12 +69,12 @@ func NewOptions() *Options {
 	}
 }
 
-var macRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9a-f]{2}(:[0-9a-f]{2}){5}$`) })
+var macRe = &lazyre.Regexp{Expr: `^[0-9a-f]{2}(:[0-9a-f]{2}){5}$`}
 
 // Validate checks the values.
 func (o *Options) Validate() error {
 	var errs []error
-	if o.DeviceID != "" && !macRe().MatchString(o.DeviceID) {
+	if o.DeviceID != "" && !macRe.Get().MatchString(o.DeviceID) {
 		errs = append(errs, fmt.Errorf("device_id %q: want a lowercase MAC like aa:bb:cc:dd:ee:01", o.DeviceID))
 	}
 	if o.RetryInterval.D() < time.Second {

@@ -6,28 +6,25 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/coder/websocket"
 
 	"github.com/omniagent/omniagent/httpclient"
 	"github.com/omniagent/omniagent/jobs"
+	"github.com/omniagent/omniagent/lazyre"
 )
 
-var resizeRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^resize (\d{1,5}) (\d{1,5})$`) })
+var resizeRe = &lazyre.Regexp{Expr: `^resize (\d{1,5}) (\d{1,5})$`}
 
 // uuidRe is the shell session id the server generates (UUID, any version).
-var uuidRe = sync.OnceValue(func() *regexp.Regexp {
-	return regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-})
+var uuidRe = &lazyre.Regexp{Expr: `^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`}
 
 // ParseResize reads a "resize <rows> <cols>" control frame; ok is false for anything else.
 func ParseResize(s string) (jobs.Size, bool) {
-	m := resizeRe().FindStringSubmatch(s)
+	m := resizeRe.Get().FindStringSubmatch(s)
 	if m == nil {
 		return jobs.Size{}, false
 	}
@@ -68,7 +65,7 @@ func (s *session) shellAttach(ctx context.Context, mac, id string) {
 }
 
 func (a *Adapter) runShell(ctx context.Context, mac, id string) error {
-	if !uuidRe().MatchString(id) {
+	if !uuidRe.Get().MatchString(id) {
 		return fmt.Errorf("shell_attach: session id %q is not a UUID", id)
 	}
 	err := a.auth(ctx, "")

@@ -65,22 +65,30 @@ type node struct {
 	refNode    *node
 }
 
-// annotations carry no validation and are skipped; misplaced property definitions found in
-// GLPI's schema (an object named "mac" beside "type") are unknown keywords, ignored as JSON
-// Schema requires.
-var annotations = map[string]bool{
-	"$schema": true, "$id": true, "$comment": true, "title": true, "description": true,
-	"examples": true, "default": true, "definitions": true, "version": true,
+// annotation reports keywords that carry no validation and are skipped; misplaced property
+// definitions found in GLPI's schema (an object named "mac" beside "type") are unknown
+// keywords, ignored as JSON Schema requires. (Switches, not package-level maps: no code runs
+// at the agent's start.)
+func annotation(k string) bool {
+	switch k {
+	case "$schema", "$id", "$comment", "title", "description", "examples", "default", "definitions",
+		"version":
+		return true
+	}
+	return false
 }
 
-// unsupported are validation keywords this package does not implement.
-var unsupported = map[string]bool{
-	"enum": true, "const": true, "multipleOf": true, "exclusiveMinimum": true, "exclusiveMaximum": true,
-	"minLength": true, "maxLength": true, "minItems": true, "maxItems": true, "uniqueItems": true,
-	"contains": true, "maxProperties": true, "minProperties": true, "patternProperties": true,
-	"dependencies": true, "propertyNames": true, "if": true, "then": true, "else": true,
-	"allOf": true, "not": true, "additionalItems": true, "contentMediaType": true, "$defs": true,
-	"dependentRequired": true, "dependentSchemas": true, "unevaluatedProperties": true, "unevaluatedItems": true,
+// unsupported reports validation keywords this package does not implement.
+func unsupported(k string) bool {
+	switch k {
+	case "enum", "const", "multipleOf", "exclusiveMinimum", "exclusiveMaximum", "minLength",
+		"maxLength", "minItems", "maxItems", "uniqueItems", "contains", "maxProperties", "minProperties",
+		"patternProperties", "dependencies", "propertyNames", "if", "then", "else", "allOf", "not",
+		"additionalItems", "contentMediaType", "$defs", "dependentRequired", "dependentSchemas",
+		"unevaluatedProperties", "unevaluatedItems":
+		return true
+	}
+	return false
 }
 
 // Compile parses a schema document.
@@ -127,8 +135,8 @@ func (c *compiler) compile(v any, at string) (*node, error) {
 		val := m[k]
 		here := at + "/" + k
 		switch {
-		case annotations[k]:
-		case unsupported[k]:
+		case annotation(k):
+		case unsupported(k):
 			return nil, fmt.Errorf("invschema: %s: keyword %q is not supported", at, k)
 		case k == "type":
 			switch t := val.(type) {

@@ -9,8 +9,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/omniagent/omniagent/lazyre"
 )
 
 // Params is the module's parameter object.
@@ -93,10 +94,10 @@ type search struct {
 }
 
 var (
-	sizeRe  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(<|>)?[0-9]*(k|m|g|t)?$`) })
-	mtimeRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^(<|>)[0-9]*(d|h|m)$`) })
-	hexRe   = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9a-fA-F]+$`) })
-	labelRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^.{1,64}$`) })
+	sizeRe  = &lazyre.Regexp{Expr: `^(<|>)?[0-9]*(k|m|g|t)?$`}
+	mtimeRe = &lazyre.Regexp{Expr: `^(<|>)[0-9]*(d|h|m)$`}
+	hexRe   = &lazyre.Regexp{Expr: `^[0-9a-fA-F]+$`}
+	labelRe = &lazyre.Regexp{Expr: `^.{1,64}$`}
 )
 
 // parse decodes and validates the parameters. Labels come back sorted by the caller.
@@ -119,7 +120,7 @@ func parse(raw json.RawMessage) (map[string]*search, error) {
 		if s == nil {
 			return nil, fmt.Errorf("search %q is null", label)
 		}
-		if !labelRe().MatchString(label) {
+		if !labelRe.Get().MatchString(label) {
 			return nil, fmt.Errorf("search label %q is invalid: must be 1 to 64 characters without a newline", label)
 		}
 		cs, err := compile(label, s)
@@ -199,7 +200,7 @@ func newCheck(kind, v string) (*check, error) {
 		}
 		c.re = re
 	case "size":
-		if body == "" || !sizeRe().MatchString(body) {
+		if body == "" || !sizeRe.Get().MatchString(body) {
 			return nil, fmt.Errorf("invalid size %q: want [<|>]N[k|m|g|t]", v)
 		}
 		c.sizeOp = '='
@@ -232,7 +233,7 @@ func newCheck(kind, v string) (*check, error) {
 		}
 		c.size = n * mult
 	case "mtime":
-		if !mtimeRe().MatchString(body) || len(body) < 3 {
+		if !mtimeRe.Get().MatchString(body) || len(body) < 3 {
 			return nil, fmt.Errorf("invalid mtime %q: want <N or >N followed by d, h or m", v)
 		}
 		c.mtimeOp = body[0]
@@ -249,7 +250,7 @@ func newCheck(kind, v string) (*check, error) {
 		}
 		c.mtimeAge = time.Duration(n) * unit
 	default: // hashes
-		if !hexRe().MatchString(body) {
+		if !hexRe.Get().MatchString(body) {
 			return nil, fmt.Errorf("invalid %s hash %q: not hexadecimal", kind, v)
 		}
 		c.hash = strings.ToUpper(body)

@@ -144,8 +144,11 @@ func configuredServers() []string {
 	return out
 }
 
-// ntpEpoch is 1900-01-01, the NTP era 0 origin.
-var ntpEpoch = time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC)
+// ntpEpochUnix is 1900-01-01T00:00:00Z, the NTP era 0 origin, in Unix seconds.
+const ntpEpochUnix = -2208988800
+
+// ntpEpoch is a function, not a package variable: time.Date there would run at every start.
+func ntpEpoch() time.Time { return time.Unix(ntpEpochUnix, 0).UTC() }
 
 // query sends an SNTP v3 client request and returns the server's transmit time and the round
 // trip.
@@ -194,6 +197,6 @@ func (m Module) query(ctx context.Context, host string) (time.Time, time.Duratio
 		return time.Time{}, 0, errors.New("null response received from NTP host")
 	}
 	nsec := (uint64(frac) * 1e9) >> 32
-	t := ntpEpoch.Add(time.Duration(sec) * time.Second).Add(time.Duration(nsec))
+	t := ntpEpoch().Add(time.Duration(sec) * time.Second).Add(time.Duration(nsec))
 	return t, lat, nil
 }

@@ -31,7 +31,7 @@ func ntpServer(t *testing.T, offset time.Duration) string {
 			resp := make([]byte, 48)
 			resp[0] = 3<<3 | 4
 			resp[1] = 2
-			tx := time.Now().Add(offset).Sub(ntpEpoch)
+			tx := time.Now().Add(offset).Sub(ntpEpoch())
 			binary.BigEndian.PutUint32(resp[40:], uint32(tx/time.Second))
 			binary.BigEndian.PutUint32(resp[44:], uint32((uint64(tx%time.Second)<<32)/1e9))
 			_, _ = c.WriteTo(resp, addr)

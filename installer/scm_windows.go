@@ -73,7 +73,9 @@ func (s *scm) Install() error {
 		// The agent's fatal errors (and the restart into a self-updated binary) end with
 		// SERVICE_STOPPED and a non-zero exit code, not a crash: without this flag the SCM
 		// applies recovery actions to crashes only.
-		if err := sv.SetRecoveryActionsOnNonCrashFailures(true); err != nil {
+		// Wine's SCM does not know the setting (ERROR_INVALID_LEVEL): crashes still restart.
+		err := sv.SetRecoveryActionsOnNonCrashFailures(true)
+		if err != nil && !errors.Is(err, windows.ERROR_INVALID_LEVEL) {
 			return undo(fmt.Errorf("installer: set the recovery action for non-crash failures: %w", err))
 		}
 	}

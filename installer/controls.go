@@ -1,5 +1,11 @@
 package installer
 
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
 // Windows service control codes (winsvc.h); run_windows.go checks at compile time that they
 // match golang.org/x/sys/windows/svc, which only builds on Windows.
 const (
@@ -68,11 +74,54 @@ func serveControls(p *Program, reqs <-chan ctlRequest, stopPending func()) (uint
 				fallthrough
 			case actStop:
 				stopPending()
-				if err := p.stop(); err != nil {
+				if err := p.Stop(); err != nil {
 					return 2, err
 				}
 				return 0, nil
 			}
+		}
+	}
+}
+
+// Windows service states (winsvc.h SERVICE_STOPPED…); run_windows.go checks them against x/sys.
+const (
+	stateStopped         = 0x1
+	stateStartPending    = 0x2
+	stateStopPending     = 0x3
+	stateRunning         = 0x4
+	stateContinuePending = 0x5
+	statePausePending    = 0x6
+	statePaused          = 0x7
+)
+
+// scmStatus maps an SCM service state to a status: a service on its way up counts as running,
+// one on its way down or paused as stopped.
+func scmStatus(state uint32) (string, error) {
+	switch state {
+	case stateRunning, stateStartPending, stateContinuePending:
+		return "running", nil
+	case stateStopped, stateStopPending, statePausePending, statePaused:
+		return "stopped", nil
+	}
+	return "unknown", fmt.Errorf("installer: unknown service state %d", state)
+}
+
+// waitStopped polls query every interval until the service is stopped or ctx ends.
+func waitStopped(ctx context.Context, query func() (uint32, error), every time.Duration) error {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		st, err := query()
+		if err != nil {
+			return fmt.Errorf("installer: query the service: %w", err)
+		}
+		if st == stateStopped {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("installer: the service did not stop (state %d): %w", st, ctx.Err())
+		case <-t.C:
 		}
 	}
 }

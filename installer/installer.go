@@ -1,6 +1,7 @@
-// Package installer runs omniagent as an OS service (systemd, launchd, the Windows SCM) through
-// kardianos/service, behind the Manager interface so commands and tests never touch the real
-// service manager unless asked to.
+// Package installer runs omniagent as an OS service (systemd, launchd, the Windows SCM), behind
+// the Manager interface so commands and tests never touch the real service manager unless asked
+// to. Each backend is small and ours: systemd.go and launchd.go drive systemctl and launchctl
+// (compiled on every OS so their argv is tested everywhere), scm_windows.go the Windows SCM API.
 package installer
 
 import (
@@ -12,8 +13,6 @@ import (
 	"runtime"
 	"sync"
 	"time"
-
-	"github.com/kardianos/service"
 
 	"github.com/omniagent/omniagent/config"
 	"github.com/omniagent/omniagent/packaging"
@@ -50,51 +49,64 @@ func (o Options) Arguments() []string {
 	return args
 }
 
-// ServiceConfig builds the kardianos configuration for goos; tests inspect it without installing.
-func ServiceConfig(goos string, o Options) (*service.Config, error) {
+// Config is the service definition for one OS, built by ServiceConfig; tests inspect it
+// without installing.
+type Config struct {
+	// Name is the systemd unit name (without .service), the launchd label, the Windows service name.
+	Name        string
+	DisplayName string
+	Description string
+	Executable  string
+	// Arguments follow Executable on the service's command line.
+	Arguments []string
+	// File is where Definition is written (the systemd unit, the launchd plist); "" on Windows,
+	// where the SCM keeps the definition.
+	File       string
+	Definition string
+	// Windows only (systemd and launchd take theirs from Definition): automatic start, and the
+	// SCM's recovery action, a restart RestartDelay after a failure, the failure count reset
+	// after FailureReset without one.
+	AutoStart    bool
+	RestartDelay time.Duration
+	FailureReset time.Duration
+}
+
+// ServiceConfig builds the service definition for goos.
+func ServiceConfig(goos string, o Options) (Config, error) {
 	if !filepath.IsAbs(o.Executable) && !isWindowsAbs(o.Executable) {
-		return nil, fmt.Errorf("installer: executable path %q is not absolute", o.Executable)
+		return Config{}, fmt.Errorf("installer: executable path %q is not absolute", o.Executable)
 	}
-	args := o.Arguments()
-	if goos == "windows" {
-		// Service mode is explicit on Windows: kardianos' detection (svc.IsWindowsService)
-		// answers false under Wine's SCM, so the agent never reached the service dispatcher and
-		// the SCM gave up with error 1053. systemd and launchd are detected reliably and their
-		// shipped unit/plist keep plain "run".
-		args = append([]string{args[0], ServiceFlag}, args[1:]...)
-	}
-	opt := service.KeyValue{}
-	switch goos {
-	case "linux":
-		unit, err := packaging.SystemdUnit(o.Executable, args)
-		if err != nil {
-			return nil, err
-		}
-		opt["SystemdScript"] = unit
-		opt["Restart"] = "on-failure"
-	case "darwin":
-		plist, err := packaging.LaunchdPlist(o.Executable, args)
-		if err != nil {
-			return nil, err
-		}
-		opt["LaunchdConfig"] = plist
-		opt["RunAtLoad"] = true // kardianos defaults to false: the daemon would not start at boot
-		opt["KeepAlive"] = true
-	case "windows":
-		// kardianos sets no recovery action unless OnFailure is given.
-		opt["OnFailure"] = "restart"
-		opt["OnFailureDelayDuration"] = "10s"
-		opt["OnFailureResetPeriod"] = 86400
-		opt["StartType"] = "automatic"
-	}
-	return &service.Config{
+	c := Config{
 		Name:        packaging.ServiceName,
 		DisplayName: "omniagent",
 		Description: "omniagent endpoint management agent (OCO, GLPI, RDFM, JumpCloud, MIG)",
 		Executable:  o.Executable,
-		Arguments:   args,
-		Option:      opt,
-	}, nil
+		Arguments:   o.Arguments(),
+	}
+	var err error
+	switch goos {
+	case "linux":
+		c.File = "/etc/systemd/system/" + c.Name + ".service"
+		c.Definition, err = packaging.SystemdUnit(c.Executable, c.Arguments)
+	case "darwin":
+		c.File = "/Library/LaunchDaemons/" + c.Name + ".plist"
+		c.Definition, err = packaging.LaunchdPlist(c.Executable, c.Arguments)
+	case "windows":
+		// Service mode is explicit on Windows: the detection (svc.IsWindowsService) answers
+		// false under Wine's SCM, so the agent never reached the service dispatcher and the
+		// SCM gave up with error 1053. systemd and launchd are detected reliably and their
+		// shipped unit/plist keep plain "run".
+		c.Arguments = append([]string{c.Arguments[0], ServiceFlag}, c.Arguments[1:]...)
+		c.AutoStart = true
+		c.RestartDelay = 10 * time.Second
+		c.FailureReset = 24 * time.Hour
+	default:
+		return Config{}, fmt.Errorf("installer: no service manager support on %s", goos)
+	}
+	if err != nil {
+		return Config{}, err
+	}
+	return c, nil
 }
 
 func isWindowsAbs(p string) bool {
@@ -110,56 +122,23 @@ type Manager interface {
 	Restart() error
 	// Status is "running", "stopped", "not installed" or "unknown".
 	Status() (string, error)
-	// Platform names the backend (e.g. "linux-systemd", "windows-service").
+	// Platform names the backend ("linux-systemd", "darwin-launchd", "windows-service").
 	Platform() string
 }
 
-// NewManager returns the real service manager for this OS, with no program attached
-// (install/control only).
+// NewManager returns the service manager of this OS (systemd.go, launchd.go,
+// scm_windows.go), for install and control; RunService runs the agent under it.
 func NewManager(o Options) (Manager, error) {
-	cfg, err := ServiceConfig(runtime.GOOS, o)
+	c, err := ServiceConfig(runtime.GOOS, o)
 	if err != nil {
 		return nil, err
 	}
-	s, err := service.New(&Program{}, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("installer: service manager: %w", err)
-	}
-	return kardianos{s}, nil
+	return newManager(c), nil
 }
-
-type kardianos struct{ s service.Service }
-
-func (k kardianos) Install() error   { return k.s.Install() }
-func (k kardianos) Uninstall() error { return k.s.Uninstall() }
-func (k kardianos) Start() error     { return k.s.Start() }
-func (k kardianos) Stop() error      { return k.s.Stop() }
-func (k kardianos) Restart() error   { return k.s.Restart() }
-func (k kardianos) Platform() string { return k.s.Platform() }
-
-func (k kardianos) Status() (string, error) {
-	st, err := k.s.Status()
-	if errors.Is(err, service.ErrNotInstalled) || (err != nil && definitelyNotInstalled(runtime.GOOS, fileExists)) {
-		return "not installed", nil
-	}
-	if err != nil {
-		return "unknown", err
-	}
-	switch st {
-	case service.StatusRunning:
-		return "running", nil
-	case service.StatusStopped:
-		return "stopped", nil
-	}
-	return "unknown", nil
-}
-
-// Interactive reports whether omniagent runs from a terminal rather than a service manager.
-func Interactive() bool { return service.Interactive() }
 
 // ServiceMode reports whether `run` must report to a service manager: when the command line
-// carries ServiceFlag, or, for installs registered before the flag existed, when kardianos
-// detects a service manager.
+// carries ServiceFlag, or, for installs registered before the flag existed, when Interactive
+// says a service manager started us.
 func ServiceMode(flag bool) bool { return flag || !Interactive() }
 
 // Program adapts the agent to a service manager: Start returns at once and runs the agent in a
@@ -184,10 +163,8 @@ type Program struct {
 	err    error
 }
 
-// Start implements service.Interface.
-func (p *Program) Start(service.Service) error { return p.start() }
-
-func (p *Program) start() error {
+// Start runs the agent in a goroutine and returns at once.
+func (p *Program) Start() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.Run == nil {
@@ -211,21 +188,11 @@ func (p *Program) start() error {
 	return nil
 }
 
-// Stop implements service.Interface.
-func (p *Program) Stop(service.Service) error { return p.stop() }
-
-// Shutdown implements service.Shutdowner: the OS is going down.
-func (p *Program) Shutdown(service.Service) error {
-	if p.Notice != nil {
-		p.Notice.Raise()
-	}
-	return p.stopWithin(p.shutdownLimit())
-}
-
-// stop: a plain stop waits StopTimeout; a stop that is part of a system shutdown waits
-// ShutdownTimeout, or the process would exit under the agent's shutdown actions (JumpCloud
-// on_shutdown) once StopTimeout passed.
-func (p *Program) stop() error {
+// Stop cancels the agent and waits for it: a plain stop waits StopTimeout; a stop that is part
+// of a system shutdown (the notice raised, or the detector says so) waits ShutdownTimeout, or
+// the process would exit under the agent's shutdown actions (JumpCloud on_shutdown) once
+// StopTimeout passed.
+func (p *Program) Stop() error {
 	if p.Notice.Raised() || p.systemShuttingDown() {
 		return p.stopWithin(p.shutdownLimit())
 	}
@@ -280,9 +247,3 @@ func (p *Program) Done() <-chan struct{} {
 	defer p.mu.Unlock()
 	return p.done
 }
-
-// ensure Program satisfies both kardianos interfaces.
-var (
-	_ service.Interface  = (*Program)(nil)
-	_ service.Shutdowner = (*Program)(nil)
-)

@@ -13,15 +13,22 @@ import (
 )
 
 func TestServiceConfig(t *testing.T) {
-	o := Options{Executable: "/usr/bin/omniagent", ConfigPath: "/srv/omni.toml"}
+	o := Options{ConfigPath: "/srv/omni.toml"}
 	tests := []struct {
-		goos string
-		exe  string
-		want map[string]any
+		goos, exe, file string
+		args            string
+		definition      []string // lines the unit/plist must have
+		auto            bool
+		restart, reset  time.Duration
 	}{
-		{"linux", "/usr/bin/omniagent", map[string]any{"Restart": "on-failure"}},
-		{"darwin", "/usr/local/bin/omniagent", map[string]any{"RunAtLoad": true, "KeepAlive": true}},
-		{"windows", `C:\Program Files\omniagent\omniagent.exe`, map[string]any{"OnFailure": "restart", "OnFailureDelayDuration": "10s", "OnFailureResetPeriod": 86400, "StartType": "automatic"}},
+		{goos: "linux", exe: "/usr/bin/omniagent", file: "/etc/systemd/system/omniagent.service", args: "run --config /srv/omni.toml",
+			definition: []string{"ExecStart=/usr/bin/omniagent run --config /srv/omni.toml\n", "Restart=on-failure\n", "RestartSec=10s\n", "WantedBy=multi-user.target\n"}},
+		{goos: "darwin", exe: "/usr/local/bin/omniagent", file: "/Library/LaunchDaemons/omniagent.plist", args: "run --config /srv/omni.toml",
+			definition: []string{"<key>Label</key>\n\t<string>omniagent</string>", "<string>/usr/local/bin/omniagent</string>\n\t\t<string>run</string>\n\t\t<string>--config</string>\n\t\t<string>/srv/omni.toml</string>",
+				"<key>RunAtLoad</key>\n\t<true/>", "<key>KeepAlive</key>\n\t<true/>"}},
+		// explicit service mode: Wine's SCM defeats detection
+		{goos: "windows", exe: `C:\Program Files\omniagent\omniagent.exe`, args: "run --service --config /srv/omni.toml",
+			auto: true, restart: 10 * time.Second, reset: 86400 * time.Second},
 	}
 	for _, tt := range tests {
 		t.Run(tt.goos, func(t *testing.T) {
@@ -30,47 +37,39 @@ func TestServiceConfig(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if c.Name != "omniagent" || c.Executable != tt.exe {
-				t.Errorf("name %q exe %q", c.Name, c.Executable)
+			if c.Name != "omniagent" || c.DisplayName != "omniagent" || c.Description == "" || c.Executable != tt.exe {
+				t.Errorf("name %q display %q description %q exe %q", c.Name, c.DisplayName, c.Description, c.Executable)
 			}
-			want := "run --config /srv/omni.toml"
-			if tt.goos == "windows" { // explicit service mode: Wine's SCM defeats detection
-				want = "run --service --config /srv/omni.toml"
+			if got := strings.Join(c.Arguments, " "); got != tt.args {
+				t.Errorf("arguments %q, want %q", got, tt.args)
 			}
-			if got := strings.Join(c.Arguments, " "); got != want {
-				t.Errorf("arguments %q, want %q", got, want)
+			if c.File != tt.file {
+				t.Errorf("file %q, want %q", c.File, tt.file)
 			}
-			for k, v := range tt.want {
-				if c.Option[k] != v {
-					t.Errorf("option %s = %v, want %v", k, c.Option[k], v)
+			for _, l := range tt.definition {
+				if !strings.Contains(c.Definition, l) {
+					t.Errorf("definition lacks %q:\n%s", l, c.Definition)
 				}
 			}
-			switch tt.goos {
-			case "linux":
-				unit, _ := c.Option["SystemdScript"].(string)
-				if !strings.Contains(unit, "ExecStart=/usr/bin/omniagent run --config /srv/omni.toml\n") {
-					t.Errorf("unit ExecStart wrong:\n%s", unit)
-				}
-				// kardianos v1.3.0's template engine would reject {{.X}}: we pass plain text.
-				if strings.Contains(unit, "{{") {
-					t.Error("unit contains template syntax")
-				}
-			case "darwin":
-				plist, _ := c.Option["LaunchdConfig"].(string)
-				if !strings.Contains(plist, "<string>/srv/omni.toml</string>") || strings.Contains(plist, "{{") {
-					t.Errorf("plist wrong:\n%s", plist)
-				}
+			if tt.goos == "windows" && c.Definition != "" {
+				t.Errorf("windows definition %q: the SCM keeps it", c.Definition)
+			}
+			if c.AutoStart != tt.auto || c.RestartDelay != tt.restart || c.FailureReset != tt.reset {
+				t.Errorf("auto %v restart %s reset %s, want %v %s %s", c.AutoStart, c.RestartDelay, c.FailureReset, tt.auto, tt.restart, tt.reset)
 			}
 		})
 	}
 	if c, err := ServiceConfig("windows", Options{Executable: `C:\omniagent.exe`}); err != nil || strings.Join(c.Arguments, " ") != "run --service" {
-		t.Errorf("default windows arguments %v (%v), want run --service", c, err)
+		t.Errorf("default windows arguments %v (%v), want run --service", c.Arguments, err)
 	}
 	if !ServiceMode(true) {
 		t.Error("ServiceMode(true) is false: the flag must win over detection")
 	}
 	if _, err := ServiceConfig("linux", Options{Executable: "omniagent"}); err == nil {
 		t.Error("relative executable accepted")
+	}
+	if _, err := ServiceConfig("plan9", Options{Executable: "/bin/omniagent"}); err == nil {
+		t.Error("a system without service manager support accepted")
 	}
 }
 
@@ -81,14 +80,14 @@ func TestProgramStartStop(t *testing.T) {
 		<-ctx.Done()
 		return ctx.Err()
 	}}
-	if err := p.Start(nil); err != nil {
+	if err := p.Start(); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.Start(nil); err == nil {
+	if err := p.Start(); err == nil {
 		t.Error("second Start accepted")
 	}
 	<-started
-	if err := p.Stop(nil); err != nil {
+	if err := p.Stop(); err != nil {
 		t.Fatalf("Stop: %v", err)
 	}
 	select {
@@ -98,38 +97,19 @@ func TestProgramStartStop(t *testing.T) {
 	}
 }
 
-func TestProgramShutdownRaisesNotice(t *testing.T) {
-	n := &shutdown.Notice{}
-	var raisedBeforeCancel bool
-	p := &Program{Notice: n, Run: func(ctx context.Context) error {
-		<-ctx.Done()
-		raisedBeforeCancel = n.Raised()
-		return nil
-	}}
-	if err := p.Start(nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Shutdown(nil); err != nil {
-		t.Fatal(err)
-	}
-	if !raisedBeforeCancel {
-		t.Error("the agent saw ctx end before the shutdown notice was raised")
-	}
-}
-
 func TestProgramErrors(t *testing.T) {
-	if err := (&Program{}).Start(nil); err == nil {
+	if err := (&Program{}).Start(); err == nil {
 		t.Error("Start without Run accepted")
 	}
 	boom := errors.New("boom")
 	p := &Program{Run: func(ctx context.Context) error { <-ctx.Done(); return boom }}
-	if err := p.Start(nil); err != nil {
+	if err := p.Start(); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.Stop(nil); !errors.Is(err, boom) {
+	if err := p.Stop(); !errors.Is(err, boom) {
 		t.Errorf("Stop = %v, want boom", err)
 	}
-	if err := (&Program{}).Stop(nil); err != nil {
+	if err := (&Program{}).Stop(); err != nil {
 		t.Errorf("Stop before Start = %v", err)
 	}
 }
@@ -270,7 +250,7 @@ func TestServeControls(t *testing.T) {
 				sawNotice <- n.Raised()
 				return nil
 			}}
-			if err := p.start(); err != nil {
+			if err := p.Start(); err != nil {
 				t.Fatal(err)
 			}
 			reqs := make(chan ctlRequest)
@@ -304,7 +284,7 @@ func TestServeControls(t *testing.T) {
 	t.Run("agent fails", func(t *testing.T) {
 		boom := errors.New("boom")
 		p := &Program{Run: func(context.Context) error { return boom }}
-		if err := p.start(); err != nil {
+		if err := p.Start(); err != nil {
 			t.Fatal(err)
 		}
 		code, err := serveControls(p, make(chan ctlRequest), func() {})
@@ -340,30 +320,38 @@ func (f fixedDetector) SystemShuttingDown(context.Context) bool { return bool(f)
 
 // On systemd a stop during a power-off is the same SIGTERM as `systemctl stop`: the detector
 // tells them apart, and the agent then gets the shutdown limit to finish its shutdown actions.
+// On Windows the handler raises the notice on (pre)shutdown before stopping: the same limit.
 func TestProgramStopDuringSystemShutdown(t *testing.T) {
 	tests := []struct {
-		name     string
-		shutting bool
-		wantErr  bool
+		name             string
+		shutting, notice bool
+		wantErr          bool
 	}{
-		{"plain stop: the short limit", false, true},
-		{"system shutdown: the long limit", true, false},
+		{"plain stop: the short limit", false, false, true},
+		{"system shutdown: the long limit", true, false, false},
+		{"notice raised: the long limit", false, true, false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			finished := make(chan struct{})
-			p := &Program{Detector: fixedDetector(tc.shutting), stopTimeout: 20 * time.Millisecond, shutdownTimeout: 10 * time.Second,
+			n := &shutdown.Notice{}
+			var sawNotice bool
+			p := &Program{Detector: fixedDetector(tc.shutting), Notice: n, stopTimeout: 20 * time.Millisecond, shutdownTimeout: 10 * time.Second,
 				Run: func(ctx context.Context) error {
 					<-ctx.Done()
+					sawNotice = n.Raised()
 					// the shutdown actions: longer than the stop limit
 					time.Sleep(200 * time.Millisecond)
 					close(finished)
 					return nil
 				}}
-			if err := p.Start(nil); err != nil {
+			if err := p.Start(); err != nil {
 				t.Fatal(err)
 			}
-			err := p.Stop(nil)
+			if tc.notice {
+				n.Raise()
+			}
+			err := p.Stop()
 			if (err != nil) != tc.wantErr {
 				t.Fatalf("Stop = %v, want error %v", err, tc.wantErr)
 			}
@@ -372,6 +360,9 @@ func TestProgramStopDuringSystemShutdown(t *testing.T) {
 				case <-finished:
 				default:
 					t.Fatal("Stop returned before the shutdown actions finished")
+				}
+				if sawNotice != tc.notice {
+					t.Errorf("the agent saw the notice %v when its context ended, want %v", sawNotice, tc.notice)
 				}
 			}
 		})

@@ -10,9 +10,8 @@ import (
 	"github.com/omniagent/omniagent/packaging"
 )
 
-// RunService runs prg under the Windows SCM. kardianos v1.3.0 accepts only Stop and Shutdown, so
-// the handler is ours: it also accepts PreShutdown, which arrives early enough (before the
-// network goes down) for shutdown actions.
+// RunService runs prg under the Windows SCM. The handler accepts Stop, Shutdown and
+// PreShutdown, which arrives early enough (before the network goes down) for shutdown actions.
 func RunService(prg *Program, o Options) error {
 	h := &handler{prg: prg}
 	if err := svc.Run(packaging.ServiceName, h); err != nil {
@@ -24,13 +23,20 @@ func RunService(prg *Program, o Options) error {
 // acceptedControls are the SCM controls the handler accepts.
 const acceptedControls = svc.AcceptStop | svc.AcceptShutdown | svc.AcceptPreShutdown
 
-// Compile-time checks that controls.go's codes match x/sys (a mismatch makes a negative constant
+// Compile-time checks that controls.go's codes and states match x/sys (a mismatch makes a negative constant
 // or an array index out of range).
 var (
 	_ = [1]struct{}{}[svc.Stop-ctlStop]
 	_ = [1]struct{}{}[svc.Interrogate-ctlInterrogate]
 	_ = [1]struct{}{}[svc.Shutdown-ctlShutdown]
 	_ = [1]struct{}{}[svc.PreShutdown-ctlPreShutdown]
+	_ = [1]struct{}{}[svc.Stopped-stateStopped]
+	_ = [1]struct{}{}[svc.StartPending-stateStartPending]
+	_ = [1]struct{}{}[svc.StopPending-stateStopPending]
+	_ = [1]struct{}{}[svc.Running-stateRunning]
+	_ = [1]struct{}{}[svc.ContinuePending-stateContinuePending]
+	_ = [1]struct{}{}[svc.PausePending-statePausePending]
+	_ = [1]struct{}{}[svc.Paused-statePaused]
 )
 
 type handler struct {
@@ -41,7 +47,7 @@ type handler struct {
 // Execute implements svc.Handler.
 func (h *handler) Execute(_ []string, r <-chan svc.ChangeRequest, changes chan<- svc.Status) (bool, uint32) {
 	changes <- svc.Status{State: svc.StartPending}
-	if err := h.prg.start(); err != nil {
+	if err := h.prg.Start(); err != nil {
 		h.err = err
 		return true, 1
 	}

@@ -81,6 +81,17 @@ func TestService(t *testing.T) {
 	if !strings.Contains(qc.stdout, `\stage\omniagent.exe run --service`) {
 		t.Errorf("service command line lacks `run --service`:\n%s%s", qc.stdout, qc.stderr)
 	}
+	// The rest of CreateService's configuration, as the SCM stored it, and the Event Log source.
+	for v, want := range map[string]string{"Start": "0x2", "DisplayName": "omniagent", "Description": "omniagent endpoint management agent ("} {
+		r := w.run(t, 30*time.Second, "reg", "query", `HKLM\System\CurrentControlSet\Services\omniagent`, "/v", v)
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("service %s: want %q:\n%s%s", v, want, r.stdout, r.stderr)
+		}
+	}
+	const source = `HKLM\System\CurrentControlSet\Services\EventLog\Application\omniagent`
+	if r := w.run(t, 30*time.Second, "reg", "query", source); r.code != 0 {
+		t.Errorf("no event log source after install (exit %d):\n%s%s", r.code, r.stdout, r.stderr)
+	}
 	took := w.scState(t, "omniagent", "RUNNING", serviceLimit)
 	t.Logf("RUNNING %s after install", took.Round(time.Millisecond))
 	if st := w.agent(t, 30*time.Second, "status"); !strings.Contains(st.stdout, "running") {
@@ -102,10 +113,24 @@ func TestService(t *testing.T) {
 	if !w.waitLog(t, mark, "omniagent stopped", 5*time.Second) {
 		t.Errorf("clean stop not logged (\"omniagent stopped\"); services' log:\n%s", w.serviceLog(t, mark))
 	}
+	// start, restart and (inside uninstall) stop through the agent's own SCM calls.
+	for _, verb := range []string{"start", "restart"} {
+		if r := w.agent(t, 60*time.Second, verb); r.code != 0 {
+			t.Fatalf("%s: exit %d\n%s%s", verb, r.code, r.stdout, r.stderr)
+		}
+		took = w.scState(t, "omniagent", "RUNNING", serviceLimit)
+		t.Logf("RUNNING %s after %s", took.Round(time.Millisecond), verb)
+	}
+	if st := w.agent(t, 30*time.Second, "status"); !strings.Contains(st.stdout, "service: running") {
+		t.Errorf("status after restart (exit %d):\n%s%s", st.code, st.stdout, st.stderr)
+	}
 	if r := w.agent(t, 60*time.Second, "uninstall"); r.code != 0 {
 		t.Fatalf("uninstall: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	if r := w.run(t, 30*time.Second, "sc", "query", "omniagent"); r.code == 0 || stateLine(r.stdout, "") {
 		t.Errorf("service still registered after uninstall:\n%s", r.stdout)
+	}
+	if r := w.run(t, 30*time.Second, "reg", "query", source); r.code == 0 {
+		t.Errorf("event log source left after uninstall:\n%s", r.stdout)
 	}
 }

@@ -294,7 +294,7 @@ EOF
 	check purge-files "left behind:${left:- nothing}" test -z "$left"
 	check purge-stopped "unit $(systemctl is-active omniagent 2>&1), no omniagent process" sh -c "! systemctl is-active omniagent && ! pgrep -x omniagent"
 
-	# ---- 6. omniagent install / uninstall (the kardianos path, no package)
+	# ---- 6. omniagent install / uninstall (installer/systemd.go, no package)
 	mkdir -p $S/x && dpkg-deb -x $T/omniagent-new.deb $S/x && install -m 0755 $S/x/usr/bin/omniagent /usr/local/bin/omniagent
 	if /usr/local/bin/omniagent install >$S/install.out 2>&1; then ok install "omniagent install: $(tr '\n' ' ' <$S/install.out | cut -c1-160)"; else
 		fail install "$(tr '\n' ' ' <$S/install.out | cut -c1-300)"

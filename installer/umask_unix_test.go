@@ -1,0 +1,7 @@
+//go:build !windows
+
+package installer
+
+import "syscall"
+
+func syscallUmask(m int) int { return syscall.Umask(m) }

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -113,18 +114,17 @@ func (s dbScan) scan(ctx context.Context) []inventory.DatabaseService {
 	if ctx.Err() != nil {
 		return nil
 	}
-	var status []byte // read once, only when an engine is present
-	statusRead := false
-	readStatus := func() []byte {
-		if !statusRead {
-			statusRead = true
-			if s.root == "/" { // the software category reads the same file in this collection
-				status, _ = dpkgStatus(ctx)
-			} else {
-				status, _ = os.ReadFile(filepath.Join(s.root, "var/lib/dpkg/status"))
+	// The package versions, read once and only when an engine is present.
+	var versions map[string]string
+	pkgVersion := func(pkg string) string {
+		if versions == nil {
+			versions = map[string]string{}
+			if f, err := os.Open(filepath.Join(s.root, "var/lib/dpkg/status")); err == nil {
+				versions = dpkgVersions(f, dbPackage)
+				f.Close()
 			}
 		}
-		return status
+		return versions[pkg]
 	}
 	var ports map[string]int
 	var out []inventory.DatabaseService
@@ -163,13 +163,13 @@ func (s dbScan) scan(ctx context.Context) []inventory.DatabaseService {
 		for _, p := range running {
 			d := inventory.DatabaseService{Type: e.Type, Name: e.Name, Manufacturer: e.Manufacturer, Running: true,
 				Path: p.exe, Port: s.processPort(p.pid, ports)}
-			d.Version = s.version(ctx, e, readStatus(), p.exe, p.cwd, d.Port)
+			d.Version = s.version(ctx, e, pkgVersion, p.exe, p.cwd, d.Port)
 			out = append(out, d)
 		}
 		if len(running) == 0 {
 			for _, b := range bins {
 				d := inventory.DatabaseService{Type: e.Type, Name: e.Name, Manufacturer: e.Manufacturer, Path: b, Port: e.DefaultPort}
-				d.Version = s.version(ctx, e, readStatus(), b, "", 0)
+				d.Version = s.version(ctx, e, pkgVersion, b, "", 0)
 				out = append(out, d)
 			}
 		}
@@ -202,7 +202,7 @@ func (s dbScan) processPort(pid string, ports map[string]int) int {
 
 // version: the package database first (a file read), then what the engine itself tells
 // without credentials.
-func (s dbScan) version(ctx context.Context, e dbEngine, status []byte, bin, cwd string, port int) string {
+func (s dbScan) version(ctx context.Context, e dbEngine, pkgVersion func(string) string, bin, cwd string, port int) string {
 	pkgs := e.Packages
 	if e.Type == "postgresql" {
 		// /usr/lib/postgresql/15/bin/postgres belongs to postgresql-15.
@@ -211,7 +211,7 @@ func (s dbScan) version(ctx context.Context, e dbEngine, status []byte, bin, cwd
 		}
 	}
 	for _, p := range pkgs {
-		if v := dpkgVersion(status, p); v != "" {
+		if v := pkgVersion(p); v != "" {
 			return upstreamVersion(v)
 		}
 	}
@@ -229,6 +229,20 @@ func (s dbScan) version(ctx context.Context, e dbEngine, status []byte, bin, cwd
 		}
 	}
 	return ""
+}
+
+// dbPackage reports whether version may look the package up: an engine's package or a
+// PostgreSQL major version's (postgresql-15).
+func dbPackage(name string) bool {
+	if strings.HasPrefix(name, "postgresql-") {
+		return true
+	}
+	for _, e := range linuxDBEngines {
+		if slices.Contains(e.Packages, name) {
+			return true
+		}
+	}
+	return false
 }
 
 func pgMajorFromPath(p string) string {

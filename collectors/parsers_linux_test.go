@@ -3,11 +3,14 @@ package collectors
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/omniagent/omniagent/inventory"
@@ -418,5 +421,62 @@ func TestPCIFindVendorSortedAndNot(t *testing.T) {
 	names := lookupPCIIDs(unsorted, []pciDevice{{Vendor: "0002", Device: "9999"}, {Vendor: "1af4", Device: "1000"}})
 	if names["0002"] != "Early" || names["1af4:1000"] != "Virtio" {
 		t.Errorf("unsorted: %v", names)
+	}
+}
+
+// TestDpkgPackagesStreamed: the file streamed in chunks (paragraphs cut by the buffer, one
+// larger than the buffer) gives what parsing it whole gives.
+func TestDpkgPackagesStreamed(t *testing.T) {
+	fixture := readFixture(t, "dpkg_status")
+	big := "Package: big\nStatus: install ok installed\nVersion: 1\nDescription: large\n" +
+		strings.Repeat(" a continuation line of a long description\n", 3000) + "\n" // > 64 KiB
+	tests := []struct {
+		name    string
+		content []byte
+		want    int
+	}{
+		{"fixture", fixture, 5},
+		{"fixture repeated past the buffer", bytes.Repeat(append(bytes.TrimRight(fixture, "\n"), "\n\n"...), 200), 1000},
+		{"paragraph larger than the buffer", append([]byte(big), fixture...), 6},
+		{"no final newline", []byte("Package: x\nStatus: install ok installed\nVersion: 2"), 1},
+		{"empty", nil, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "status")
+			if err := os.WriteFile(path, tt.content, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			got, err := dpkgPackages(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := ParseDpkgStatus(tt.content)
+			if len(got) != tt.want || fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("%d packages, want %d:\n got %+v\nwant %+v", len(got), tt.want, got, want)
+			}
+		})
+	}
+	if _, err := dpkgPackages(filepath.Join(t.TempDir(), "missing")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("missing file: %v", err)
+	}
+}
+
+func TestDpkgParagraphsOneByteReads(t *testing.T) {
+	in := "Package: a\nVersion: 1\n\nPackage: b\nVersion: 2\n\n\nPackage: c\n"
+	var got []string
+	if err := dpkgParagraphs(iotest.OneByteReader(strings.NewReader(in)), func(b []byte) { got = append(got, string(b)) }); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(got, "") != in {
+		t.Errorf("paragraphs %q do not add up to the input", got)
+	}
+	for _, p := range got[:len(got)-1] {
+		if !strings.HasSuffix(p, "\n\n") {
+			t.Errorf("chunk %q does not end at a paragraph end", p)
+		}
+	}
+	if err := dpkgParagraphs(iotest.ErrReader(errors.New("boom")), func([]byte) {}); err == nil {
+		t.Error("read error not returned")
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unicode/utf8"
 )
 
 // readStr returns a sysfs/procfs file's content trimmed, or "" when unreadable.
@@ -20,7 +21,10 @@ func readStr(path string) string {
 	if err != nil {
 		return ""
 	}
-	return strings.TrimSpace(string(bytes.ToValidUTF8(b, nil)))
+	if !utf8.Valid(b) {
+		return strings.TrimSpace(string(bytes.ToValidUTF8(b, nil)))
+	}
+	return string(bytes.TrimSpace(b)) // one copy for the usual valid content
 }
 
 // readProcFile appends a small file's content (sysfs, procfs) to buf with open, read and close

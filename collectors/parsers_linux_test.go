@@ -480,3 +480,26 @@ func TestDpkgParagraphsOneByteReads(t *testing.T) {
 		t.Error("read error not returned")
 	}
 }
+
+func TestReadStr(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct{ content, want string }{
+		{"  0x8086 \n", "0x8086"},
+		{"a \xff", "a"},
+		{"\xffab\xfe\n", "ab"},
+		{"", ""},
+		{strings.Repeat("x", 3000) + "\n", strings.Repeat("x", 3000)}, // past readStr's stack buffer
+	}
+	for i, tt := range tests {
+		path := filepath.Join(dir, fmt.Sprint(i))
+		if err := os.WriteFile(path, []byte(tt.content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if got := readStr(path); got != tt.want {
+			t.Errorf("readStr(%q) = %q, want %q", tt.content, got, tt.want)
+		}
+	}
+	if got := readStr(filepath.Join(dir, "missing")); got != "" {
+		t.Errorf("missing file = %q", got)
+	}
+}

@@ -25,28 +25,50 @@ type pciDevice struct {
 const pciDir = "/sys/bus/pci/devices"
 
 // pciDevices lists PCI functions, keeping those whose class starts with one of classPrefixes
-// (hex, without 0x; none keeps all), and names them from pci.ids when it is installed.
+// (hex, without 0x; none keeps all), and names them from pci.ids when it is installed. The
+// bus is read once per collection: controllers, gpu, sounds and modems each filter it.
 func pciDevices(ctx context.Context, classPrefixes ...string) ([]pciDevice, error) {
+	all := shared(ctx, "pci devices", func() pciScan {
+		devs, err := scanPCI(ctx)
+		return pciScan{devs, err}
+	})
+	if all.devs == nil {
+		return nil, all.err
+	}
+	var out []pciDevice
+	for _, d := range all.devs {
+		keep := len(classPrefixes) == 0
+		for _, p := range classPrefixes {
+			keep = keep || strings.HasPrefix(d.Class, p)
+		}
+		if keep {
+			out = append(out, d)
+		}
+	}
+	return out, all.err
+}
+
+// pciScan is the bus as scanPCI read it; callers copy the devices they keep.
+type pciScan struct {
+	devs []pciDevice
+	err  error
+}
+
+func scanPCI(ctx context.Context) ([]pciDevice, error) {
 	entries, err := os.ReadDir(pciDir)
 	if err != nil {
 		return nil, err
 	}
-	var out []pciDevice
+	out := make([]pciDevice, 0, len(entries))
 	for _, e := range entries {
 		if ctx.Err() != nil {
+			namePCI(ctx, out)
 			return out, ctx.Err()
 		}
 		dir := filepath.Join(pciDir, e.Name())
 		hex := func(f string) string { return strings.TrimPrefix(readStr(filepath.Join(dir, f)), "0x") }
 		d := pciDevice{Slot: e.Name(), Class: hex("class"), Vendor: hex("vendor"), Device: hex("device"),
 			SubVendor: hex("subsystem_vendor"), SubDevice: hex("subsystem_device"), Revision: hex("revision"), Dir: dir}
-		keep := len(classPrefixes) == 0
-		for _, p := range classPrefixes {
-			keep = keep || strings.HasPrefix(d.Class, p)
-		}
-		if !keep {
-			continue
-		}
 		if l, err := os.Readlink(filepath.Join(dir, "driver")); err == nil {
 			d.Driver = filepath.Base(l)
 		}

@@ -424,6 +424,35 @@ func TestPCIFindVendorSortedAndNot(t *testing.T) {
 	}
 }
 
+// TestNamePCINICs: NICs named from the collection's PCI scan get the names pci.ids gives
+// them, and one missing from the bus is still looked up.
+func TestNamePCINICs(t *testing.T) {
+	nics := []pciDevice{{Vendor: "ffff", Device: "fffe"}, {Vendor: "1af4", Device: "1041"}}
+	if bus, _ := pciDevices(context.Background()); len(bus) > 0 {
+		nics = append(nics, pciDevice{Vendor: bus[0].Vendor, Device: bus[0].Device})
+	}
+	want := append([]pciDevice(nil), nics...)
+	namePCI(want)
+	ctx := withShared(context.Background())
+	namePCINICs(ctx, nics)
+	if fmt.Sprint(nics) != fmt.Sprint(want) {
+		t.Errorf("names = %+v\nwant %+v", nics, want)
+	}
+	if nics[1].DeviceName == "" {
+		t.Errorf("virtio NIC unnamed: %+v", nics[1])
+	}
+}
+
+func TestPCIIDsClosed(t *testing.T) {
+	p := newPCIIDs([]byte("1af4  Red Hat\n\t1000  Virtio\n"))
+	p.unmap = func() {}
+	p.close()
+	p.close() // twice is harmless
+	if names := p.lookup([]pciDevice{{Vendor: "1af4", Device: "1000"}}); len(names) != 0 {
+		t.Errorf("lookup after close: %v", names)
+	}
+}
+
 // TestDpkgPackagesStreamed: the file streamed in chunks (paragraphs cut by the buffer, one
 // larger than the buffer) gives what parsing it whole gives.
 func TestDpkgPackagesStreamed(t *testing.T) {

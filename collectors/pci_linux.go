@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -62,7 +61,7 @@ func scanPCI(ctx context.Context) ([]pciDevice, error) {
 	out := make([]pciDevice, 0, len(entries))
 	for _, e := range entries {
 		if ctx.Err() != nil {
-			namePCI(ctx, out)
+			namePCI(out)
 			return out, ctx.Err()
 		}
 		dir := filepath.Join(pciDir, e.Name())
@@ -74,17 +73,18 @@ func scanPCI(ctx context.Context) ([]pciDevice, error) {
 		}
 		out = append(out, d)
 	}
-	namePCI(ctx, out)
+	namePCI(out)
 	return out, nil
 }
 
 // namePCI fills vendor and device names from pci.ids, else from a short built-in vendor list.
-func namePCI(ctx context.Context, devs []pciDevice) {
+func namePCI(devs []pciDevice) {
 	if len(devs) == 0 {
 		return
 	}
-	if ids := shared(ctx, "pci.ids", readPCIIDs); ids != nil {
+	if ids := readPCIIDs(); ids != nil {
 		names := ids.lookup(devs)
+		ids.close()
 		for i := range devs {
 			devs[i].VendorName = names[devs[i].Vendor]
 			devs[i].DeviceName = names[devs[i].Vendor+":"+devs[i].Device]
@@ -103,7 +103,9 @@ func namePCI(ctx context.Context, devs []pciDevice) {
 // readPCIIDs maps the first pci.ids installed (about 1.3 MB), nil when there is none. Mapped
 // rather than read: the binary search touches a few pages of it, not 1.3 MB of heap. Package
 // managers replace the file by renaming a new one over it, so the mapped inode never shrinks
-// under us. The mapping goes when the collection's last user drops it.
+// under us. close unmaps it as soon as the names are found: the pages the search touched
+// (half a megabyte with the kernel's fault-around) would otherwise count in the peak RSS
+// until the process exits.
 func readPCIIDs() *pciIDs {
 	for _, path := range []string{"/usr/share/misc/pci.ids", "/usr/share/hwdata/pci.ids", "/usr/share/pci.ids"} {
 		b, unmap, err := mapFile(path)
@@ -111,9 +113,7 @@ func readPCIIDs() *pciIDs {
 			continue
 		}
 		ids := newPCIIDs(b)
-		if unmap != nil {
-			runtime.AddCleanup(ids, func(unmap func()) { unmap() }, unmap)
-		}
+		ids.unmap = unmap
 		return ids
 	}
 	return nil
@@ -144,8 +144,19 @@ func mapFile(path string) (b []byte, unmap func(), err error) {
 // vendors: one search per vendor and collection).
 type pciIDs struct {
 	ids    []byte
+	unmap  func() // nil when read into memory
 	mu     sync.Mutex
 	blocks map[string]pciBlock
+}
+
+// close releases the mapping; the names looked up are copies and stay valid.
+func (p *pciIDs) close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.unmap != nil {
+		p.unmap()
+		p.unmap, p.ids = nil, nil
+	}
 }
 
 // pciBlock is a vendor's name and its device lines; nil lines when the vendor is unknown.

@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"math"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -36,6 +38,7 @@ func TestWriteJSONMatchesMarshalIndent(t *testing.T) {
 	}{
 		{"empty", &Inventory{}},
 		{"sample", sampleInventory()},
+		{"every list", everyList()},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -52,6 +55,52 @@ func TestWriteJSONMatchesMarshalIndent(t *testing.T) {
 				t.Errorf("differs from MarshalIndent at byte %d:\n got %q\nwant %q", firstDiff(got.Bytes(), want), got.String(), want)
 			}
 		})
+	}
+}
+
+// everyList has one zero element in each list field and an empty non-nil list in none.
+func everyList() *Inventory {
+	inv := sampleInventory()
+	v := reflect.ValueOf(inv).Elem()
+	for i := range v.NumField() {
+		if f := v.Field(i); f.Kind() == reflect.Slice && f.Len() == 0 {
+			f.Set(reflect.MakeSlice(f.Type(), 1, 1))
+		}
+	}
+	return inv
+}
+
+func TestStreamable(t *testing.T) {
+	if !streamable(reflect.TypeFor[Inventory]()) {
+		t.Error("Inventory is encoded whole: its lists would sit in one buffer")
+	}
+	tests := []struct {
+		name string
+		typ  reflect.Type
+		want bool
+	}{
+		{"omitempty on a string", reflect.TypeFor[struct {
+			A string `json:"a,omitempty"`
+		}](), false},
+		{"omitzero", reflect.TypeFor[struct {
+			A []int `json:"a,omitzero"`
+		}](), false},
+		{"no tag", reflect.TypeFor[struct{ A []int }](), false},
+		{"name needing escapes", reflect.TypeFor[struct {
+			A []int `json:"a<b"`
+		}](), false},
+		{"embedded", reflect.TypeFor[struct {
+			Meta `json:"meta"`
+		}](), false},
+		{"plain", reflect.TypeFor[struct {
+			A []int `json:"a,omitempty"`
+			B Meta  `json:"b"`
+		}](), true},
+	}
+	for _, tt := range tests {
+		if got := streamable(tt.typ); got != tt.want {
+			t.Errorf("%s: streamable = %v, want %v", tt.name, got, tt.want)
+		}
 	}
 }
 
@@ -79,7 +128,7 @@ func TestIndentWriterChunks(t *testing.T) {
 			if err := bw.Flush(); err != nil {
 				t.Fatal(err)
 			}
-			if got.String() != want.String() {
+			if got.String()+"\n" != want.String() { // the encoder's trailing newline is dropped
 				t.Fatalf("%s split at %d:\n got %q\nwant %q", doc, split, got.String(), want.String())
 			}
 		}
@@ -101,6 +150,14 @@ func TestWriteJSONReportsWriteError(t *testing.T) {
 	}
 }
 
+func TestWriteJSONEncodingError(t *testing.T) {
+	inv := sampleInventory()
+	inv.Processes[0].CPUPercent = math.NaN()
+	if err := WriteJSON(&bytes.Buffer{}, inv); err == nil || !strings.Contains(err.Error(), "encode inventory") {
+		t.Errorf("NaN accepted: %v", err)
+	}
+}
+
 func FuzzIndentWriter(f *testing.F) {
 	f.Add([]byte(`{"a":[1,{"b":"c\\\"d"}],"e":{}}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -118,7 +175,7 @@ func FuzzIndentWriter(f *testing.F) {
 			t.Fatal(err)
 		}
 		_ = bw.Flush()
-		if got.String() != want.String() {
+		if got.String() != want.String() { // Compact leaves no newline to drop
 			t.Errorf("got %q want %q", got.String(), want.String())
 		}
 	})

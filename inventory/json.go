@@ -1,8 +1,6 @@
 package inventory
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -18,8 +16,7 @@ import (
 // the encoder's buffer holds one package or process, not the whole model (its growth to half a
 // megabyte was most of the command's garbage). On an encoding error the output is partial.
 func WriteJSON(w io.Writer, inv *Inventory) error {
-	bw := bufio.NewWriterSize(w, 32<<10)
-	iw := &indentWriter{w: bw}
+	iw := &indentWriter{w: w}
 	enc := json.NewEncoder(iw)
 	v := reflect.ValueOf(inv).Elem()
 	var err error
@@ -29,13 +26,13 @@ func WriteJSON(w io.Writer, inv *Inventory) error {
 		err = enc.Encode(inv)
 	}
 	if err != nil {
+		if iw.err != nil {
+			return fmt.Errorf("write inventory: %w", iw.err)
+		}
 		return fmt.Errorf("encode inventory: %w", err)
 	}
-	bw.WriteByte('\n')
-	if iw.err != nil {
-		return fmt.Errorf("write inventory: %w", iw.err)
-	}
-	if err := bw.Flush(); err != nil {
+	iw.buf = append(iw.buf, '\n')
+	if err := iw.flush(); err != nil {
 		return fmt.Errorf("write inventory: %w", err)
 	}
 	return nil
@@ -95,9 +92,10 @@ func encodeFields(enc *json.Encoder, iw *indentWriter, v reflect.Value) error {
 
 // indentWriter re-indents valid compact JSON (what encoding/json writes) as json.Indent does
 // with an empty prefix and a two-space indent, dropping the newline json.Encoder ends each
-// value with. Its state carries across Write calls.
+// value with. Its state carries across Write calls; it buffers up to 32 KiB (flush).
 type indentWriter struct {
-	w          *bufio.Writer
+	w          io.Writer
+	buf        []byte
 	err        error
 	depth      int
 	inString   bool
@@ -105,84 +103,110 @@ type indentWriter struct {
 	needIndent bool // an object or array opened: indent before its first element, none if empty
 }
 
-// spaces indents the usual depths with one write.
+const indentFlushAt = 32 << 10
+
+// spaces indents the usual depths with one append.
 const spaces = "                                                                " // 64
 
-func (iw *indentWriter) newline() {
-	iw.w.WriteByte('\n')
-	for n := 2 * iw.depth; n > 0; n -= len(spaces) {
-		iw.w.WriteString(spaces[:min(n, len(spaces))])
+// appendNewline starts a line indented to depth.
+func appendNewline(buf []byte, depth int) []byte {
+	buf = append(buf, '\n')
+	for n := 2 * depth; n > 0; n -= len(spaces) {
+		buf = append(buf, spaces[:min(n, len(spaces))]...)
 	}
+	return buf
+}
+
+// flush writes out what is buffered.
+func (iw *indentWriter) flush() error {
+	if iw.err == nil && len(iw.buf) > 0 {
+		_, iw.err = iw.w.Write(iw.buf)
+	}
+	iw.buf = iw.buf[:0]
+	return iw.err
 }
 
 func (iw *indentWriter) Write(p []byte) (int, error) {
 	if iw.err != nil {
 		return 0, iw.err
 	}
-	n := len(p)
-	for len(p) > 0 {
-		if iw.inString {
-			if iw.escaped {
-				iw.w.WriteByte(p[0])
-				p, iw.escaped = p[1:], false
+	if iw.buf == nil {
+		iw.buf = make([]byte, 0, indentFlushAt+4<<10)
+	}
+	// The state lives in locals for the loop: a third faster than through iw.
+	buf, depth, inString, escaped, needIndent := iw.buf, iw.depth, iw.inString, iw.escaped, iw.needIndent
+	start := 0 // p[start:i] is still to be appended as is
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		if inString {
+			if escaped {
+				escaped = false
 				continue
 			}
-			q := bytes.IndexByte(p, '"')
-			seg := p
-			if q >= 0 {
-				seg = p[:q]
+			// Most string bytes need nothing: skip them in a tight loop.
+			for c != '"' && c != '\\' {
+				if i++; i == len(p) {
+					break
+				}
+				c = p[i]
 			}
-			if b := bytes.IndexByte(seg, '\\'); b >= 0 {
-				iw.w.Write(p[:b+1])
-				p, iw.escaped = p[b+1:], true
-				continue
-			}
-			if q < 0 {
-				iw.w.Write(p)
+			if i == len(p) {
 				break
 			}
-			iw.w.Write(p[:q+1])
-			p, iw.inString = p[q+1:], false
+			if c == '\\' {
+				escaped = true
+			} else {
+				inString = false
+			}
 			continue
 		}
-		c := p[0]
-		p = p[1:]
 		if c == '\n' {
+			buf = append(buf, p[start:i]...)
+			start = i + 1
 			continue
 		}
-		if iw.needIndent && c != '}' && c != ']' {
-			iw.needIndent = false
-			iw.depth++
-			iw.newline()
+		if needIndent && c != '}' && c != ']' {
+			buf = append(buf, p[start:i]...)
+			start = i
+			needIndent = false
+			depth++
+			buf = appendNewline(buf, depth)
 		}
 		switch c {
 		case '"':
-			iw.inString = true
-			iw.w.WriteByte(c)
+			inString = true
 		case '{', '[':
-			iw.needIndent = true // an empty object or array stays {} or []
-			iw.w.WriteByte(c)
+			needIndent = true // an empty object or array stays {} or []
 		case '}', ']':
-			if iw.needIndent {
-				iw.needIndent = false
+			if needIndent {
+				needIndent = false
 			} else {
-				iw.depth--
-				iw.newline()
+				buf = append(buf, p[start:i]...)
+				start = i
+				depth--
+				buf = appendNewline(buf, depth)
 			}
-			iw.w.WriteByte(c)
 		case ',':
-			iw.w.WriteByte(c)
-			iw.newline()
+			buf = append(buf, p[start:i+1]...)
+			start = i + 1
+			buf = appendNewline(buf, depth)
+			if len(buf) >= indentFlushAt {
+				iw.buf = buf
+				if iw.flush() != nil {
+					return 0, iw.err
+				}
+				buf = iw.buf
+			}
 		case ':':
-			iw.w.WriteString(": ")
-		default:
-			iw.w.WriteByte(c)
+			buf = append(buf, p[start:i+1]...)
+			buf = append(buf, ' ')
+			start = i + 1
 		}
 	}
-	// bufio.Writer keeps its first error and returns it from every later call.
-	if _, err := iw.w.Write(nil); err != nil {
-		iw.err = err
-		return 0, err
+	buf = append(buf, p[start:]...)
+	iw.buf, iw.depth, iw.inString, iw.escaped, iw.needIndent = buf, depth, inString, escaped, needIndent
+	if len(iw.buf) >= indentFlushAt && iw.flush() != nil {
+		return 0, iw.err
 	}
-	return n, nil
+	return len(p), nil
 }

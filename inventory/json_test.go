@@ -1,7 +1,6 @@
 package inventory
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -118,14 +117,13 @@ func TestIndentWriterChunks(t *testing.T) {
 		}
 		for split := range len(doc) + 1 {
 			var got bytes.Buffer
-			bw := bufio.NewWriter(&got)
-			iw := &indentWriter{w: bw}
+			iw := &indentWriter{w: &got}
 			for _, part := range []string{doc[:split], doc[split:] + "\n"} {
 				if n, err := iw.Write([]byte(part)); err != nil || n != len(part) {
 					t.Fatalf("write = %d, %v", n, err)
 				}
 			}
-			if err := bw.Flush(); err != nil {
+			if err := iw.flush(); err != nil {
 				t.Fatal(err)
 			}
 			if got.String()+"\n" != want.String() { // the encoder's trailing newline is dropped
@@ -170,11 +168,11 @@ func FuzzIndentWriter(f *testing.F) {
 			t.Fatal(err)
 		}
 		var got bytes.Buffer
-		bw := bufio.NewWriter(&got)
-		if _, err := (&indentWriter{w: bw}).Write(compact.Bytes()); err != nil {
+		iw := &indentWriter{w: &got}
+		if _, err := iw.Write(compact.Bytes()); err != nil {
 			t.Fatal(err)
 		}
-		_ = bw.Flush()
+		_ = iw.flush()
 		if got.String() != want.String() { // Compact leaves no newline to drop
 			t.Errorf("got %q want %q", got.String(), want.String())
 		}
@@ -232,4 +230,18 @@ func largeInventory() *Inventory {
 			MemBytes: 1 << 20, VirtBytes: 1 << 30, MemPercent: 0.01, CPUPercent: 0.2, Started: time.Unix(1700000000, 0).UTC()})
 	}
 	return inv
+}
+
+// BenchmarkIndentWriter is the indenting alone, on the compact encoding of a large model.
+func BenchmarkIndentWriter(b *testing.B) {
+	compact, err := json.Marshal(largeInventory())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(compact)))
+	for b.Loop() {
+		if _, err := (&indentWriter{w: discard{}}).Write(compact); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

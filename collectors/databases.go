@@ -112,31 +112,39 @@ func upstreamVersion(v string) string {
 
 // dpkgVersion finds one installed package's version in /var/lib/dpkg/status content.
 func dpkgVersion(status []byte, pkg string) string {
-	return dpkgVersions(bytes.NewReader(status), func(p string) bool { return p == pkg })[pkg]
+	return dpkgVersions(bytes.NewReader(status), func(p []byte) bool { return string(p) == pkg })[pkg]
 }
 
 // dpkgVersions streams a dpkg status file and returns the versions of the packages want
-// accepts, "" for one whose first paragraph is not fully installed.
-func dpkgVersions(r io.Reader, want func(pkg string) bool) map[string]string {
+// accepts, "" for one whose first paragraph is not fully installed. It looks only at the
+// "Package: " lines and, for a wanted package, its paragraph.
+func dpkgVersions(r io.Reader, want func(pkg []byte) bool) map[string]string {
 	out := map[string]string{}
+	field := []byte("Package: ")
 	_ = dpkgParagraphs(r, func(b []byte) {
-		for len(b) > 0 {
-			para := b
-			if end := bytes.Index(b, []byte("\n\n")); end >= 0 {
-				para, b = b[:end+1], b[end+2:]
-			} else {
-				b = nil
+		for {
+			i := bytes.Index(b, field)
+			if i < 0 {
+				return
 			}
-			name, ok := bytes.CutPrefix(bytes.TrimLeft(para, "\n"), []byte("Package: "))
-			if !ok {
+			if i > 0 && b[i-1] != '\n' {
+				b = b[i+len(field):]
 				continue
 			}
-			name, _, _ = bytes.Cut(name, []byte("\n"))
-			if !want(string(name)) {
+			para := b[i:]
+			b = b[i+len(field):]
+			name := b
+			if nl := bytes.IndexByte(name, '\n'); nl >= 0 {
+				name = name[:nl]
+			}
+			if !want(name) {
 				continue
 			}
 			if _, seen := out[string(name)]; seen {
 				continue // the first paragraph decides
+			}
+			if end := bytes.Index(para, []byte("\n\n")); end >= 0 {
+				para = para[:end+1]
 			}
 			v := ""
 			if bytes.Contains(para, []byte("\nStatus: install ok installed")) {

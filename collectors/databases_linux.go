@@ -1,13 +1,13 @@
 package collectors
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -64,12 +64,33 @@ func (s dbScan) scan(ctx context.Context) []inventory.DatabaseService {
 	}
 	// The installed binaries' real paths name their engine's process (Debian's redis-server
 	// runs as /usr/bin/redis-check-rdb).
+	globs := map[string][]string{} // each pattern is matched once, used twice
+	glob := func(g string) []string {
+		m, ok := globs[g]
+		if !ok {
+			m, _ = filepath.Glob(filepath.Join(s.root, g))
+			globs[g] = m
+		}
+		return m
+	}
+	type resolved struct {
+		path string
+		err  error
+	}
+	reals := map[string]resolved{} // and each binary resolved once (an lstat per component)
+	realPath := func(b string) (string, error) {
+		r, ok := reals[b]
+		if !ok {
+			r.path, r.err = filepath.EvalSymlinks(b)
+			reals[b] = r
+		}
+		return r.path, r.err
+	}
 	realBin := map[string]string{} // real path → comm
 	for _, e := range linuxDBEngines {
 		for _, g := range e.Binaries {
-			m, _ := filepath.Glob(filepath.Join(s.root, g))
-			for _, b := range m {
-				if r, err := filepath.EvalSymlinks(b); err == nil && realBin[r] == "" {
+			for _, b := range glob(g) {
+				if r, err := realPath(b); err == nil && realBin[r] == "" {
 					realBin[r] = e.Comms[0]
 				}
 			}
@@ -137,9 +158,8 @@ func (s dbScan) scan(ctx context.Context) []inventory.DatabaseService {
 		var bins []string
 		byReal := map[string]string{} // real path → the engine's own name for it
 		for _, g := range e.Binaries {
-			m, _ := filepath.Glob(filepath.Join(s.root, g))
-			for _, b := range m {
-				real, err := filepath.EvalSymlinks(b)
+			for _, b := range glob(g) {
+				real, err := realPath(b)
 				if err != nil || seen[real] {
 					continue
 				}
@@ -233,13 +253,15 @@ func (s dbScan) version(ctx context.Context, e dbEngine, pkgVersion func(string)
 
 // dbPackage reports whether version may look the package up: an engine's package or a
 // PostgreSQL major version's (postgresql-15).
-func dbPackage(name string) bool {
-	if strings.HasPrefix(name, "postgresql-") {
+func dbPackage(name []byte) bool {
+	if bytes.HasPrefix(name, []byte("postgresql-")) {
 		return true
 	}
 	for _, e := range linuxDBEngines {
-		if slices.Contains(e.Packages, name) {
-			return true
+		for _, p := range e.Packages {
+			if string(name) == p {
+				return true
+			}
 		}
 	}
 	return false

@@ -75,6 +75,12 @@ func encodeFields(enc *json.Encoder, iw *indentWriter, v reflect.Value) error {
 			}
 			continue
 		}
+		if reflect.PointerTo(fv.Type().Elem()).Implements(reflect.TypeFor[jsonAppender]()) {
+			if err := appendList(iw, fv); err != nil {
+				return err
+			}
+			continue
+		}
 		iw.Write([]byte("["))
 		for j := range fv.Len() {
 			if j > 0 {
@@ -87,6 +93,39 @@ func encodeFields(enc *json.Encoder, iw *indentWriter, v reflect.Value) error {
 		iw.Write([]byte("]"))
 	}
 	iw.Write([]byte("}"))
+	return nil
+}
+
+// appendList writes a list member's value (after its key) whose elements encode themselves
+// indented: straight into the indenter's buffer, in the layout it would have produced.
+func appendList(iw *indentWriter, list reflect.Value) error {
+	if iw.err != nil {
+		return iw.err
+	}
+	if iw.buf == nil {
+		iw.buf = make([]byte, 0, indentFlushAt+4<<10)
+	}
+	if list.Len() == 0 {
+		iw.buf = append(iw.buf, '[', ']')
+		return nil
+	}
+	iw.buf = append(iw.buf, '[')
+	for j := range list.Len() {
+		if j > 0 {
+			iw.buf = append(iw.buf, ',')
+		}
+		iw.buf = appendNewline(iw.buf, iw.depth+1)
+		b, err := list.Index(j).Addr().Interface().(jsonAppender).appendJSON(iw.buf, iw.depth+1)
+		if err != nil {
+			return err
+		}
+		iw.buf = b
+		if len(iw.buf) >= indentFlushAt && iw.flush() != nil {
+			return iw.err
+		}
+	}
+	iw.buf = appendNewline(iw.buf, iw.depth)
+	iw.buf = append(iw.buf, ']')
 	return nil
 }
 

@@ -532,3 +532,24 @@ func TestReadStr(t *testing.T) {
 		t.Errorf("missing file = %q", got)
 	}
 }
+
+// TestReadProcFileWhole: a generated file longer than the room given is still read whole
+// (only a read shorter than the room ends it early).
+func TestReadProcFileWhole(t *testing.T) {
+	for _, path := range []string{"/proc/filesystems", "/proc/self/cmdline", "/proc/self/environ", "/proc/version", "/sys/kernel/mm/transparent_hugepage/enabled"} {
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Logf("%s: %v", path, err)
+			continue
+		}
+		for _, size := range []int{0, 7, 4096} {
+			got, err := readProcFile(path, make([]byte, 0, size))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s with a %d-byte buffer: %d bytes, want %d", path, size, len(got), len(want))
+			}
+		}
+	}
+}

@@ -242,6 +242,17 @@ func TestParseProcStat(t *testing.T) {
 	if _, ok := ParseProcStat([]byte("12 (x) S 1")); ok {
 		t.Error("short stat accepted")
 	}
+	// Exactly the fields read (state to rss) is enough; one fewer is not.
+	fields := strings.Fields("S 7 1 1 0 -1 0 0 0 0 0 3 4 0 0 20 0 1 0 600 8192 9")
+	if p, ok := ParseProcStat([]byte("5 (k) " + strings.Join(fields, " "))); !ok || p.ppid != 7 || p.utime != 3 || p.start != 600 || p.vsize != 8192 || p.rss != 9 {
+		t.Errorf("22 fields: %+v %v", p, ok)
+	}
+	if _, ok := ParseProcStat([]byte("5 (k) " + strings.Join(fields[:21], " ") + "\n")); ok {
+		t.Error("21 fields accepted")
+	}
+	if p, ok := ParseProcStat([]byte("5 (k)  " + strings.Join(fields, "  ") + " \n")); !ok || p.rss != 9 {
+		t.Errorf("doubled spaces: %+v %v", p, ok)
+	}
 }
 
 func TestParseExtSuperblock(t *testing.T) {
@@ -550,6 +561,27 @@ func TestReadProcFileWhole(t *testing.T) {
 			if !bytes.Equal(got, want) {
 				t.Errorf("%s with a %d-byte buffer: %d bytes, want %d", path, size, len(got), len(want))
 			}
+		}
+	}
+}
+
+func TestDpkgInstalled(t *testing.T) {
+	tests := []struct {
+		status string
+		want   bool
+	}{
+		{"install ok installed", true},
+		{"hold ok installed", true},
+		{"  install\tok   unpacked ", true},
+		{"deinstall ok config-files", false},
+		{"purge ok not-installed", false},
+		{"install ok", false},
+		{"install ok installed extra", false},
+		{"", false},
+	}
+	for _, tt := range tests {
+		if got := dpkgInstalled([]byte(tt.status)); got != tt.want {
+			t.Errorf("dpkgInstalled(%q) = %v, want %v", tt.status, got, tt.want)
 		}
 	}
 }

@@ -117,17 +117,30 @@ func ParseProcStat(b []byte) (procStat, bool) {
 		return p, false
 	}
 	p.comm = string(b[open+1 : end])
-	f := strings.Fields(string(b[end+1:]))
-	// f[0] is field 3 (state).
-	if len(f) < 22 {
+	// The fields after the name, split in place (f[0] is field 3, state): no string or
+	// slice per process.
+	var f [22][]byte
+	n := 0
+	for rest := b[end+1:]; n < len(f); n++ {
+		rest = bytes.TrimLeft(rest, " \t\n")
+		if len(rest) == 0 {
+			break
+		}
+		i := bytes.IndexAny(rest, " \t\n")
+		if i < 0 {
+			i = len(rest)
+		}
+		f[n], rest = rest[:i], rest[i:]
+	}
+	if n < len(f) {
 		return p, false
 	}
-	u := func(i int) uint64 { n, _ := strconv.ParseUint(f[i-3], 10, 64); return n }
-	pp, _ := strconv.ParseInt(f[1], 10, 32)
+	u := func(i int) uint64 { n, _ := strconv.ParseUint(string(f[i-3]), 10, 64); return n }
+	pp, _ := strconv.ParseInt(string(f[1]), 10, 32)
 	p.ppid = int32(pp)
 	p.tty = u(7)
 	p.utime, p.stime, p.start, p.vsize = u(14), u(15), u(22), u(23)
-	if rss, err := strconv.ParseInt(f[24-3], 10, 64); err == nil && rss > 0 {
+	if rss, err := strconv.ParseInt(string(f[24-3]), 10, 64); err == nil && rss > 0 {
 		p.rss = uint64(rss)
 	}
 	return p, true

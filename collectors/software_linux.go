@@ -104,7 +104,7 @@ type dpkgParser struct {
 	shared map[string]string
 }
 
-func newDpkgParser() *dpkgParser { return &dpkgParser{shared: map[string]string{}} }
+func newDpkgParser() *dpkgParser { return &dpkgParser{shared: make(map[string]string, 512)} }
 
 func (p *dpkgParser) intern(v []byte) string {
 	if s, ok := p.shared[string(v)]; ok {
@@ -121,8 +121,7 @@ func (p *dpkgParser) flush() {
 	if len(f.pkg) == 0 {
 		return
 	}
-	st := bytes.Fields(f.status)
-	if len(st) != 3 || string(st[2]) == "not-installed" || string(st[2]) == "config-files" {
+	if !dpkgInstalled(f.status) {
 		return
 	}
 	s := inventory.Software{Name: string(f.pkg), Version: string(f.version), Arch: p.intern(f.arch),
@@ -180,6 +179,24 @@ func (p *dpkgParser) paragraph(b []byte) {
 		}
 	}
 	p.flush()
+}
+
+// dpkgInstalled reads a Status value ("install ok installed"): three words, the last not
+// not-installed or config-files. Split by hand: bytes.Fields allocates for every package.
+func dpkgInstalled(status []byte) bool {
+	var words [3][]byte
+	n := 0
+	for rest := bytes.TrimSpace(status); len(rest) > 0; n++ {
+		if n == len(words) {
+			return false
+		}
+		i := bytes.IndexAny(rest, " \t")
+		if i < 0 {
+			i = len(rest)
+		}
+		words[n], rest = rest[:i], bytes.TrimLeft(rest[i:], " \t")
+	}
+	return n == 3 && string(words[2]) != "not-installed" && string(words[2]) != "config-files"
 }
 
 // dpkgFields are the fields of one status paragraph ParseDpkgStatus keeps.

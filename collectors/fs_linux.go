@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"strconv"
@@ -29,9 +30,9 @@ func readStr(path string) string {
 
 // readProcFile appends a small file's content (sysfs, procfs) to buf with open, read and close
 // only: os.ReadFile adds an fstat and a netpoller registration attempt to each file, and the
-// collectors read thousands of them. Under /proc and /sys a read shorter than the room given
-// is the end of the file (their files are generated whole on the first read), which saves
-// the read that would return 0: a tenth of the syscalls of a collection.
+// collectors read thousands of them. A read shorter than the room given ends the file where
+// the kernel is known to generate it whole on the first read (wholeOnFirstRead), which saves
+// the read that would return 0.
 func readProcFile(path string, buf []byte) ([]byte, error) {
 	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
 	for err == syscall.EINTR {
@@ -41,7 +42,7 @@ func readProcFile(path string, buf []byte) ([]byte, error) {
 		return nil, &os.PathError{Op: "open", Path: path, Err: err}
 	}
 	defer syscall.Close(fd)
-	generated := strings.HasPrefix(path, "/proc/") || strings.HasPrefix(path, "/sys/")
+	whole := wholeOnFirstRead(path)
 	for {
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)]
@@ -58,10 +59,26 @@ func readProcFile(path string, buf []byte) ([]byte, error) {
 			return buf, nil
 		}
 		buf = buf[:len(buf)+n]
-		if generated && n < room {
+		if n < room && n < whole {
 			return buf, nil
 		}
 	}
+}
+
+// wholeOnFirstRead is the size below which a first read of path returns the whole file, 0
+// when nothing is known. A sysfs attribute is one record of at most a page, and a binary one
+// is read a page at a time (4 KiB at least); /proc/<pid>/stat, /proc/stat and comm are single
+// records, cmdline is copied as asked. Other /proc files are seq_files of many records whose
+// reads stop at a page boundary with more to come (/proc/net/route, /proc/bus/input/devices).
+func wholeOnFirstRead(path string) int {
+	switch {
+	case strings.HasPrefix(path, "/sys/"):
+		return 4096
+	case strings.HasPrefix(path, "/proc/") &&
+		(strings.HasSuffix(path, "/stat") || strings.HasSuffix(path, "/cmdline") || strings.HasSuffix(path, "/comm")):
+		return math.MaxInt
+	}
+	return 0
 }
 
 // readUint reads a decimal number from a sysfs file; 0 when absent.

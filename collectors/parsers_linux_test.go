@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -547,13 +548,16 @@ func TestReadStr(t *testing.T) {
 // TestReadProcFileWhole: a generated file longer than the room given is still read whole
 // (only a read shorter than the room ends it early).
 func TestReadProcFileWhole(t *testing.T) {
-	for _, path := range []string{"/proc/filesystems", "/proc/self/cmdline", "/proc/self/environ", "/proc/version", "/sys/kernel/mm/transparent_hugepage/enabled"} {
+	// /proc/crypto is a seq_file of many records over 4 KiB: its reads stop at a page
+	// whatever the room, so a short read there is not its end.
+	for _, path := range []string{"/proc/filesystems", "/proc/self/cmdline", "/proc/self/environ", "/proc/version",
+		"/proc/crypto", "/sys/kernel/mm/transparent_hugepage/enabled"} {
 		want, err := os.ReadFile(path)
 		if err != nil {
 			t.Logf("%s: %v", path, err)
 			continue
 		}
-		for _, size := range []int{0, 7, 4096} {
+		for _, size := range []int{0, 7, 4096, 64 << 10} {
 			got, err := readProcFile(path, make([]byte, 0, size))
 			if err != nil {
 				t.Fatal(err)
@@ -582,6 +586,27 @@ func TestDpkgInstalled(t *testing.T) {
 	for _, tt := range tests {
 		if got := dpkgInstalled([]byte(tt.status)); got != tt.want {
 			t.Errorf("dpkgInstalled(%q) = %v, want %v", tt.status, got, tt.want)
+		}
+	}
+}
+
+func TestWholeOnFirstRead(t *testing.T) {
+	tests := []struct {
+		path string
+		want int
+	}{
+		{"/sys/bus/pci/devices/0000:00:01.0/vendor", 4096},
+		{"/proc/123/stat", math.MaxInt},
+		{"/proc/stat", math.MaxInt},
+		{"/proc/123/cmdline", math.MaxInt},
+		{"/proc/net/route", 0},
+		{"/proc/bus/input/devices", 0},
+		{"/etc/passwd", 0},
+		{"/system/stat", 0},
+	}
+	for _, tt := range tests {
+		if got := wholeOnFirstRead(tt.path); got != tt.want {
+			t.Errorf("wholeOnFirstRead(%q) = %d, want %d", tt.path, got, tt.want)
 		}
 	}
 }

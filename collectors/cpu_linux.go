@@ -15,7 +15,7 @@ import (
 )
 
 func collectCPU(ctx context.Context, inv *inventory.Inventory) error {
-	b, err := os.ReadFile("/proc/cpuinfo")
+	b, err := readFile("/proc/cpuinfo")
 	if err != nil {
 		return fmt.Errorf("read cpuinfo: %w", err)
 	}

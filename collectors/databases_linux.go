@@ -121,14 +121,14 @@ func (s dbScan) scan(ctx context.Context) []inventory.DatabaseService {
 		if !want[comm] {
 			continue
 		}
-		if st, err := os.ReadFile(filepath.Join(dir, "stat")); err == nil {
+		if st, err := readFile(filepath.Join(dir, "stat")); err == nil {
 			if p, ok := ParseProcStat(st); ok && p.ppid > 1 {
 				if pexe, _ := os.Readlink(filepath.Join(s.proc, strconv.Itoa(int(p.ppid)), "exe")); pexe != "" && pexe == exe {
 					continue // a worker of the same server (postgres backends)
 				}
 			}
 		}
-		cl, _ := os.ReadFile(filepath.Join(dir, "cmdline"))
+		cl, _ := readFile(filepath.Join(dir, "cmdline"))
 		cwd, _ := os.Readlink(filepath.Join(dir, "cwd"))
 		procs[comm] = append(procs[comm], dbProc{pid: e.Name(), exe: exe, cwd: cwd, cmdline: strings.Split(strings.TrimRight(string(cl), "\x00"), "\x00")})
 	}

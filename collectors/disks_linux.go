@@ -92,7 +92,7 @@ func diskInterface(name, link string) string {
 
 // vpdSerial reads the unit serial number from SCSI VPD page 0x80: 4 header bytes then ASCII.
 func vpdSerial(path string) string {
-	b, err := os.ReadFile(path)
+	b, err := readFile(path)
 	if err != nil || len(b) < 4 || b[1] != 0x80 {
 		return ""
 	}

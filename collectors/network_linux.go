@@ -273,7 +273,7 @@ func dhcpLeases() map[string]string {
 		dh = append(dh, m...)
 	}
 	for _, p := range dh {
-		if b, err := os.ReadFile(p); err == nil {
+		if b, err := readFile(p); err == nil {
 			for ifc, srv := range ParseDhclientLeases(string(b)) {
 				out[ifc] = srv
 			}

@@ -610,3 +610,32 @@ func TestWholeOnFirstRead(t *testing.T) {
 		}
 	}
 }
+
+func TestReadFile(t *testing.T) {
+	dir := t.TempDir()
+	paths := []string{"/proc/crypto", "/proc/self/mountinfo", "/sys/kernel/mm/transparent_hugepage/enabled"}
+	for i, size := range []int{0, 1, 511, 512, 100 << 10} {
+		p := filepath.Join(dir, fmt.Sprint(i))
+		if err := os.WriteFile(p, bytes.Repeat([]byte{'x'}, size), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	for _, p := range paths {
+		want, err := os.ReadFile(p)
+		if err != nil {
+			t.Logf("%s: %v", p, err)
+			continue
+		}
+		got, err := readFile(p)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%s: %d bytes (%v), want %d", p, len(got), err, len(want))
+		}
+	}
+	if _, err := readFile(filepath.Join(dir, "missing")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("missing: %v", err)
+	}
+	if _, err := readFile(dir); err == nil {
+		t.Error("a directory read as a file")
+	}
+}

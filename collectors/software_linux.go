@@ -45,7 +45,7 @@ func collectSoftware(ctx context.Context, inv *inventory.Inventory) error {
 			add("rpm", nil, err)
 		}
 	}
-	if b, err := os.ReadFile("/lib/apk/db/installed"); err == nil {
+	if b, err := readFile("/lib/apk/db/installed"); err == nil {
 		add("apk", ParseApkInstalled(b), nil)
 	}
 	if fileExists("/var/lib/pacman/local") {
@@ -336,7 +336,7 @@ func pacmanPackages(dir string) ([]inventory.Software, error) {
 	}
 	var out []inventory.Software
 	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join(dir, e.Name(), "desc"))
+		b, err := readFile(filepath.Join(dir, e.Name(), "desc"))
 		if err != nil {
 			continue
 		}
@@ -398,7 +398,7 @@ func snapPackages(root string) []inventory.Software {
 		if err != nil {
 			continue
 		}
-		b, err := os.ReadFile(filepath.Join(cur, "meta", "snap.yaml"))
+		b, err := readFile(filepath.Join(cur, "meta", "snap.yaml"))
 		if err != nil {
 			continue
 		}

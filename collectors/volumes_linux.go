@@ -93,7 +93,7 @@ func IsRealMount(m MountEntry) bool {
 }
 
 func collectVolumes(ctx context.Context, inv *inventory.Inventory) error {
-	b, err := os.ReadFile("/proc/self/mountinfo")
+	b, err := readFile("/proc/self/mountinfo")
 	if err != nil {
 		return fmt.Errorf("read mountinfo: %w", err)
 	}

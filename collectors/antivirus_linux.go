@@ -66,7 +66,7 @@ func collectAntivirus(_ context.Context, inv *inventory.Inventory) error {
 // processNames lists the command names of running processes.
 func processNames() map[string]bool {
 	out := map[string]bool{}
-	entries, err := os.ReadDir("/proc")
+	entries, err := readDir("/proc")
 	if err != nil {
 		return out
 	}

@@ -3,7 +3,6 @@ package collectors
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -222,7 +221,7 @@ func armPartName(impl, part string) string {
 
 // cpuCaches reports cpu0's L2 and L3 cache sizes.
 func cpuCaches(dir string) (l2, l3 uint64) {
-	entries, err := os.ReadDir(dir)
+	entries, err := readDir(dir)
 	if err != nil {
 		return 0, 0
 	}

@@ -102,7 +102,7 @@ func (s dbScan) scan(ctx context.Context) []inventory.DatabaseService {
 		}
 	}
 	procs := map[string][]dbProc{} // by comm, main processes only (parent has another name)
-	entries, _ := os.ReadDir(s.proc)
+	entries, _ := readDir(s.proc)
 	for _, e := range entries {
 		if c := e.Name()[0]; c < '0' || c > '9' {
 			continue
@@ -200,7 +200,7 @@ func (s dbScan) scan(ctx context.Context) []inventory.DatabaseService {
 // processPort is the lowest TCP port the process listens on (0 when it listens only on a
 // Unix socket).
 func (s dbScan) processPort(pid string, ports map[string]int) int {
-	fds, _ := os.ReadDir(filepath.Join(s.proc, pid, "fd"))
+	fds, _ := readDir(filepath.Join(s.proc, pid, "fd"))
 	var found []int
 	for _, fd := range fds {
 		l, err := os.Readlink(filepath.Join(s.proc, pid, "fd", fd.Name()))

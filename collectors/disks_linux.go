@@ -12,7 +12,7 @@ import (
 // collectDisks lists whole block devices from /sys/block, leaving out the virtual ones that
 // are not disks (loop, ram, zram, device-mapper, md arrays are volumes).
 func collectDisks(ctx context.Context, inv *inventory.Inventory) error {
-	entries, err := os.ReadDir("/sys/block")
+	entries, err := readDir("/sys/block")
 	if err != nil {
 		return err
 	}

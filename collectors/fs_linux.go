@@ -4,10 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
@@ -99,6 +103,99 @@ func readFile(path string) ([]byte, error) {
 		buf = buf[:len(buf)+n]
 	}
 }
+
+// readDir is os.ReadDir (entries sorted by name) without the netpoller registration attempt
+// os.Open makes for a directory too: open, getdents64 until empty, close. The entry types
+// come from getdents; Info is an lstat, as os.ReadDir's.
+func readDir(dir string) ([]fs.DirEntry, error) {
+	fd, err := syscall.Open(dir, syscall.O_RDONLY|syscall.O_CLOEXEC|syscall.O_DIRECTORY, 0)
+	for err == syscall.EINTR {
+		fd, err = syscall.Open(dir, syscall.O_RDONLY|syscall.O_CLOEXEC|syscall.O_DIRECTORY, 0)
+	}
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: dir, Err: err}
+	}
+	defer syscall.Close(fd)
+	var out []fs.DirEntry
+	buf := make([]byte, 8<<10)
+	for {
+		n, err := syscall.ReadDirent(fd, buf)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, &os.PathError{Op: "readdirent", Path: dir, Err: err}
+		}
+		if n <= 0 {
+			break
+		}
+		out = appendDirents(out, dir, buf[:n])
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name() < out[j].Name() })
+	return out, nil
+}
+
+// appendDirents decodes linux_dirent64 records (inode 8, offset 8, record length 2, type 1,
+// NUL-terminated name), skipping . and ..
+func appendDirents(out []fs.DirEntry, dir string, b []byte) []fs.DirEntry {
+	for len(b) >= 19 {
+		reclen := int(binary.NativeEndian.Uint16(b[16:18]))
+		if reclen < 19 || reclen > len(b) {
+			break
+		}
+		rec := b[:reclen]
+		b = b[reclen:]
+		name := rec[19:]
+		if i := bytes.IndexByte(name, 0); i >= 0 {
+			name = name[:i]
+		}
+		if len(name) == 0 || string(name) == "." || string(name) == ".." {
+			continue
+		}
+		out = append(out, dirent{dir: dir, name: string(name), typ: direntType(rec[18])})
+	}
+	return out
+}
+
+func direntType(t byte) fs.FileMode {
+	switch t {
+	case syscall.DT_DIR:
+		return fs.ModeDir
+	case syscall.DT_LNK:
+		return fs.ModeSymlink
+	case syscall.DT_FIFO:
+		return fs.ModeNamedPipe
+	case syscall.DT_SOCK:
+		return fs.ModeSocket
+	case syscall.DT_BLK:
+		return fs.ModeDevice
+	case syscall.DT_CHR:
+		return fs.ModeDevice | fs.ModeCharDevice
+	case syscall.DT_REG:
+		return 0
+	}
+	return fs.ModeIrregular // DT_UNKNOWN: Type asks lstat
+}
+
+// dirent is one readDir entry.
+type dirent struct {
+	dir, name string
+	typ       fs.FileMode
+}
+
+func (d dirent) Name() string { return d.name }
+func (d dirent) IsDir() bool  { return d.Type().IsDir() }
+func (d dirent) Type() fs.FileMode {
+	if d.typ == fs.ModeIrregular {
+		if fi, err := os.Lstat(filepath.Join(d.dir, d.name)); err == nil {
+			return fi.Mode().Type()
+		}
+		return 0
+	}
+	return d.typ
+}
+func (d dirent) Info() (fs.FileInfo, error) { return os.Lstat(filepath.Join(d.dir, d.name)) }
+func (d dirent) String() string             { return fs.FormatDirEntry(d) }
 
 // wholeOnFirstRead is the size below which a first read of path returns the whole file, 0
 // when nothing is known. A sysfs attribute is one record of at most a page, and a binary one

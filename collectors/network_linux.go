@@ -249,7 +249,7 @@ func resolvNameservers(conf string) []string {
 // systemd-networkd, NetworkManager's internal client, dhclient.
 func dhcpLeases() map[string]string {
 	out := map[string]string{}
-	if entries, err := os.ReadDir("/run/systemd/netif/leases"); err == nil {
+	if entries, err := readDir("/run/systemd/netif/leases"); err == nil {
 		for _, e := range entries {
 			idx, err := strconv.Atoi(e.Name())
 			if err != nil {

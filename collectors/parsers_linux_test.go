@@ -9,7 +9,9 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
+	"syscall"
 	"testing"
 	"testing/iotest"
 	"time"
@@ -637,5 +639,70 @@ func TestReadFile(t *testing.T) {
 	}
 	if _, err := readFile(dir); err == nil {
 		t.Error("a directory read as a file")
+	}
+}
+
+// TestReadDirMatchesOS: names, order and types as os.ReadDir gives them.
+func TestReadDirMatchesOS(t *testing.T) {
+	tmp := t.TempDir()
+	for _, f := range []string{"b", "a", "10", "9"} {
+		if err := os.WriteFile(filepath.Join(tmp, f), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Mkdir(filepath.Join(tmp, "dir"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("a", filepath.Join(tmp, "link")); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(tmp, "fifo"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, dir := range []string{tmp, "/proc", "/dev", "/sys/bus/pci/devices", "/sys/class/net"} {
+		want, err := os.ReadDir(dir)
+		if err != nil {
+			t.Logf("%s: %v", dir, err)
+			continue
+		}
+		got, err := readDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// /proc changes between the two reads: compare the entries both have.
+		gotBy := map[string]fs.DirEntry{}
+		var names []string
+		for _, e := range got {
+			gotBy[e.Name()] = e
+			names = append(names, e.Name())
+		}
+		if !sort.StringsAreSorted(names) {
+			t.Errorf("%s: not sorted", dir)
+		}
+		common := 0
+		for _, w := range want {
+			g, ok := gotBy[w.Name()]
+			if !ok {
+				continue
+			}
+			common++
+			if g.Type() != w.Type() || g.IsDir() != w.IsDir() {
+				t.Errorf("%s/%s: type %v, want %v", dir, w.Name(), g.Type(), w.Type())
+			}
+			gi, gerr := g.Info()
+			wi, werr := w.Info()
+			if (gerr == nil) != (werr == nil) || (gerr == nil && gi.Mode() != wi.Mode()) {
+				t.Errorf("%s/%s: info %v %v, want %v %v", dir, w.Name(), gi, gerr, wi, werr)
+			}
+		}
+		if dir != "/proc" && (common != len(want) || len(got) != len(want)) {
+			t.Errorf("%s: %d entries, want %d", dir, len(got), len(want))
+		}
+	}
+	if _, err := readDir(filepath.Join(tmp, "a")); err == nil {
+		t.Error("a file read as a directory")
+	}
+	if _, err := readDir(filepath.Join(tmp, "missing")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("missing: %v", err)
 	}
 }

@@ -54,7 +54,7 @@ type pciScan struct {
 }
 
 func scanPCI(ctx context.Context) ([]pciDevice, error) {
-	entries, err := os.ReadDir(pciDir)
+	entries, err := readDir(pciDir)
 	if err != nil {
 		return nil, err
 	}

@@ -20,7 +20,7 @@ const clockTicks = 100
 // collectProcessesLinux reads /proc directly: two reads and a stat per process, several
 // times cheaper than gopsutil's per-field calls.
 func collectProcessesLinux(ctx context.Context, inv *inventory.Inventory) error {
-	entries, err := os.ReadDir("/proc")
+	entries, err := readDir("/proc")
 	if err != nil {
 		return err
 	}

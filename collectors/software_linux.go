@@ -330,7 +330,7 @@ func ParseApkInstalled(b []byte) []inventory.Software {
 }
 
 func pacmanPackages(dir string) ([]inventory.Software, error) {
-	entries, err := os.ReadDir(dir)
+	entries, err := readDir(dir)
 	if err != nil {
 		return nil, err
 	}
@@ -387,7 +387,7 @@ func ParsePacmanDesc(b []byte) (inventory.Software, bool) {
 
 // snapPackages reads each snap's current revision metadata under /snap.
 func snapPackages(root string) []inventory.Software {
-	entries, err := os.ReadDir(root)
+	entries, err := readDir(root)
 	if err != nil {
 		return nil
 	}

@@ -706,3 +706,39 @@ func TestReadDirMatchesOS(t *testing.T) {
 		t.Errorf("missing: %v", err)
 	}
 }
+
+func TestParsePCIUevent(t *testing.T) {
+	var d pciDevice
+	ok := parsePCIUevent([]byte("DRIVER=virtio-pci\nPCI_CLASS=20000\nPCI_ID=1AF4:1041\nPCI_SUBSYS_ID=1AF4:0D57\nPCI_SLOT_NAME=0000:00:03.0\nMODALIAS=pci:v00001AF4d00001041sv00001AF4sd00001041bc02sc00i00\n"), &d)
+	if !ok || d.Class != "020000" || d.Vendor != "1af4" || d.Device != "1041" || d.SubVendor != "1af4" || d.SubDevice != "0d57" || d.Driver != "virtio-pci" {
+		t.Errorf("uevent = %+v %v", d, ok)
+	}
+	for _, bad := range []string{"PCI_CLASS=20000\nPCI_ID=1AF4:1041\n", "PCI_CLASS=zz\nPCI_ID=1AF4:1041\nPCI_SUBSYS_ID=1AF4:1041\n",
+		"PCI_CLASS=20000\nPCI_ID=1AF4-1041\nPCI_SUBSYS_ID=1AF4:1041\n", "PCI_CLASS=1000000\nPCI_ID=1AF4:1041\nPCI_SUBSYS_ID=1AF4:1041\n", ""} {
+		if parsePCIUevent([]byte(bad), &pciDevice{}) {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+// TestReadPCIDeviceMatchesAttributes: on this machine's bus, the uevent gives what the
+// attribute files give.
+func TestReadPCIDeviceMatchesAttributes(t *testing.T) {
+	entries, err := readDir(pciDir)
+	if err != nil {
+		t.Skip("no PCI bus:", err)
+	}
+	for _, e := range entries {
+		dir := filepath.Join(pciDir, e.Name())
+		got := readPCIDevice(dir)
+		hex := func(f string) string { return strings.TrimPrefix(readStr(filepath.Join(dir, f)), "0x") }
+		want := pciDevice{Slot: e.Name(), Dir: dir, Class: hex("class"), Vendor: hex("vendor"), Device: hex("device"),
+			SubVendor: hex("subsystem_vendor"), SubDevice: hex("subsystem_device"), Revision: hex("revision")}
+		if l, err := os.Readlink(filepath.Join(dir, "driver")); err == nil {
+			want.Driver = filepath.Base(l)
+		}
+		if got != want {
+			t.Errorf("%s:\n got %+v\nwant %+v", e.Name(), got, want)
+		}
+	}
+}

@@ -3,9 +3,11 @@ package collectors
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -64,17 +66,64 @@ func scanPCI(ctx context.Context) ([]pciDevice, error) {
 			namePCI(out)
 			return out, ctx.Err()
 		}
-		dir := filepath.Join(pciDir, e.Name())
-		hex := func(f string) string { return strings.TrimPrefix(readStr(filepath.Join(dir, f)), "0x") }
-		d := pciDevice{Slot: e.Name(), Class: hex("class"), Vendor: hex("vendor"), Device: hex("device"),
-			SubVendor: hex("subsystem_vendor"), SubDevice: hex("subsystem_device"), Revision: hex("revision"), Dir: dir}
-		if l, err := os.Readlink(filepath.Join(dir, "driver")); err == nil {
-			d.Driver = filepath.Base(l)
-		}
-		out = append(out, d)
+		out = append(out, readPCIDevice(filepath.Join(pciDir, e.Name())))
 	}
 	namePCI(out)
 	return out, nil
+}
+
+// readPCIDevice reads one function's ids from its uevent (class, ids, subsystem ids and
+// driver in one file) and its revision: two sysfs opens instead of six and a readlink. A
+// uevent without the ids (not seen) falls back to the attribute files.
+func readPCIDevice(dir string) pciDevice {
+	d := pciDevice{Slot: filepath.Base(dir), Dir: dir}
+	hex := func(f string) string { return strings.TrimPrefix(readStr(filepath.Join(dir, f)), "0x") }
+	var buf [512]byte
+	b, err := readProcFile(filepath.Join(dir, "uevent"), buf[:0])
+	if err != nil || !parsePCIUevent(b, &d) {
+		d.Class, d.Vendor, d.Device = hex("class"), hex("vendor"), hex("device")
+		d.SubVendor, d.SubDevice = hex("subsystem_vendor"), hex("subsystem_device")
+		d.Driver = ""
+		if l, err := os.Readlink(filepath.Join(dir, "driver")); err == nil {
+			d.Driver = filepath.Base(l)
+		}
+	}
+	d.Revision = hex("revision")
+	return d
+}
+
+// parsePCIUevent fills class, vendor, device, subsystem ids and driver from a PCI function's
+// uevent ("PCI_CLASS=20000", "PCI_ID=1AF4:1041"), in the attribute files' form ("020000",
+// "1af4", "1041"); false when an id is missing or malformed.
+func parsePCIUevent(b []byte, d *pciDevice) bool {
+	var class, id, subsys bool
+	for line := range bytes.Lines(b) {
+		k, v, ok := bytes.Cut(bytes.TrimSpace(line), []byte("="))
+		if !ok {
+			continue
+		}
+		switch string(k) {
+		case "DRIVER":
+			d.Driver = string(v)
+		case "PCI_CLASS":
+			n, err := strconv.ParseUint(string(v), 16, 32)
+			if err != nil || n > 0xffffff {
+				return false
+			}
+			d.Class, class = fmt.Sprintf("%06x", n), true
+		case "PCI_ID", "PCI_SUBSYS_ID":
+			ven, dev, ok := bytes.Cut(v, []byte(":"))
+			if !ok || len(ven) != 4 || len(dev) != 4 || !isHex4(bytes.ToLower(ven)) || !isHex4(bytes.ToLower(dev)) {
+				return false
+			}
+			if string(k) == "PCI_ID" {
+				d.Vendor, d.Device, id = strings.ToLower(string(ven)), strings.ToLower(string(dev)), true
+			} else {
+				d.SubVendor, d.SubDevice, subsys = strings.ToLower(string(ven)), strings.ToLower(string(dev)), true
+			}
+		}
+	}
+	return class && id && subsys
 }
 
 // namePCI fills vendor and device names from pci.ids, else from a short built-in vendor list.

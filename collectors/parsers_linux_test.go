@@ -236,7 +236,7 @@ Shared No
 
 func TestParseProcStat(t *testing.T) {
 	p, ok := ParseProcStat([]byte("1234 (my (weird) proc) S 1 1234 1234 34816 1234 4194560 100 0 0 0 250 50 0 0 20 0 1 0 5000 123456789 2048 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n"))
-	if !ok || p.comm != "my (weird) proc" || p.ppid != 1 || p.utime != 250 || p.stime != 50 || p.start != 5000 || p.vsize != 123456789 || p.rss != 2048 {
+	if !ok || p.comm != "my (weird) proc" || p.ppid != 1 || p.flags != 4194560 || p.flags&pfKthread != 0 || p.utime != 250 || p.stime != 50 || p.start != 5000 || p.vsize != 123456789 || p.rss != 2048 {
 		t.Errorf("stat = %+v", p)
 	}
 	if ttyName(p.tty) != "pts/0" {
@@ -246,8 +246,8 @@ func TestParseProcStat(t *testing.T) {
 		t.Error("short stat accepted")
 	}
 	// Exactly the fields read (state to rss) is enough; one fewer is not.
-	fields := strings.Fields("S 7 1 1 0 -1 0 0 0 0 0 3 4 0 0 20 0 1 0 600 8192 9")
-	if p, ok := ParseProcStat([]byte("5 (k) " + strings.Join(fields, " "))); !ok || p.ppid != 7 || p.utime != 3 || p.start != 600 || p.vsize != 8192 || p.rss != 9 {
+	fields := strings.Fields("S 7 1 1 0 -1 2129984 0 0 0 0 3 4 0 0 20 0 1 0 600 8192 9")
+	if p, ok := ParseProcStat([]byte("5 (k) " + strings.Join(fields, " "))); !ok || p.ppid != 7 || p.flags&pfKthread == 0 || p.utime != 3 || p.start != 600 || p.vsize != 8192 || p.rss != 9 {
 		t.Errorf("22 fields: %+v %v", p, ok)
 	}
 	if _, ok := ParseProcStat([]byte("5 (k) " + strings.Join(fields[:21], " ") + "\n")); ok {
@@ -741,4 +741,29 @@ func TestReadPCIDeviceMatchesAttributes(t *testing.T) {
 			t.Errorf("%s:\n got %+v\nwant %+v", e.Name(), got, want)
 		}
 	}
+}
+
+// TestKernelThreadsHaveNoCmdline checks, on this machine, what the processes collector
+// assumes to skip their reads.
+func TestKernelThreadsHaveNoCmdline(t *testing.T) {
+	entries, err := readDir("/proc")
+	if err != nil {
+		t.Skip(err)
+	}
+	seen := 0
+	for _, e := range entries {
+		st, err := readProcFile(filepath.Join("/proc", e.Name(), "stat"), nil)
+		if err != nil {
+			continue
+		}
+		p, ok := ParseProcStat(st)
+		if !ok || p.flags&pfKthread == 0 {
+			continue
+		}
+		seen++
+		if cl, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline")); err == nil && len(cl) > 0 {
+			t.Errorf("kernel thread %s (%s) has a command line %q", e.Name(), p.comm, cl)
+		}
+	}
+	t.Logf("%d kernel threads", seen)
 }

@@ -68,8 +68,12 @@ func collectProcessesLinux(ctx context.Context, inv *inventory.Inventory) error 
 				}
 			}
 		}
-		if cl, err := readProcFile(filepath.Join(dir, "cmdline"), buf[:0]); err == nil {
-			pr.Command = truncate(strings.TrimSpace(string(bytes.ReplaceAll(cl, []byte{0}, []byte{' '}))), maxCommandLen)
+		// A kernel thread has no command line to read: most of a server's processes, three
+		// syscalls each.
+		if p.flags&pfKthread == 0 {
+			if cl, err := readProcFile(filepath.Join(dir, "cmdline"), buf[:0]); err == nil {
+				pr.Command = truncate(strings.TrimSpace(string(bytes.ReplaceAll(cl, []byte{0}, []byte{' '}))), maxCommandLen)
+			}
 		}
 		startSec := float64(p.start) / clockTicks
 		if !boot.IsZero() {
@@ -89,6 +93,9 @@ func collectProcessesLinux(ctx context.Context, inv *inventory.Inventory) error 
 	return nil
 }
 
+// pfKthread is the kernel's PF_KTHREAD process flag.
+const pfKthread = 0x00200000
+
 // memTotalBytes reads MemTotal (kB) from /proc/meminfo.
 func memTotalBytes(meminfo string) uint64 {
 	for line := range strings.Lines(meminfo) {
@@ -103,6 +110,7 @@ func memTotalBytes(meminfo string) uint64 {
 type procStat struct {
 	comm                       string
 	ppid                       int32
+	flags                      uint64 // PF_* (field 9)
 	tty                        uint64
 	utime, stime, start, vsize uint64
 	rss                        uint64
@@ -139,6 +147,7 @@ func ParseProcStat(b []byte) (procStat, bool) {
 	pp, _ := strconv.ParseInt(string(f[1]), 10, 32)
 	p.ppid = int32(pp)
 	p.tty = u(7)
+	p.flags = u(9)
 	p.utime, p.stime, p.start, p.vsize = u(14), u(15), u(22), u(23)
 	if rss, err := strconv.ParseInt(string(f[24-3]), 10, 64); err == nil && rss > 0 {
 		p.rss = uint64(rss)

@@ -767,3 +767,11 @@ func TestKernelThreadsHaveNoCmdline(t *testing.T) {
 	}
 	t.Logf("%d kernel threads", seen)
 }
+
+func TestBlankLineIsTrimSpace(t *testing.T) {
+	for _, line := range []string{"", " ", "\t \r", "Package: x", " continuation", "\u00a0", "\u00a0x", "\x85", "\v\f", "é", "\u2028 "} {
+		if got, want := blankLine([]byte(line)), len(bytes.TrimSpace([]byte(line))) == 0; got != want {
+			t.Errorf("blankLine(%q) = %v, want %v", line, got, want)
+		}
+	}
+}

@@ -107,6 +107,24 @@ type dpkgParser struct {
 func newDpkgParser() *dpkgParser { return &dpkgParser{shared: make(map[string]string, 512)} }
 
 func (p *dpkgParser) intern(v []byte) string {
+	switch string(v) { // the usual architectures and Multi-Arch values, without a map lookup
+	case "":
+		return ""
+	case "amd64":
+		return "amd64"
+	case "all":
+		return "all"
+	case "arm64":
+		return "arm64"
+	case "i386":
+		return "i386"
+	case "same":
+		return "same"
+	case "foreign":
+		return "foreign"
+	case "allowed":
+		return "allowed"
+	}
 	if s, ok := p.shared[string(v)]; ok {
 		return s
 	}
@@ -143,7 +161,7 @@ func (p *dpkgParser) paragraph(b []byte) {
 		} else {
 			b = nil
 		}
-		if len(bytes.TrimSpace(line)) == 0 {
+		if blankLine(line) {
 			p.flush()
 			continue
 		}
@@ -179,6 +197,17 @@ func (p *dpkgParser) paragraph(b []byte) {
 		}
 	}
 	p.flush()
+}
+
+// blankLine is len(bytes.TrimSpace(line)) == 0, decided on the first byte for the usual
+// field line (a letter).
+func blankLine(line []byte) bool {
+	if len(line) > 0 {
+		if c := line[0]; c < 0x80 && c != ' ' && c != '\t' && c != '\r' && c != '\n' && c != '\v' && c != '\f' {
+			return false
+		}
+	}
+	return len(bytes.TrimSpace(line)) == 0
 }
 
 // dpkgInstalled reads a Status value ("install ok installed"): three words, the last not

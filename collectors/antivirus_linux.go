@@ -33,7 +33,7 @@ var linuxAVs = []linuxAV{
 // collectAntivirus finds installed security products from their files and running processes;
 // ClamAV's signature database header gives its signature version and age.
 func collectAntivirus(_ context.Context, inv *inventory.Inventory) error {
-	running := processNames()
+	var running map[string]bool // the process scan only when a product is installed
 	for _, av := range linuxAVs {
 		installed := false
 		for _, p := range av.paths {
@@ -43,6 +43,9 @@ func collectAntivirus(_ context.Context, inv *inventory.Inventory) error {
 			continue
 		}
 		a := inventory.Antivirus{Name: av.name, Company: av.company}
+		if running == nil {
+			running = processNames()
+		}
 		for _, p := range av.procs {
 			a.Enabled = a.Enabled || running[p]
 		}
@@ -63,7 +66,7 @@ func collectAntivirus(_ context.Context, inv *inventory.Inventory) error {
 // processNames lists the command names of running processes.
 func processNames() map[string]bool {
 	out := map[string]bool{}
-	entries, err := os.ReadDir("/proc")
+	entries, err := readDir("/proc")
 	if err != nil {
 		return out
 	}

@@ -33,6 +33,11 @@ type Category struct {
 	// MinTimeout raises the configured category_timeout for a source known to be slow on its
 	// first run (macOS system_profiler with applications takes tens of seconds).
 	MinTimeout time.Duration
+	// First starts the category before the others. The categories share the CPUs (a laptop's
+	// two, a VM's one), and a long one started last would run alone at the end: starting the
+	// longest first keeps the CPUs busy until the end (the collection lasts about as long as
+	// its total work over the CPUs).
+	First bool
 }
 
 // Cached is the inventory provider: collects on demand, reuses a result younger than TTL.
@@ -101,7 +106,15 @@ func Collect(ctx context.Context, o Options, cats []Category) (*inventory.Invent
 	}
 	results := make(chan done, len(cats))
 	var running int
-	for _, cat := range cats {
+	order := make([]Category, 0, len(cats))
+	for _, first := range []bool{true, false} {
+		for _, cat := range cats {
+			if cat.First == first {
+				order = append(order, cat)
+			}
+		}
+	}
+	for _, cat := range order {
 		if disabled[cat.Name] {
 			inv.Meta.Categories = append(inv.Meta.Categories, inventory.CategoryResult{Name: cat.Name, Skipped: true})
 			continue

@@ -3,7 +3,6 @@ package collectors
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -14,7 +13,7 @@ import (
 )
 
 func collectCPU(ctx context.Context, inv *inventory.Inventory) error {
-	b, err := os.ReadFile("/proc/cpuinfo")
+	b, err := readFile("/proc/cpuinfo")
 	if err != nil {
 		return fmt.Errorf("read cpuinfo: %w", err)
 	}
@@ -221,7 +220,7 @@ func armPartName(impl, part string) string {
 
 // cpuCaches reports cpu0's L2 and L3 cache sizes.
 func cpuCaches(dir string) (l2, l3 uint64) {
-	entries, err := os.ReadDir(dir)
+	entries, err := readDir(dir)
 	if err != nil {
 		return 0, 0
 	}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strconv"
 	"strings"
@@ -111,26 +112,81 @@ func upstreamVersion(v string) string {
 
 // dpkgVersion finds one installed package's version in /var/lib/dpkg/status content.
 func dpkgVersion(status []byte, pkg string) string {
-	i := bytes.Index(status, []byte("\nPackage: "+pkg+"\n"))
-	if i < 0 {
-		if !bytes.HasPrefix(status, []byte("Package: "+pkg+"\n")) {
-			return ""
+	return dpkgVersions(bytes.NewReader(status), func(p []byte) bool { return string(p) == pkg })[pkg]
+}
+
+// dpkgVersions streams a dpkg status file and returns the versions of the packages want
+// accepts, "" for one whose first paragraph is not fully installed. It looks only at the
+// "Package: " lines and, for a wanted package, its paragraph.
+func dpkgVersions(r io.Reader, want func(pkg []byte) bool) map[string]string {
+	out := map[string]string{}
+	field := []byte("Package: ")
+	_ = dpkgParagraphs(r, func(b []byte) {
+		for {
+			i := bytes.Index(b, field)
+			if i < 0 {
+				return
+			}
+			if i > 0 && b[i-1] != '\n' {
+				b = b[i+len(field):]
+				continue
+			}
+			para := b[i:]
+			b = b[i+len(field):]
+			name := b
+			if nl := bytes.IndexByte(name, '\n'); nl >= 0 {
+				name = name[:nl]
+			}
+			if !want(name) {
+				continue
+			}
+			if _, seen := out[string(name)]; seen {
+				continue // the first paragraph decides
+			}
+			if end := bytes.Index(para, []byte("\n\n")); end >= 0 {
+				para = para[:end+1]
+			}
+			v := ""
+			if bytes.Contains(para, []byte("\nStatus: install ok installed")) {
+				for line := range bytes.Lines(para) {
+					if rest, ok := bytes.CutPrefix(line, []byte("Version: ")); ok {
+						v = string(bytes.TrimSpace(rest))
+						break
+					}
+				}
+			}
+			out[string(name)] = v
 		}
-		i = -1
-	}
-	para := status[i+1:]
-	if end := bytes.Index(para, []byte("\n\n")); end >= 0 {
-		para = para[:end]
-	}
-	if !bytes.Contains(para, []byte("\nStatus: install ok installed")) {
-		return ""
-	}
-	for line := range strings.Lines(string(para)) {
-		if v, ok := strings.CutPrefix(line, "Version: "); ok {
-			return strings.TrimSpace(v)
+	})
+	return out
+}
+
+// dpkgParagraphs calls fn with the status file's paragraphs (blank-line separated), several
+// at a time, read through a small buffer that grows only for a paragraph larger than it.
+// fn must not keep the slice.
+func dpkgParagraphs(r io.Reader, fn func([]byte)) error {
+	buf := make([]byte, 64<<10)
+	n := 0 // bytes in buf
+	for {
+		m, err := r.Read(buf[n:])
+		n += m
+		if err == io.EOF {
+			if n > 0 {
+				fn(buf[:n])
+			}
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if i := bytes.LastIndex(buf[:n], []byte("\n\n")); i >= 0 {
+			fn(buf[:i+2])
+			n = copy(buf, buf[i+2:n])
+		}
+		if n == len(buf) {
+			buf = append(buf, make([]byte, len(buf))...)
 		}
 	}
-	return ""
 }
 
 // listeningPorts maps socket inodes to the TCP ports listening on them (/proc/net/tcp, tcp6).

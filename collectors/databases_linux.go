@@ -1,6 +1,7 @@
 package collectors
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io/fs"
@@ -63,12 +64,33 @@ func (s dbScan) scan(ctx context.Context) []inventory.DatabaseService {
 	}
 	// The installed binaries' real paths name their engine's process (Debian's redis-server
 	// runs as /usr/bin/redis-check-rdb).
+	globs := map[string][]string{} // each pattern is matched once, used twice
+	glob := func(g string) []string {
+		m, ok := globs[g]
+		if !ok {
+			m, _ = filepath.Glob(filepath.Join(s.root, g))
+			globs[g] = m
+		}
+		return m
+	}
+	type resolved struct {
+		path string
+		err  error
+	}
+	reals := map[string]resolved{} // and each binary resolved once (an lstat per component)
+	realPath := func(b string) (string, error) {
+		r, ok := reals[b]
+		if !ok {
+			r.path, r.err = filepath.EvalSymlinks(b)
+			reals[b] = r
+		}
+		return r.path, r.err
+	}
 	realBin := map[string]string{} // real path → comm
 	for _, e := range linuxDBEngines {
 		for _, g := range e.Binaries {
-			m, _ := filepath.Glob(filepath.Join(s.root, g))
-			for _, b := range m {
-				if r, err := filepath.EvalSymlinks(b); err == nil && realBin[r] == "" {
+			for _, b := range glob(g) {
+				if r, err := realPath(b); err == nil && realBin[r] == "" {
 					realBin[r] = e.Comms[0]
 				}
 			}
@@ -80,7 +102,7 @@ func (s dbScan) scan(ctx context.Context) []inventory.DatabaseService {
 		}
 	}
 	procs := map[string][]dbProc{} // by comm, main processes only (parent has another name)
-	entries, _ := os.ReadDir(s.proc)
+	entries, _ := readDir(s.proc)
 	for _, e := range entries {
 		if c := e.Name()[0]; c < '0' || c > '9' {
 			continue
@@ -99,32 +121,31 @@ func (s dbScan) scan(ctx context.Context) []inventory.DatabaseService {
 		if !want[comm] {
 			continue
 		}
-		if st, err := os.ReadFile(filepath.Join(dir, "stat")); err == nil {
+		if st, err := readFile(filepath.Join(dir, "stat")); err == nil {
 			if p, ok := ParseProcStat(st); ok && p.ppid > 1 {
 				if pexe, _ := os.Readlink(filepath.Join(s.proc, strconv.Itoa(int(p.ppid)), "exe")); pexe != "" && pexe == exe {
 					continue // a worker of the same server (postgres backends)
 				}
 			}
 		}
-		cl, _ := os.ReadFile(filepath.Join(dir, "cmdline"))
+		cl, _ := readFile(filepath.Join(dir, "cmdline"))
 		cwd, _ := os.Readlink(filepath.Join(dir, "cwd"))
 		procs[comm] = append(procs[comm], dbProc{pid: e.Name(), exe: exe, cwd: cwd, cmdline: strings.Split(strings.TrimRight(string(cl), "\x00"), "\x00")})
 	}
 	if ctx.Err() != nil {
 		return nil
 	}
-	var status []byte // read once, only when an engine is present
-	statusRead := false
-	readStatus := func() []byte {
-		if !statusRead {
-			statusRead = true
-			if s.root == "/" { // the software category reads the same file in this collection
-				status, _ = dpkgStatus(ctx)
-			} else {
-				status, _ = os.ReadFile(filepath.Join(s.root, "var/lib/dpkg/status"))
+	// The package versions, read once and only when an engine is present.
+	var versions map[string]string
+	pkgVersion := func(pkg string) string {
+		if versions == nil {
+			versions = map[string]string{}
+			if f, err := os.Open(filepath.Join(s.root, "var/lib/dpkg/status")); err == nil {
+				versions = dpkgVersions(f, dbPackage)
+				f.Close()
 			}
 		}
-		return status
+		return versions[pkg]
 	}
 	var ports map[string]int
 	var out []inventory.DatabaseService
@@ -137,9 +158,8 @@ func (s dbScan) scan(ctx context.Context) []inventory.DatabaseService {
 		var bins []string
 		byReal := map[string]string{} // real path → the engine's own name for it
 		for _, g := range e.Binaries {
-			m, _ := filepath.Glob(filepath.Join(s.root, g))
-			for _, b := range m {
-				real, err := filepath.EvalSymlinks(b)
+			for _, b := range glob(g) {
+				real, err := realPath(b)
 				if err != nil || seen[real] {
 					continue
 				}
@@ -163,13 +183,13 @@ func (s dbScan) scan(ctx context.Context) []inventory.DatabaseService {
 		for _, p := range running {
 			d := inventory.DatabaseService{Type: e.Type, Name: e.Name, Manufacturer: e.Manufacturer, Running: true,
 				Path: p.exe, Port: s.processPort(p.pid, ports)}
-			d.Version = s.version(ctx, e, readStatus(), p.exe, p.cwd, d.Port)
+			d.Version = s.version(ctx, e, pkgVersion, p.exe, p.cwd, d.Port)
 			out = append(out, d)
 		}
 		if len(running) == 0 {
 			for _, b := range bins {
 				d := inventory.DatabaseService{Type: e.Type, Name: e.Name, Manufacturer: e.Manufacturer, Path: b, Port: e.DefaultPort}
-				d.Version = s.version(ctx, e, readStatus(), b, "", 0)
+				d.Version = s.version(ctx, e, pkgVersion, b, "", 0)
 				out = append(out, d)
 			}
 		}
@@ -180,7 +200,7 @@ func (s dbScan) scan(ctx context.Context) []inventory.DatabaseService {
 // processPort is the lowest TCP port the process listens on (0 when it listens only on a
 // Unix socket).
 func (s dbScan) processPort(pid string, ports map[string]int) int {
-	fds, _ := os.ReadDir(filepath.Join(s.proc, pid, "fd"))
+	fds, _ := readDir(filepath.Join(s.proc, pid, "fd"))
 	var found []int
 	for _, fd := range fds {
 		l, err := os.Readlink(filepath.Join(s.proc, pid, "fd", fd.Name()))
@@ -202,7 +222,7 @@ func (s dbScan) processPort(pid string, ports map[string]int) int {
 
 // version: the package database first (a file read), then what the engine itself tells
 // without credentials.
-func (s dbScan) version(ctx context.Context, e dbEngine, status []byte, bin, cwd string, port int) string {
+func (s dbScan) version(ctx context.Context, e dbEngine, pkgVersion func(string) string, bin, cwd string, port int) string {
 	pkgs := e.Packages
 	if e.Type == "postgresql" {
 		// /usr/lib/postgresql/15/bin/postgres belongs to postgresql-15.
@@ -211,7 +231,7 @@ func (s dbScan) version(ctx context.Context, e dbEngine, status []byte, bin, cwd
 		}
 	}
 	for _, p := range pkgs {
-		if v := dpkgVersion(status, p); v != "" {
+		if v := pkgVersion(p); v != "" {
 			return upstreamVersion(v)
 		}
 	}
@@ -229,6 +249,22 @@ func (s dbScan) version(ctx context.Context, e dbEngine, status []byte, bin, cwd
 		}
 	}
 	return ""
+}
+
+// dbPackage reports whether version may look the package up: an engine's package or a
+// PostgreSQL major version's (postgresql-15).
+func dbPackage(name []byte) bool {
+	if bytes.HasPrefix(name, []byte("postgresql-")) {
+		return true
+	}
+	for _, e := range linuxDBEngines {
+		for _, p := range e.Packages {
+			if string(name) == p {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func pgMajorFromPath(p string) string {

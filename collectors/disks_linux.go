@@ -12,7 +12,7 @@ import (
 // collectDisks lists whole block devices from /sys/block, leaving out the virtual ones that
 // are not disks (loop, ram, zram, device-mapper, md arrays are volumes).
 func collectDisks(ctx context.Context, inv *inventory.Inventory) error {
-	entries, err := os.ReadDir("/sys/block")
+	entries, err := readDir("/sys/block")
 	if err != nil {
 		return err
 	}
@@ -92,7 +92,7 @@ func diskInterface(name, link string) string {
 
 // vpdSerial reads the unit serial number from SCSI VPD page 0x80: 4 header bytes then ASCII.
 func vpdSerial(path string) string {
-	b, err := os.ReadFile(path)
+	b, err := readFile(path)
 	if err != nil || len(b) < 4 || b[1] != 0x80 {
 		return ""
 	}

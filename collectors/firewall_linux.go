@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -42,7 +41,7 @@ func collectFirewalls(ctx context.Context, inv *inventory.Inventory) error {
 
 // processesNamed returns the pids whose comm (the 15-character process name) is name.
 func processesNamed(proc, name string) []string {
-	entries, _ := os.ReadDir(proc)
+	entries, _ := readDir(proc)
 	var out []string
 	for _, e := range entries {
 		if c := e.Name()[0]; c < '0' || c > '9' {

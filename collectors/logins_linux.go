@@ -26,7 +26,7 @@ func collectLogins(ctx context.Context, inv *inventory.Inventory) error {
 		inv.OS.LastUser, inv.OS.LastLoginAt = logins[n-1].User, logins[n-1].Time
 	}
 	for _, p := range []string{"/run/utmp", "/var/run/utmp"} {
-		if b, err := os.ReadFile(p); err == nil {
+		if b, err := readFile(p); err == nil {
 			recs, _ := ParseUtmp(b)
 			inv.Sessions = SessionsFromUtmp(recs)
 			break

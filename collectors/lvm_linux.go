@@ -27,7 +27,7 @@ func collectLVM(ctx context.Context, inv *inventory.Inventory) error {
 
 // scanLVM reads the LVM label of each block device listed in sysDir (disks and partitions).
 func scanLVM(ctx context.Context, sysDir, devDir string) ([]lvmPV, error) {
-	entries, err := os.ReadDir(sysDir)
+	entries, err := readDir(sysDir)
 	if err != nil {
 		return nil, err
 	}

@@ -3,7 +3,6 @@ package collectors
 import (
 	"context"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 
@@ -12,7 +11,7 @@ import (
 
 // collectMemory reads /proc/meminfo and, when the SMBIOS table is readable (root), the modules.
 func collectMemory(ctx context.Context, inv *inventory.Inventory) error {
-	b, err := os.ReadFile("/proc/meminfo")
+	b, err := readFile("/proc/meminfo")
 	if err != nil {
 		return fmt.Errorf("read meminfo: %w", err)
 	}

@@ -2,6 +2,7 @@ package collectors
 
 import (
 	"reflect"
+	"time"
 
 	"github.com/omniagent/omniagent/inventory"
 )
@@ -15,7 +16,7 @@ func merge(dst, src *inventory.Inventory) {
 func mergeValue(dst, src reflect.Value) {
 	switch src.Kind() {
 	case reflect.Struct:
-		if src.Type().String() == "time.Time" {
+		if src.Type() == reflect.TypeFor[time.Time]() {
 			if !src.IsZero() {
 				dst.Set(src)
 			}
@@ -28,7 +29,11 @@ func mergeValue(dst, src reflect.Value) {
 			mergeValue(dst.Field(i), src.Field(i))
 		}
 	case reflect.Slice:
-		if src.Len() > 0 {
+		switch {
+		case src.Len() == 0:
+		case dst.Len() == 0:
+			dst.Set(src) // the part is dropped after the merge: take its slice, no copy
+		default:
 			dst.Set(reflect.AppendSlice(dst, src))
 		}
 	default:

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -20,7 +19,7 @@ func collectMonitors(_ context.Context, inv *inventory.Inventory) error {
 		if st := readStr(filepath.Join(dir, "status")); st != "" && st != "connected" {
 			continue
 		}
-		b, err := os.ReadFile(p)
+		b, err := readFile(p)
 		if err != nil {
 			continue
 		}

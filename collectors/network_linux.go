@@ -86,7 +86,7 @@ func collectNetwork(ctx context.Context, inv *inventory.Inventory) error {
 		}
 		inv.Networks = append(inv.Networks, n)
 	}
-	namePCI(ctx, pciNICs)
+	namePCINICs(ctx, pciNICs)
 	for i, d := range pciNICs {
 		inv.Networks[pciIdx[i]].Description = strings.TrimSpace(firstSet(d.DeviceName, d.VendorName))
 	}
@@ -96,6 +96,36 @@ func collectNetwork(ctx context.Context, inv *inventory.Inventory) error {
 		}
 	}
 	return nil
+}
+
+// namePCINICs names the NICs from the collection's PCI scan, which has read pci.ids already;
+// pci.ids is read again only for a function the scan did not list.
+func namePCINICs(ctx context.Context, nics []pciDevice) {
+	bus, _ := pciDevices(ctx)
+	var rest []int
+	for i := range nics {
+		found := false
+		for _, d := range bus {
+			if d.Vendor == nics[i].Vendor && d.Device == nics[i].Device {
+				nics[i].VendorName, nics[i].DeviceName, found = d.VendorName, d.DeviceName, true
+				break
+			}
+		}
+		if !found {
+			rest = append(rest, i)
+		}
+	}
+	if len(rest) == 0 {
+		return
+	}
+	unnamed := make([]pciDevice, len(rest))
+	for j, i := range rest {
+		unnamed[j] = nics[i]
+	}
+	namePCI(unnamed)
+	for j, i := range rest {
+		nics[i].VendorName, nics[i].DeviceName = unnamed[j].VendorName, unnamed[j].DeviceName
+	}
 }
 
 func ipv4Addr(ip net.IP, mask net.IPMask) inventory.IPAddr {
@@ -219,7 +249,7 @@ func resolvNameservers(conf string) []string {
 // systemd-networkd, NetworkManager's internal client, dhclient.
 func dhcpLeases() map[string]string {
 	out := map[string]string{}
-	if entries, err := os.ReadDir("/run/systemd/netif/leases"); err == nil {
+	if entries, err := readDir("/run/systemd/netif/leases"); err == nil {
 		for _, e := range entries {
 			idx, err := strconv.Atoi(e.Name())
 			if err != nil {
@@ -243,7 +273,7 @@ func dhcpLeases() map[string]string {
 		dh = append(dh, m...)
 	}
 	for _, p := range dh {
-		if b, err := os.ReadFile(p); err == nil {
+		if b, err := readFile(p); err == nil {
 			for ifc, srv := range ParseDhclientLeases(string(b)) {
 				out[ifc] = srv
 			}

@@ -2,10 +2,12 @@ package collectors
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/iotest"
 )
 
 func TestEnvVarsRedactSecrets(t *testing.T) {
@@ -84,6 +86,21 @@ func TestDpkgVersionAndUpstream(t *testing.T) {
 		if got := upstreamVersion(dpkgVersion(status, pkg)); got != want {
 			t.Errorf("%s = %q, want %q", pkg, got, want)
 		}
+	}
+}
+
+func TestDpkgVersionsStreamed(t *testing.T) {
+	status := "Package: redis-server\nStatus: install ok installed\nVersion: 5:7.0.15-1~deb12u1\n\n\n" +
+		"Package: libc6\nStatus: deinstall ok config-files\nVersion: 2.35\nDescription: d\n Package: mariadb-server\nOriginal-Package: mysql-server\n\n" +
+		"Package: libc6\nStatus: install ok installed\nVersion: 2.36-9\n\n" +
+		"Package: postgresql-15\nStatus: install ok installed\nDescription: x\n Version: not this\nVersion: 15.14-0+deb12u1"
+	want := map[string]string{"redis-server": "5:7.0.15-1~deb12u1", "libc6": "", "postgresql-15": "15.14-0+deb12u1"}
+	got := dpkgVersions(iotest.OneByteReader(strings.NewReader(status)), func([]byte) bool { return true })
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("versions = %v, want %v", got, want)
+	}
+	if got := dpkgVersions(strings.NewReader(status), func(p []byte) bool { return string(p) == "libc6" }); len(got) != 1 {
+		t.Errorf("want filters: %v", got)
 	}
 }
 

@@ -3,11 +3,17 @@ package collectors
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
+	"syscall"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/omniagent/omniagent/inventory"
@@ -230,7 +236,7 @@ Shared No
 
 func TestParseProcStat(t *testing.T) {
 	p, ok := ParseProcStat([]byte("1234 (my (weird) proc) S 1 1234 1234 34816 1234 4194560 100 0 0 0 250 50 0 0 20 0 1 0 5000 123456789 2048 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n"))
-	if !ok || p.comm != "my (weird) proc" || p.ppid != 1 || p.utime != 250 || p.stime != 50 || p.start != 5000 || p.vsize != 123456789 || p.rss != 2048 {
+	if !ok || p.comm != "my (weird) proc" || p.ppid != 1 || p.flags != 4194560 || p.flags&pfKthread != 0 || p.utime != 250 || p.stime != 50 || p.start != 5000 || p.vsize != 123456789 || p.rss != 2048 {
 		t.Errorf("stat = %+v", p)
 	}
 	if ttyName(p.tty) != "pts/0" {
@@ -238,6 +244,17 @@ func TestParseProcStat(t *testing.T) {
 	}
 	if _, ok := ParseProcStat([]byte("12 (x) S 1")); ok {
 		t.Error("short stat accepted")
+	}
+	// Exactly the fields read (state to rss) is enough; one fewer is not.
+	fields := strings.Fields("S 7 1 1 0 -1 2129984 0 0 0 0 3 4 0 0 20 0 1 0 600 8192 9")
+	if p, ok := ParseProcStat([]byte("5 (k) " + strings.Join(fields, " "))); !ok || p.ppid != 7 || p.flags&pfKthread == 0 || p.utime != 3 || p.start != 600 || p.vsize != 8192 || p.rss != 9 {
+		t.Errorf("22 fields: %+v %v", p, ok)
+	}
+	if _, ok := ParseProcStat([]byte("5 (k) " + strings.Join(fields[:21], " ") + "\n")); ok {
+		t.Error("21 fields accepted")
+	}
+	if p, ok := ParseProcStat([]byte("5 (k)  " + strings.Join(fields, "  ") + " \n")); !ok || p.rss != 9 {
+		t.Errorf("doubled spaces: %+v %v", p, ok)
 	}
 }
 
@@ -418,5 +435,343 @@ func TestPCIFindVendorSortedAndNot(t *testing.T) {
 	names := lookupPCIIDs(unsorted, []pciDevice{{Vendor: "0002", Device: "9999"}, {Vendor: "1af4", Device: "1000"}})
 	if names["0002"] != "Early" || names["1af4:1000"] != "Virtio" {
 		t.Errorf("unsorted: %v", names)
+	}
+}
+
+// TestNamePCINICs: NICs named from the collection's PCI scan get the names pci.ids gives
+// them, and one missing from the bus is still looked up.
+func TestNamePCINICs(t *testing.T) {
+	nics := []pciDevice{{Vendor: "ffff", Device: "fffe"}, {Vendor: "1af4", Device: "1041"}}
+	if bus, _ := pciDevices(context.Background()); len(bus) > 0 {
+		nics = append(nics, pciDevice{Vendor: bus[0].Vendor, Device: bus[0].Device})
+	}
+	want := append([]pciDevice(nil), nics...)
+	namePCI(want)
+	ctx := withShared(context.Background())
+	namePCINICs(ctx, nics)
+	if fmt.Sprint(nics) != fmt.Sprint(want) {
+		t.Errorf("names = %+v\nwant %+v", nics, want)
+	}
+	if nics[1].DeviceName == "" {
+		t.Errorf("virtio NIC unnamed: %+v", nics[1])
+	}
+}
+
+func TestPCIIDsClosed(t *testing.T) {
+	p := newPCIIDs([]byte("1af4  Red Hat\n\t1000  Virtio\n"))
+	p.unmap = func() {}
+	p.close()
+	p.close() // twice is harmless
+	if names := p.lookup([]pciDevice{{Vendor: "1af4", Device: "1000"}}); len(names) != 0 {
+		t.Errorf("lookup after close: %v", names)
+	}
+}
+
+// TestDpkgPackagesStreamed: the file streamed in chunks (paragraphs cut by the buffer, one
+// larger than the buffer) gives what parsing it whole gives.
+func TestDpkgPackagesStreamed(t *testing.T) {
+	fixture := readFixture(t, "dpkg_status")
+	big := "Package: big\nStatus: install ok installed\nVersion: 1\nDescription: large\n" +
+		strings.Repeat(" a continuation line of a long description\n", 3000) + "\n" // > 64 KiB
+	tests := []struct {
+		name    string
+		content []byte
+		want    int
+	}{
+		{"fixture", fixture, 5},
+		{"fixture repeated past the buffer", bytes.Repeat(append(bytes.TrimRight(fixture, "\n"), "\n\n"...), 200), 1000},
+		{"paragraph larger than the buffer", append([]byte(big), fixture...), 6},
+		{"no final newline", []byte("Package: x\nStatus: install ok installed\nVersion: 2"), 1},
+		{"empty", nil, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "status")
+			if err := os.WriteFile(path, tt.content, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			got, err := dpkgPackages(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := ParseDpkgStatus(tt.content)
+			if len(got) != tt.want || fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("%d packages, want %d:\n got %+v\nwant %+v", len(got), tt.want, got, want)
+			}
+		})
+	}
+	if _, err := dpkgPackages(filepath.Join(t.TempDir(), "missing")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("missing file: %v", err)
+	}
+}
+
+func TestDpkgParagraphsOneByteReads(t *testing.T) {
+	in := "Package: a\nVersion: 1\n\nPackage: b\nVersion: 2\n\n\nPackage: c\n"
+	var got []string
+	if err := dpkgParagraphs(iotest.OneByteReader(strings.NewReader(in)), func(b []byte) { got = append(got, string(b)) }); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(got, "") != in {
+		t.Errorf("paragraphs %q do not add up to the input", got)
+	}
+	for _, p := range got[:len(got)-1] {
+		if !strings.HasSuffix(p, "\n\n") {
+			t.Errorf("chunk %q does not end at a paragraph end", p)
+		}
+	}
+	if err := dpkgParagraphs(iotest.ErrReader(errors.New("boom")), func([]byte) {}); err == nil {
+		t.Error("read error not returned")
+	}
+}
+
+func TestReadStr(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct{ content, want string }{
+		{"  0x8086 \n", "0x8086"},
+		{"a \xff", "a"},
+		{"\xffab\xfe\n", "ab"},
+		{"", ""},
+		{strings.Repeat("x", 3000) + "\n", strings.Repeat("x", 3000)}, // past readStr's stack buffer
+	}
+	for i, tt := range tests {
+		path := filepath.Join(dir, fmt.Sprint(i))
+		if err := os.WriteFile(path, []byte(tt.content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if got := readStr(path); got != tt.want {
+			t.Errorf("readStr(%q) = %q, want %q", tt.content, got, tt.want)
+		}
+	}
+	if got := readStr(filepath.Join(dir, "missing")); got != "" {
+		t.Errorf("missing file = %q", got)
+	}
+}
+
+// TestReadProcFileWhole: a generated file longer than the room given is still read whole
+// (only a read shorter than the room ends it early).
+func TestReadProcFileWhole(t *testing.T) {
+	// /proc/crypto is a seq_file of many records over 4 KiB: its reads stop at a page
+	// whatever the room, so a short read there is not its end.
+	for _, path := range []string{"/proc/filesystems", "/proc/self/cmdline", "/proc/self/environ", "/proc/version",
+		"/proc/crypto", "/sys/kernel/mm/transparent_hugepage/enabled"} {
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Logf("%s: %v", path, err)
+			continue
+		}
+		for _, size := range []int{0, 7, 4096, 64 << 10} {
+			got, err := readProcFile(path, make([]byte, 0, size))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s with a %d-byte buffer: %d bytes, want %d", path, size, len(got), len(want))
+			}
+		}
+	}
+}
+
+func TestDpkgInstalled(t *testing.T) {
+	tests := []struct {
+		status string
+		want   bool
+	}{
+		{"install ok installed", true},
+		{"hold ok installed", true},
+		{"  install\tok   unpacked ", true},
+		{"deinstall ok config-files", false},
+		{"purge ok not-installed", false},
+		{"install ok", false},
+		{"install ok installed extra", false},
+		{"", false},
+	}
+	for _, tt := range tests {
+		if got := dpkgInstalled([]byte(tt.status)); got != tt.want {
+			t.Errorf("dpkgInstalled(%q) = %v, want %v", tt.status, got, tt.want)
+		}
+	}
+}
+
+func TestWholeOnFirstRead(t *testing.T) {
+	tests := []struct {
+		path string
+		want int
+	}{
+		{"/sys/bus/pci/devices/0000:00:01.0/vendor", 4096},
+		{"/proc/123/stat", math.MaxInt},
+		{"/proc/stat", math.MaxInt},
+		{"/proc/123/cmdline", math.MaxInt},
+		{"/proc/net/route", 0},
+		{"/proc/bus/input/devices", 0},
+		{"/etc/passwd", 0},
+		{"/system/stat", 0},
+	}
+	for _, tt := range tests {
+		if got := wholeOnFirstRead(tt.path); got != tt.want {
+			t.Errorf("wholeOnFirstRead(%q) = %d, want %d", tt.path, got, tt.want)
+		}
+	}
+}
+
+func TestReadFile(t *testing.T) {
+	dir := t.TempDir()
+	paths := []string{"/proc/crypto", "/proc/self/mountinfo", "/sys/kernel/mm/transparent_hugepage/enabled"}
+	for i, size := range []int{0, 1, 511, 512, 100 << 10} {
+		p := filepath.Join(dir, fmt.Sprint(i))
+		if err := os.WriteFile(p, bytes.Repeat([]byte{'x'}, size), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, p)
+	}
+	for _, p := range paths {
+		want, err := os.ReadFile(p)
+		if err != nil {
+			t.Logf("%s: %v", p, err)
+			continue
+		}
+		got, err := readFile(p)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Errorf("%s: %d bytes (%v), want %d", p, len(got), err, len(want))
+		}
+	}
+	if _, err := readFile(filepath.Join(dir, "missing")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("missing: %v", err)
+	}
+	if _, err := readFile(dir); err == nil {
+		t.Error("a directory read as a file")
+	}
+}
+
+// TestReadDirMatchesOS: names, order and types as os.ReadDir gives them.
+func TestReadDirMatchesOS(t *testing.T) {
+	tmp := t.TempDir()
+	for _, f := range []string{"b", "a", "10", "9"} {
+		if err := os.WriteFile(filepath.Join(tmp, f), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Mkdir(filepath.Join(tmp, "dir"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("a", filepath.Join(tmp, "link")); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(tmp, "fifo"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, dir := range []string{tmp, "/proc", "/dev", "/sys/bus/pci/devices", "/sys/class/net"} {
+		want, err := os.ReadDir(dir)
+		if err != nil {
+			t.Logf("%s: %v", dir, err)
+			continue
+		}
+		got, err := readDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// /proc changes between the two reads: compare the entries both have.
+		gotBy := map[string]fs.DirEntry{}
+		var names []string
+		for _, e := range got {
+			gotBy[e.Name()] = e
+			names = append(names, e.Name())
+		}
+		if !sort.StringsAreSorted(names) {
+			t.Errorf("%s: not sorted", dir)
+		}
+		common := 0
+		for _, w := range want {
+			g, ok := gotBy[w.Name()]
+			if !ok {
+				continue
+			}
+			common++
+			if g.Type() != w.Type() || g.IsDir() != w.IsDir() {
+				t.Errorf("%s/%s: type %v, want %v", dir, w.Name(), g.Type(), w.Type())
+			}
+			gi, gerr := g.Info()
+			wi, werr := w.Info()
+			if (gerr == nil) != (werr == nil) || (gerr == nil && gi.Mode() != wi.Mode()) {
+				t.Errorf("%s/%s: info %v %v, want %v %v", dir, w.Name(), gi, gerr, wi, werr)
+			}
+		}
+		if dir != "/proc" && (common != len(want) || len(got) != len(want)) {
+			t.Errorf("%s: %d entries, want %d", dir, len(got), len(want))
+		}
+	}
+	if _, err := readDir(filepath.Join(tmp, "a")); err == nil {
+		t.Error("a file read as a directory")
+	}
+	if _, err := readDir(filepath.Join(tmp, "missing")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("missing: %v", err)
+	}
+}
+
+func TestParsePCIUevent(t *testing.T) {
+	var d pciDevice
+	ok := parsePCIUevent([]byte("DRIVER=virtio-pci\nPCI_CLASS=20000\nPCI_ID=1AF4:1041\nPCI_SUBSYS_ID=1AF4:0D57\nPCI_SLOT_NAME=0000:00:03.0\nMODALIAS=pci:v00001AF4d00001041sv00001AF4sd00001041bc02sc00i00\n"), &d)
+	if !ok || d.Class != "020000" || d.Vendor != "1af4" || d.Device != "1041" || d.SubVendor != "1af4" || d.SubDevice != "0d57" || d.Driver != "virtio-pci" {
+		t.Errorf("uevent = %+v %v", d, ok)
+	}
+	for _, bad := range []string{"PCI_CLASS=20000\nPCI_ID=1AF4:1041\n", "PCI_CLASS=zz\nPCI_ID=1AF4:1041\nPCI_SUBSYS_ID=1AF4:1041\n",
+		"PCI_CLASS=20000\nPCI_ID=1AF4-1041\nPCI_SUBSYS_ID=1AF4:1041\n", "PCI_CLASS=1000000\nPCI_ID=1AF4:1041\nPCI_SUBSYS_ID=1AF4:1041\n", ""} {
+		if parsePCIUevent([]byte(bad), &pciDevice{}) {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+// TestReadPCIDeviceMatchesAttributes: on this machine's bus, the uevent gives what the
+// attribute files give.
+func TestReadPCIDeviceMatchesAttributes(t *testing.T) {
+	entries, err := readDir(pciDir)
+	if err != nil {
+		t.Skip("no PCI bus:", err)
+	}
+	for _, e := range entries {
+		dir := filepath.Join(pciDir, e.Name())
+		got := readPCIDevice(dir)
+		hex := func(f string) string { return strings.TrimPrefix(readStr(filepath.Join(dir, f)), "0x") }
+		want := pciDevice{Slot: e.Name(), Dir: dir, Class: hex("class"), Vendor: hex("vendor"), Device: hex("device"),
+			SubVendor: hex("subsystem_vendor"), SubDevice: hex("subsystem_device"), Revision: hex("revision")}
+		if l, err := os.Readlink(filepath.Join(dir, "driver")); err == nil {
+			want.Driver = filepath.Base(l)
+		}
+		if got != want {
+			t.Errorf("%s:\n got %+v\nwant %+v", e.Name(), got, want)
+		}
+	}
+}
+
+// TestKernelThreadsHaveNoCmdline checks, on this machine, what the processes collector
+// assumes to skip their reads.
+func TestKernelThreadsHaveNoCmdline(t *testing.T) {
+	entries, err := readDir("/proc")
+	if err != nil {
+		t.Skip(err)
+	}
+	seen := 0
+	for _, e := range entries {
+		st, err := readProcFile(filepath.Join("/proc", e.Name(), "stat"), nil)
+		if err != nil {
+			continue
+		}
+		p, ok := ParseProcStat(st)
+		if !ok || p.flags&pfKthread == 0 {
+			continue
+		}
+		seen++
+		if cl, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline")); err == nil && len(cl) > 0 {
+			t.Errorf("kernel thread %s (%s) has a command line %q", e.Name(), p.comm, cl)
+		}
+	}
+	t.Logf("%d kernel threads", seen)
+}
+
+func TestBlankLineIsTrimSpace(t *testing.T) {
+	for _, line := range []string{"", " ", "\t \r", "Package: x", " continuation", "\u00a0", "\u00a0x", "\x85", "\v\f", "é", "\u2028 "} {
+		if got, want := blankLine([]byte(line)), len(bytes.TrimSpace([]byte(line))) == 0; got != want {
+			t.Errorf("blankLine(%q) = %v, want %v", line, got, want)
+		}
 	}
 }

@@ -3,10 +3,11 @@ package collectors
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -25,44 +26,114 @@ type pciDevice struct {
 const pciDir = "/sys/bus/pci/devices"
 
 // pciDevices lists PCI functions, keeping those whose class starts with one of classPrefixes
-// (hex, without 0x; none keeps all), and names them from pci.ids when it is installed.
+// (hex, without 0x; none keeps all), and names them from pci.ids when it is installed. The
+// bus is read once per collection: controllers, gpu, sounds and modems each filter it.
 func pciDevices(ctx context.Context, classPrefixes ...string) ([]pciDevice, error) {
-	entries, err := os.ReadDir(pciDir)
-	if err != nil {
-		return nil, err
+	all := shared(ctx, "pci devices", func() pciScan {
+		devs, err := scanPCI(ctx)
+		return pciScan{devs, err}
+	})
+	if all.devs == nil {
+		return nil, all.err
 	}
 	var out []pciDevice
-	for _, e := range entries {
-		if ctx.Err() != nil {
-			return out, ctx.Err()
-		}
-		dir := filepath.Join(pciDir, e.Name())
-		hex := func(f string) string { return strings.TrimPrefix(readStr(filepath.Join(dir, f)), "0x") }
-		d := pciDevice{Slot: e.Name(), Class: hex("class"), Vendor: hex("vendor"), Device: hex("device"),
-			SubVendor: hex("subsystem_vendor"), SubDevice: hex("subsystem_device"), Revision: hex("revision"), Dir: dir}
+	for _, d := range all.devs {
 		keep := len(classPrefixes) == 0
 		for _, p := range classPrefixes {
 			keep = keep || strings.HasPrefix(d.Class, p)
 		}
-		if !keep {
-			continue
+		if keep {
+			out = append(out, d)
 		}
-		if l, err := os.Readlink(filepath.Join(dir, "driver")); err == nil {
-			d.Driver = filepath.Base(l)
-		}
-		out = append(out, d)
 	}
-	namePCI(ctx, out)
+	return out, all.err
+}
+
+// pciScan is the bus as scanPCI read it; callers copy the devices they keep.
+type pciScan struct {
+	devs []pciDevice
+	err  error
+}
+
+func scanPCI(ctx context.Context) ([]pciDevice, error) {
+	entries, err := readDir(pciDir)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]pciDevice, 0, len(entries))
+	for _, e := range entries {
+		if ctx.Err() != nil {
+			namePCI(out)
+			return out, ctx.Err()
+		}
+		out = append(out, readPCIDevice(filepath.Join(pciDir, e.Name())))
+	}
+	namePCI(out)
 	return out, nil
 }
 
+// readPCIDevice reads one function's ids from its uevent (class, ids, subsystem ids and
+// driver in one file) and its revision: two sysfs opens instead of six and a readlink. A
+// uevent without the ids (not seen) falls back to the attribute files.
+func readPCIDevice(dir string) pciDevice {
+	d := pciDevice{Slot: filepath.Base(dir), Dir: dir}
+	hex := func(f string) string { return strings.TrimPrefix(readStr(filepath.Join(dir, f)), "0x") }
+	var buf [512]byte
+	b, err := readProcFile(filepath.Join(dir, "uevent"), buf[:0])
+	if err != nil || !parsePCIUevent(b, &d) {
+		d.Class, d.Vendor, d.Device = hex("class"), hex("vendor"), hex("device")
+		d.SubVendor, d.SubDevice = hex("subsystem_vendor"), hex("subsystem_device")
+		d.Driver = ""
+		if l, err := os.Readlink(filepath.Join(dir, "driver")); err == nil {
+			d.Driver = filepath.Base(l)
+		}
+	}
+	d.Revision = hex("revision")
+	return d
+}
+
+// parsePCIUevent fills class, vendor, device, subsystem ids and driver from a PCI function's
+// uevent ("PCI_CLASS=20000", "PCI_ID=1AF4:1041"), in the attribute files' form ("020000",
+// "1af4", "1041"); false when an id is missing or malformed.
+func parsePCIUevent(b []byte, d *pciDevice) bool {
+	var class, id, subsys bool
+	for line := range bytes.Lines(b) {
+		k, v, ok := bytes.Cut(bytes.TrimSpace(line), []byte("="))
+		if !ok {
+			continue
+		}
+		switch string(k) {
+		case "DRIVER":
+			d.Driver = string(v)
+		case "PCI_CLASS":
+			n, err := strconv.ParseUint(string(v), 16, 32)
+			if err != nil || n > 0xffffff {
+				return false
+			}
+			d.Class, class = fmt.Sprintf("%06x", n), true
+		case "PCI_ID", "PCI_SUBSYS_ID":
+			ven, dev, ok := bytes.Cut(v, []byte(":"))
+			if !ok || len(ven) != 4 || len(dev) != 4 || !isHex4(bytes.ToLower(ven)) || !isHex4(bytes.ToLower(dev)) {
+				return false
+			}
+			if string(k) == "PCI_ID" {
+				d.Vendor, d.Device, id = strings.ToLower(string(ven)), strings.ToLower(string(dev)), true
+			} else {
+				d.SubVendor, d.SubDevice, subsys = strings.ToLower(string(ven)), strings.ToLower(string(dev)), true
+			}
+		}
+	}
+	return class && id && subsys
+}
+
 // namePCI fills vendor and device names from pci.ids, else from a short built-in vendor list.
-func namePCI(ctx context.Context, devs []pciDevice) {
+func namePCI(devs []pciDevice) {
 	if len(devs) == 0 {
 		return
 	}
-	if ids := shared(ctx, "pci.ids", readPCIIDs); ids != nil {
+	if ids := readPCIIDs(); ids != nil {
 		names := ids.lookup(devs)
+		ids.close()
 		for i := range devs {
 			devs[i].VendorName = names[devs[i].Vendor]
 			devs[i].DeviceName = names[devs[i].Vendor+":"+devs[i].Device]
@@ -81,7 +152,9 @@ func namePCI(ctx context.Context, devs []pciDevice) {
 // readPCIIDs maps the first pci.ids installed (about 1.3 MB), nil when there is none. Mapped
 // rather than read: the binary search touches a few pages of it, not 1.3 MB of heap. Package
 // managers replace the file by renaming a new one over it, so the mapped inode never shrinks
-// under us. The mapping goes when the collection's last user drops it.
+// under us. close unmaps it as soon as the names are found: the pages the search touched
+// (half a megabyte with the kernel's fault-around) would otherwise count in the peak RSS
+// until the process exits.
 func readPCIIDs() *pciIDs {
 	for _, path := range []string{"/usr/share/misc/pci.ids", "/usr/share/hwdata/pci.ids", "/usr/share/pci.ids"} {
 		b, unmap, err := mapFile(path)
@@ -89,9 +162,7 @@ func readPCIIDs() *pciIDs {
 			continue
 		}
 		ids := newPCIIDs(b)
-		if unmap != nil {
-			runtime.AddCleanup(ids, func(unmap func()) { unmap() }, unmap)
-		}
+		ids.unmap = unmap
 		return ids
 	}
 	return nil
@@ -122,8 +193,19 @@ func mapFile(path string) (b []byte, unmap func(), err error) {
 // vendors: one search per vendor and collection).
 type pciIDs struct {
 	ids    []byte
+	unmap  func() // nil when read into memory
 	mu     sync.Mutex
 	blocks map[string]pciBlock
+}
+
+// close releases the mapping; the names looked up are copies and stay valid.
+func (p *pciIDs) close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.unmap != nil {
+		p.unmap()
+		p.unmap, p.ids = nil, nil
+	}
 }
 
 // pciBlock is a vendor's name and its device lines; nil lines when the vendor is unknown.

@@ -2,7 +2,6 @@ package collectors
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -14,7 +13,7 @@ import (
 // collectBatteries reads /sys/class/power_supply (energy in µWh, or charge in µAh with the
 // design voltage).
 func collectBatteries(_ context.Context, inv *inventory.Inventory) error {
-	entries, err := os.ReadDir("/sys/class/power_supply")
+	entries, err := readDir("/sys/class/power_supply")
 	if err != nil {
 		return nil // no power supply class: a desktop, server or container
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 
 	"github.com/omniagent/omniagent/inventory"
 )
@@ -13,7 +12,7 @@ import (
 // collectPrinters reads the CUPS queues; printers.conf is root-readable only, so an
 // unprivileged run reports the permission error.
 func collectPrinters(_ context.Context, inv *inventory.Inventory) error {
-	b, err := os.ReadFile("/etc/cups/printers.conf")
+	b, err := readFile("/etc/cups/printers.conf")
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil // CUPS not installed or no queue
 	}

@@ -23,13 +23,16 @@ import (
 func collectSoftware(ctx context.Context, inv *inventory.Inventory) error {
 	var errs []error
 	add := func(name string, sw []inventory.Software, err error) {
-		inv.Software = append(inv.Software, sw...)
+		if inv.Software == nil {
+			inv.Software = sw // a thousand packages: no copy
+		} else {
+			inv.Software = append(inv.Software, sw...)
+		}
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			errs = append(errs, fmt.Errorf("%s: %w", name, err))
 		}
 	}
-	if b, err := dpkgStatus(ctx); err == nil {
-		sw := ParseDpkgStatus(b)
+	if sw, err := dpkgPackages(dpkgStatusPath); err == nil {
 		dpkgInstallDates(sw, "/var/lib/dpkg/info")
 		add("dpkg", sw, nil)
 	} else {
@@ -43,7 +46,7 @@ func collectSoftware(ctx context.Context, inv *inventory.Inventory) error {
 			add("rpm", nil, err)
 		}
 	}
-	if b, err := os.ReadFile("/lib/apk/db/installed"); err == nil {
+	if b, err := readFile("/lib/apk/db/installed"); err == nil {
 		add("apk", ParseApkInstalled(b), nil)
 	}
 	if fileExists("/var/lib/pacman/local") {
@@ -64,54 +67,94 @@ func collectSoftware(ctx context.Context, inv *inventory.Inventory) error {
 	return errors.Join(errs...)
 }
 
-// dpkgStatus is /var/lib/dpkg/status, read once per collection (software and databases read
-// it). Callers must not modify it.
-func dpkgStatus(ctx context.Context) ([]byte, error) {
-	r := shared(ctx, "dpkg status", func() fileRead {
-		b, err := os.ReadFile("/var/lib/dpkg/status")
-		return fileRead{b, err}
-	})
-	return r.b, r.err
+const dpkgStatusPath = "/var/lib/dpkg/status"
+
+// dpkgPackages parses the dpkg status file streamed in chunks: a desktop's is a megabyte,
+// which would otherwise sit in the heap for the whole collection.
+func dpkgPackages(path string) ([]inventory.Software, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	p := newDpkgParser()
+	if fi, err := f.Stat(); err == nil {
+		// A status paragraph is rarely under 512 bytes: one allocation instead of the append
+		// growth steps. Pages of the unused tail are never touched.
+		p.out = make([]inventory.Software, 0, fi.Size()/512+16)
+	}
+	if err := dpkgParagraphs(f, p.paragraph); err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return p.out, nil
 }
 
-// fileRead is a file's content or the error reading it.
-type fileRead struct {
-	b   []byte
-	err error
-}
-
-// ParseDpkgStatus lists the installed packages of /var/lib/dpkg/status in one pass over the
-// bytes: no map or string per line, and the values many packages share (maintainer, section,
-// architecture) are stored once. Only the first line of each field is kept.
+// ParseDpkgStatus lists the installed packages of /var/lib/dpkg/status content.
 func ParseDpkgStatus(b []byte) []inventory.Software {
-	var out []inventory.Software
-	var f dpkgFields
-	shared := map[string]string{}
-	intern := func(v []byte) string {
-		if s, ok := shared[string(v)]; ok {
-			return s
-		}
-		s := string(v)
-		shared[s] = s
+	p := newDpkgParser()
+	p.paragraph(b)
+	return p.out
+}
+
+// dpkgParser reads status paragraphs in one pass over the bytes: no map or string per line,
+// and the values many packages share (maintainer, section, architecture) are stored once.
+// Only the first line of each field is kept.
+type dpkgParser struct {
+	out    []inventory.Software
+	f      dpkgFields
+	shared map[string]string
+}
+
+func newDpkgParser() *dpkgParser { return &dpkgParser{shared: make(map[string]string, 512)} }
+
+func (p *dpkgParser) intern(v []byte) string {
+	switch string(v) { // the usual architectures and Multi-Arch values, without a map lookup
+	case "":
+		return ""
+	case "amd64":
+		return "amd64"
+	case "all":
+		return "all"
+	case "arm64":
+		return "arm64"
+	case "i386":
+		return "i386"
+	case "same":
+		return "same"
+	case "foreign":
+		return "foreign"
+	case "allowed":
+		return "allowed"
+	}
+	if s, ok := p.shared[string(v)]; ok {
 		return s
 	}
-	flush := func() {
-		defer func() { f = dpkgFields{} }()
-		if len(f.pkg) == 0 {
-			return
-		}
-		st := bytes.Fields(f.status)
-		if len(st) != 3 || string(st[2]) == "not-installed" || string(st[2]) == "config-files" {
-			return
-		}
-		s := inventory.Software{Name: string(f.pkg), Version: string(f.version), Arch: intern(f.arch),
-			Publisher: intern(f.maintainer), Comment: string(f.description), URL: intern(f.homepage),
-			Category: intern(f.section), Source: "dpkg", MultiArch: intern(f.multiArch)}
-		if kb, err := strconv.ParseUint(string(f.size), 10, 64); err == nil {
-			s.SizeBytes = kb * 1024
-		}
-		out = append(out, s)
+	s := string(v)
+	p.shared[s] = s
+	return s
+}
+
+func (p *dpkgParser) flush() {
+	f := &p.f
+	defer func() { *f = dpkgFields{} }()
+	if len(f.pkg) == 0 {
+		return
 	}
+	if !dpkgInstalled(f.status) {
+		return
+	}
+	s := inventory.Software{Name: string(f.pkg), Version: string(f.version), Arch: p.intern(f.arch),
+		Publisher: p.intern(f.maintainer), Comment: string(f.description), URL: p.intern(f.homepage),
+		Category: p.intern(f.section), Source: "dpkg", MultiArch: p.intern(f.multiArch)}
+	if kb, err := strconv.ParseUint(string(f.size), 10, 64); err == nil {
+		s.SizeBytes = kb * 1024
+	}
+	p.out = append(p.out, s)
+}
+
+// paragraph parses whole paragraphs: b ends at a paragraph's end (or the file's).
+func (p *dpkgParser) paragraph(b []byte) {
+	f := &p.f
 	for len(b) > 0 {
 		line := b
 		if i := bytes.IndexByte(b, '\n'); i >= 0 {
@@ -119,8 +162,8 @@ func ParseDpkgStatus(b []byte) []inventory.Software {
 		} else {
 			b = nil
 		}
-		if len(bytes.TrimSpace(line)) == 0 {
-			flush()
+		if blankLine(line) {
+			p.flush()
 			continue
 		}
 		if line[0] == ' ' || line[0] == '\t' {
@@ -154,8 +197,36 @@ func ParseDpkgStatus(b []byte) []inventory.Software {
 			f.size = v
 		}
 	}
-	flush()
-	return out
+	p.flush()
+}
+
+// blankLine is len(bytes.TrimSpace(line)) == 0, decided on the first byte for the usual
+// field line (a letter).
+func blankLine(line []byte) bool {
+	if len(line) > 0 {
+		if c := line[0]; c < 0x80 && c != ' ' && c != '\t' && c != '\r' && c != '\n' && c != '\v' && c != '\f' {
+			return false
+		}
+	}
+	return len(bytes.TrimSpace(line)) == 0
+}
+
+// dpkgInstalled reads a Status value ("install ok installed"): three words, the last not
+// not-installed or config-files. Split by hand: bytes.Fields allocates for every package.
+func dpkgInstalled(status []byte) bool {
+	var words [3][]byte
+	n := 0
+	for rest := bytes.TrimSpace(status); len(rest) > 0; n++ {
+		if n == len(words) {
+			return false
+		}
+		i := bytes.IndexAny(rest, " \t")
+		if i < 0 {
+			i = len(rest)
+		}
+		words[n], rest = rest[:i], bytes.TrimLeft(rest[i:], " \t")
+	}
+	return n == 3 && string(words[2]) != "not-installed" && string(words[2]) != "config-files"
 }
 
 // dpkgFields are the fields of one status paragraph ParseDpkgStatus keeps.
@@ -289,13 +360,13 @@ func ParseApkInstalled(b []byte) []inventory.Software {
 }
 
 func pacmanPackages(dir string) ([]inventory.Software, error) {
-	entries, err := os.ReadDir(dir)
+	entries, err := readDir(dir)
 	if err != nil {
 		return nil, err
 	}
 	var out []inventory.Software
 	for _, e := range entries {
-		b, err := os.ReadFile(filepath.Join(dir, e.Name(), "desc"))
+		b, err := readFile(filepath.Join(dir, e.Name(), "desc"))
 		if err != nil {
 			continue
 		}
@@ -346,7 +417,7 @@ func ParsePacmanDesc(b []byte) (inventory.Software, bool) {
 
 // snapPackages reads each snap's current revision metadata under /snap.
 func snapPackages(root string) []inventory.Software {
-	entries, err := os.ReadDir(root)
+	entries, err := readDir(root)
 	if err != nil {
 		return nil
 	}
@@ -357,7 +428,7 @@ func snapPackages(root string) []inventory.Software {
 		if err != nil {
 			continue
 		}
-		b, err := os.ReadFile(filepath.Join(cur, "meta", "snap.yaml"))
+		b, err := readFile(filepath.Join(cur, "meta", "snap.yaml"))
 		if err != nil {
 			continue
 		}

@@ -102,18 +102,18 @@ type smbiosRead struct {
 }
 
 func readSMBIOSTable() (*SMBIOS, error) {
-	table, err := os.ReadFile("/sys/firmware/dmi/tables/DMI")
+	table, err := readFile("/sys/firmware/dmi/tables/DMI")
 	if err != nil {
 		return nil, err
 	}
-	entry, _ := os.ReadFile("/sys/firmware/dmi/tables/smbios_entry_point")
+	entry, _ := readFile("/sys/firmware/dmi/tables/smbios_entry_point")
 	major, minor := SMBIOSVersion(entry)
 	return ParseSMBIOS(table, major, minor)
 }
 
 // secureBoot reads the SecureBoot EFI variable: 4 attribute bytes then the value.
 func secureBoot() *bool {
-	b, err := os.ReadFile("/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c")
+	b, err := readFile("/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c")
 	if err != nil || len(b) < 5 {
 		return nil
 	}
@@ -225,7 +225,7 @@ func detectContainer() string {
 	case fileExists("/var/run/secrets/kubernetes.io") || os.Getenv("KUBERNETES_SERVICE_HOST") != "":
 		return "kubernetes"
 	}
-	if env, err := os.ReadFile("/proc/1/environ"); err == nil {
+	if env, err := readFile("/proc/1/environ"); err == nil {
 		for kv := range strings.SplitSeq(string(env), "\x00") {
 			if v, ok := strings.CutPrefix(kv, "container="); ok && v != "" {
 				return v
@@ -245,7 +245,7 @@ func detectContainer() string {
 }
 
 func cpuHasHypervisorFlag() bool {
-	b, err := os.ReadFile("/proc/cpuinfo")
+	b, err := readFile("/proc/cpuinfo")
 	if err != nil {
 		return false
 	}

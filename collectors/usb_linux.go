@@ -2,7 +2,6 @@ package collectors
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 
 	"github.com/omniagent/omniagent/inventory"
@@ -10,7 +9,7 @@ import (
 
 // collectUSB lists USB devices (not their interfaces, not the root hubs) from sysfs.
 func collectUSB(_ context.Context, inv *inventory.Inventory) error {
-	entries, err := os.ReadDir("/sys/bus/usb/devices")
+	entries, err := readDir("/sys/bus/usb/devices")
 	if err != nil {
 		return nil // no USB bus (VMs and containers often have none)
 	}

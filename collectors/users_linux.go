@@ -3,7 +3,6 @@ package collectors
 import (
 	"context"
 	"fmt"
-	"os"
 	"strconv"
 	"strings"
 
@@ -13,13 +12,13 @@ import (
 // collectUsers reads local accounts and groups from /etc/passwd and /etc/group. The shadow
 // file is never read: no password data leaves the machine.
 func collectUsers(_ context.Context, inv *inventory.Inventory) error {
-	pw, err := os.ReadFile("/etc/passwd")
+	pw, err := readFile("/etc/passwd")
 	if err != nil {
 		return fmt.Errorf("read passwd: %w", err)
 	}
-	gr, _ := os.ReadFile("/etc/group")
+	gr, _ := readFile("/etc/group")
 	uidMin := 1000
-	if defs, err := os.ReadFile("/etc/login.defs"); err == nil {
+	if defs, err := readFile("/etc/login.defs"); err == nil {
 		uidMin = LoginDefsUIDMin(defs, uidMin)
 	}
 	inv.Users, inv.Groups = ParsePasswd(pw, gr, uidMin)

@@ -2,7 +2,6 @@ package collectors
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -138,7 +137,7 @@ func (r vmRoots) nspawn() []inventory.VirtualMachine {
 		out = append(out, inventory.VirtualMachine{Name: kv["NAME"], UUID: formatUUID(kv["ID"]), Status: "running",
 			Subsystem: "systemd-nspawn", Type: "nspawn", Comment: kv["ROOT"]})
 	}
-	images, _ := os.ReadDir(r.p("/var/lib/machines"))
+	images, _ := readDir(r.p("/var/lib/machines"))
 	for _, e := range images {
 		name := strings.TrimSuffix(e.Name(), ".raw")
 		if running[name] || strings.HasPrefix(name, ".") {

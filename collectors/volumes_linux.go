@@ -104,7 +104,7 @@ func IsRealMount(m MountEntry) bool {
 }
 
 func collectVolumes(ctx context.Context, inv *inventory.Inventory) error {
-	b, err := os.ReadFile("/proc/self/mountinfo")
+	b, err := readFile("/proc/self/mountinfo")
 	if err != nil {
 		return fmt.Errorf("read mountinfo: %w", err)
 	}
@@ -190,7 +190,7 @@ func statfsBounded(ctx context.Context, path string, network bool) (*unix.Statfs
 // devLinks maps kernel block names to the link names in a /dev/disk/by-* directory.
 func devLinks(dir string) map[string]string {
 	out := map[string]string{}
-	entries, err := os.ReadDir(dir)
+	entries, err := readDir(dir)
 	if err != nil {
 		return out
 	}
@@ -233,7 +233,7 @@ func blockNames(majmin string) (name, parent string) {
 	if fileExists(filepath.Join(p, "partition")) {
 		return name, filepath.Base(filepath.Dir(p))
 	}
-	if slaves, _ := os.ReadDir(filepath.Join(p, "slaves")); len(slaves) > 0 {
+	if slaves, _ := readDir(filepath.Join(p, "slaves")); len(slaves) > 0 {
 		_, par := blockNames(readStr(filepath.Join(p, "slaves", slaves[0].Name(), "dev")))
 		if par == "" {
 			par = slaves[0].Name()
@@ -261,7 +261,7 @@ func dmCryptDepth(kname string, depth int) string {
 		}
 		return "dm-crypt"
 	}
-	slaves, _ := os.ReadDir(filepath.Join(dir, "slaves"))
+	slaves, _ := readDir(filepath.Join(dir, "slaves"))
 	for _, s := range slaves {
 		if e := dmCryptDepth(s.Name(), depth+1); e != "" {
 			return e

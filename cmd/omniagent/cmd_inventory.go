@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -56,9 +55,7 @@ func cmdInventory(ctx context.Context, e *env, args []string) int {
 	}
 	switch *format {
 	case "json":
-		enc := json.NewEncoder(e.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(inv); err != nil {
+		if err := inventory.WriteJSON(e.stdout, inv); err != nil {
 			return fail(e.stderr, err)
 		}
 	default:

@@ -38,15 +38,44 @@ func readStr(path string) string {
 // the kernel is known to generate it whole on the first read (wholeOnFirstRead), which saves
 // the read that would return 0.
 func readProcFile(path string, buf []byte) ([]byte, error) {
+	fd, err := openRead(path)
+	if err != nil {
+		return nil, err
+	}
+	defer syscall.Close(fd)
+	return readAllFD(fd, path, buf, wholeOnFirstRead(path))
+}
+
+// readFile is os.ReadFile without the netpoller registration attempt (two fcntl and an
+// epoll_ctl a file, undone for regular files): open, fstat, reads, close.
+func readFile(path string) ([]byte, error) {
+	fd, err := openRead(path)
+	if err != nil {
+		return nil, err
+	}
+	defer syscall.Close(fd)
+	size := 512 // procfs says 0, sysfs 4096: grown as read
+	var st syscall.Stat_t
+	if syscall.Fstat(fd, &st) == nil && st.Size > 0 && st.Size < 1<<30 {
+		size = int(st.Size) + 1 // the read at the end of the file fits without growing
+	}
+	return readAllFD(fd, path, make([]byte, 0, size), 0)
+}
+
+func openRead(path string) (int, error) {
 	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
 	for err == syscall.EINTR {
 		fd, err = syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
 	}
 	if err != nil {
-		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+		return -1, &os.PathError{Op: "open", Path: path, Err: err}
 	}
-	defer syscall.Close(fd)
-	whole := wholeOnFirstRead(path)
+	return fd, nil
+}
+
+// readAllFD appends fd's content to buf until end of file, or until a read shorter than both
+// the room given and whole (a file the kernel generates whole on its first read; 0: never).
+func readAllFD(fd int, path string, buf []byte, whole int) ([]byte, error) {
 	for {
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)]
@@ -69,44 +98,6 @@ func readProcFile(path string, buf []byte) ([]byte, error) {
 	}
 }
 
-// readFile is os.ReadFile without the netpoller registration attempt (two fcntl and an
-// epoll_ctl a file, undone for regular files): open, fstat, reads, close.
-func readFile(path string) ([]byte, error) {
-	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
-	for err == syscall.EINTR {
-		fd, err = syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
-	}
-	if err != nil {
-		return nil, &os.PathError{Op: "open", Path: path, Err: err}
-	}
-	defer syscall.Close(fd)
-	size := 512 // procfs says 0, sysfs 4096: grown as read
-	var st syscall.Stat_t
-	if syscall.Fstat(fd, &st) == nil && st.Size > 0 && st.Size < 1<<30 {
-		size = int(st.Size) + 1 // the read at the end of the file fits without growing
-	}
-	buf := make([]byte, 0, size)
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		n, err := syscall.Read(fd, buf[len(buf):cap(buf)])
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != nil {
-			return nil, &os.PathError{Op: "read", Path: path, Err: err}
-		}
-		if n <= 0 {
-			return buf, nil
-		}
-		buf = buf[:len(buf)+n]
-	}
-}
-
-// readDir is os.ReadDir (entries sorted by name) without the netpoller registration attempt
-// os.Open makes for a directory too: open, getdents64 until empty, close. The entry types
-// come from getdents; Info is an lstat, as os.ReadDir's.
 func readDir(dir string) ([]fs.DirEntry, error) {
 	fd, err := syscall.Open(dir, syscall.O_RDONLY|syscall.O_CLOEXEC|syscall.O_DIRECTORY, 0)
 	for err == syscall.EINTR {

@@ -118,14 +118,8 @@ func newProxySetup(o Options) (*proxySetup, error) {
 // envProxyOK accepts what Go's environment parser accepts (a bare host:port means http://),
 // limited to the schemes the transport can use.
 func envProxyOK(v string) bool {
-	u, err := url.Parse(v)
-	if err != nil || u.Scheme == "" || u.Host == "" {
-		u, err = url.Parse("http://" + v)
-		if err != nil {
-			return false
-		}
-	}
-	return proxyShape(u)
+	u := parseProxyValue(v)
+	return u != nil && proxyShape(u)
 }
 
 // proxyShape accepts scheme://[userinfo@]host[:port][/] with a scheme the transport supports.

@@ -185,6 +185,19 @@ func (r *updateRig) marker() selfupdate.Marker {
 	return m
 }
 
+// awaitConfirmed waits up to 90 s for the new binary to confirm its health; more adds to the
+// failure message.
+func (r *updateRig) awaitConfirmed(t *testing.T, more func() string) {
+	t.Helper()
+	deadline := time.Now().Add(90 * time.Second)
+	for r.marker().State != selfupdate.StateDone {
+		if time.Now().After(deadline) {
+			t.Fatalf("no confirmed update after 90 s (marker %+v%s)\n%s", r.marker(), more(), r.log())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
 func (r *updateRig) log() string {
 	b, _ := os.ReadFile(filepath.Join(r.dir, "daemon.log"))
 	return string(b)
@@ -210,13 +223,7 @@ func TestSelfUpdateThroughOCOJob(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer stop(cmd)
-	deadline := time.Now().Add(90 * time.Second)
-	for r.marker().State != selfupdate.StateDone {
-		if time.Now().After(deadline) {
-			t.Fatalf("no confirmed update after 90 s (marker %+v)\n%s", r.marker(), r.log())
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	r.awaitConfirmed(t, func() string { return "" })
 	if v := r.version(); v != "2.0.0" {
 		t.Fatalf("executable is %s after the update", v)
 	}
@@ -392,13 +399,7 @@ allow_exec = true
 		t.Fatal(err)
 	}
 	defer stop(cmd)
-	deadline := time.Now().Add(90 * time.Second)
-	for r.marker().State != selfupdate.StateDone {
-		if time.Now().After(deadline) {
-			t.Fatalf("no confirmed update after 90 s (marker %+v, job %q)\n%s", r.marker(), f.JobState("agent-update"), r.log())
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	r.awaitConfirmed(t, func() string { return fmt.Sprintf(", job %q", f.JobState("agent-update")) })
 	if v := r.version(); v != "2.0.0" {
 		t.Fatalf("executable is %s", v)
 	}

@@ -45,8 +45,14 @@ func compress(body []byte, enc, plain string) ([]byte, string, error) {
 	case CompressNone, "":
 		return body, plain, nil
 	case CompressZlib:
+		if len(body) <= storedMax {
+			return zlibStored(body), ctZlib, nil
+		}
 		w, ct = zlib.NewWriter(&buf), ctZlib
 	case CompressGzip:
+		if len(body) <= storedMax {
+			return gzipStored(body), ctGzip, nil
+		}
 		w, ct = gzip.NewWriter(&buf), ctGzip
 	case CompressBrotli:
 		w, ct = brotli.NewWriterV2(&buf, brotliQuality), ctBrotli

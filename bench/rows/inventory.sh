@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Inventory figures: the built binary's `omniagent inventory --format json` (cold process each
-# run) measured with /usr/bin/time: wall time, CPU time (user+sys) and peak RSS, median of the
-# runs; with every category on, interleaved run by run with `fusioninventory-inventory` when
-# it is installed (Debian package fusioninventory-agent), so both see the same machine load.
+# run) measured with bench/runstat: wall time, CPU time (user+sys, from the kernel's rusage in
+# µs) and peak RSS, median of the runs; with every category on, interleaved run by run with
+# `fusioninventory-inventory` when it is installed (Debian package fusioninventory-agent), so
+# both see the same machine load.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 tmp=$(mktemp -d)
@@ -14,31 +15,23 @@ else
 	CGO_ENABLED=0 go build -trimpath -ldflags '-s -w -buildid=' -o "$tmp/omniagent" ./cmd/omniagent
 fi
 cpus=$(nproc)
-if [ ! -x /usr/bin/time ]; then
-	echo "| inventory | omniagent inventory | (no /usr/bin/time) | - |"
-	exit 0
-fi
+go build -o "$tmp/runstat" ./bench/runstat
 
-# run NAME CMD...: one timed run appended to $tmp/NAME.times ("wall-µs user sys maxrss-KB").
+# run NAME CMD...: one timed run appended to $tmp/NAME.times ("wall-µs user-µs sys-µs maxrss-KB").
 run() {
 	local name=$1
 	shift
-	local t0 t1
-	t0=$(date +%s%N)
-	if ! /usr/bin/time -f '%U %S %M' -o "$tmp/one" "$@" > "$tmp/$name.out" 2> "$tmp/err"; then
+	if ! "$tmp/runstat" -out "$tmp/$name.out" -- "$@" >> "$tmp/$name.times" 2> "$tmp/err"; then
 		echo "| inventory | $name | (failed) | $(head -c 200 "$tmp/err" | tr '\n|' '  ') |"
 		return 1
 	fi
-	t1=$(date +%s%N)
-	# Wall from date (ns): /usr/bin/time's %e has a 10 ms resolution.
-	echo "$(( (t1 - t0) / 1000 )) $(tail -1 "$tmp/one")" >> "$tmp/$name.times"
 }
 
 # median NAME: "wall_ms cpu_ms rss_MB runs" of the runs.
 median() {
-	awk '{ wall[NR] = $1 / 1000; cpu[NR] = ($2 + $3) * 1000; rss[NR] = $4 / 1024 }
+	awk '{ wall[NR] = $1 / 1000; cpu[NR] = ($2 + $3) / 1000; rss[NR] = $4 / 1024 }
 		END { n = asort(wall); asort(cpu); asort(rss); m = int((n + 1) / 2)
-			printf "%.0f %.0f %.1f %d\n", wall[m], cpu[m], rss[m], n }' "$tmp/$1.times"
+			printf "%.1f %.1f %.1f %d\n", wall[m], cpu[m], rss[m], n }' "$tmp/$1.times"
 }
 
 row() { # row NAME LABEL TARGET
@@ -51,7 +44,7 @@ row() { # row NAME LABEL TARGET
 for _ in 1 2 3 4 5; do
 	run default "$tmp/omniagent" inventory --format json
 done
-row default "omniagent inventory --format json (default categories)" "wall from date +%s%N, CPU and peak RSS from /usr/bin/time -f '%U %S %M'"
+row default "omniagent inventory --format json (default categories)" "wall, CPU (user+sys) and peak RSS from the rusage of each run (bench/runstat)"
 
 # Every category on, the opt-in ones (processes, envs) included.
 printf '[inventory]\ndisable = []\nenvs = true\n' > "$tmp/all.toml"

@@ -22,7 +22,12 @@ const (
 	certSuffix     = "-cert-v01@openssh.com"
 )
 
-var errShort = errors.New("ssh key: short or malformed data")
+// errShort is a constant so that the package has no initialiser.
+const errShort = parseError("ssh key: short or malformed data")
+
+type parseError string
+
+func (e parseError) Error() string { return string(e) }
 
 // certKeyAlgo returns the plain key format a certificate format wraps, as x/crypto/ssh's
 // parsePubKey accepts them (the rsa-sha2-* certificate names are not key formats there).
@@ -170,12 +175,17 @@ func curveByID(id string) elliptic.Curve {
 	return nil
 }
 
-// curveID names a supported curve, by size as x/crypto/ssh does; "" for others.
+// curveID names a supported curve; "" for others.
 func curveID(c elliptic.Curve) string {
-	if c != elliptic.P256() && c != elliptic.P384() && c != elliptic.P521() {
-		return ""
+	switch c {
+	case elliptic.P256():
+		return "nistp256"
+	case elliptic.P384():
+		return "nistp384"
+	case elliptic.P521():
+		return "nistp521"
 	}
-	return fmt.Sprintf("nistp%d", c.Params().BitSize)
+	return ""
 }
 
 // ecdsaBlob is the wire form of a point on a supported curve; the format comes from the curve,

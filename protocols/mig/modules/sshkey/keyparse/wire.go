@@ -56,7 +56,7 @@ func parseMPInt(in []byte) (*big.Int, []byte, bool) {
 	return out, rest, true
 }
 
-// fields reads n strings in a row.
+// parseStrings reads n strings in a row.
 func parseStrings(in []byte, n int) ([][]byte, []byte, bool) {
 	out := make([][]byte, n)
 	for i := range out {

@@ -6,7 +6,8 @@
 // key header line (the regex here also knows the OpenSSH, EC, Ed25519 and ECDSA formats MIG's
 // RSA/DSA-only regex missed), plus files named authorized_keys or authorized_keys2. An encrypted
 // private key in OpenSSH format carries its public key in clear: we report its fingerprints
-// (MIG left them empty).
+// (MIG left them empty). Keys are parsed by keyparse, which gives the fingerprints
+// golang.org/x/crypto/ssh gave without linking it into the agent.
 package sshkey
 
 import (

@@ -39,8 +39,14 @@ func PrivateKey(pemBytes []byte) ([]byte, error) {
 	var err error
 	switch block.Type {
 	case "RSA PRIVATE KEY":
+		if err := checkPKCS1Size(block.Bytes); err != nil {
+			return nil, err
+		}
 		key, err = x509.ParsePKCS1PrivateKey(block.Bytes)
 	case "PRIVATE KEY":
+		if err := checkPKCS8Size(block.Bytes); err != nil {
+			return nil, err
+		}
 		key, err = x509.ParsePKCS8PrivateKey(block.Bytes)
 	case "EC PRIVATE KEY":
 		key, err = x509.ParseECPrivateKey(block.Bytes)
@@ -183,6 +189,9 @@ func openSSHRSA(in []byte) ([]byte, error) {
 		return nil, errShort
 	}
 	if err := checkPadding(pad); err != nil {
+		return nil, err
+	}
+	if err := checkRSABits(v[0]); err != nil {
 		return nil, err
 	}
 	pk := &rsa.PrivateKey{

@@ -156,6 +156,13 @@ func TestReadBoundedRefusesLargeFiles(t *testing.T) {
 	if _, warn := inspect(filepath.Join(dir, fmt.Sprintf("f%d", maxKeyFile+1))); warn == "" {
 		t.Error("inspect of an oversized file gave no warning")
 	}
+	// Unreadable candidates are reported in os.ReadFile's words, as before the size cap.
+	for _, path := range []string{dir, filepath.Join(dir, "missing")} {
+		_, want := os.ReadFile(path)
+		if _, warn := inspect(path); want == nil || warn != want.Error() {
+			t.Errorf("inspect(%s) warning %q, want %v", path, warn, want)
+		}
+	}
 }
 
 // FuzzInspectData compares the module's parsing with the x/crypto/ssh reference on any content,

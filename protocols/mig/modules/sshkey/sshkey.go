@@ -174,7 +174,8 @@ func readBounded(path string, limit int64) ([]byte, error) {
 	defer f.Close()
 	buf, err := io.ReadAll(io.LimitReader(f, limit+1))
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
+		// Already an *fs.PathError naming the file, worded as os.ReadFile's was.
+		return nil, err
 	}
 	if int64(len(buf)) > limit {
 		return nil, fmt.Errorf("%s: larger than %d bytes, not parsed as a key file", path, limit)

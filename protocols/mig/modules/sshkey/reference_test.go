@@ -2,8 +2,10 @@ package sshkey
 
 import (
 	"bytes"
+	"encoding/pem"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -128,6 +130,38 @@ func TestSSHKeygenFixtures(t *testing.T) {
 	}
 	if got, warn := inspectData("testdata/authorized_keys", ak); len(got) != 6 || warn == "" {
 		t.Errorf("authorized_keys: got %d keys, warning %q; want 6 keys and a warning", len(got), warn)
+	}
+}
+
+// TestSSHKeygenFixtureMutations damages ssh-keygen's files (cut, changed bytes, inside and
+// outside the PEM armour) and compares with the reference.
+func TestSSHKeygenFixtureMutations(t *testing.T) {
+	entries, err := os.ReadDir("testdata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, e := range entries {
+		path := filepath.Join("testdata", e.Name())
+		buf, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for cut := 0; cut < len(buf); cut += 1 + len(buf)/40 {
+			compareWithReference(t, path, buf[:cut])
+		}
+		blk, _ := pem.Decode(buf)
+		for range 100 {
+			m := bytes.Clone(buf)
+			m[r.IntN(len(m))] ^= byte(1 << r.IntN(8))
+			compareWithReference(t, path, m)
+			if blk != nil && len(blk.Bytes) > 0 {
+				b2 := *blk
+				b2.Bytes = bytes.Clone(blk.Bytes)
+				b2.Bytes[r.IntN(len(b2.Bytes))] ^= byte(1 << r.IntN(8))
+				compareWithReference(t, path, pem.EncodeToMemory(&b2))
+			}
+		}
 	}
 }
 

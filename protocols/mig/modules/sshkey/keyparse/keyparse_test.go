@@ -360,7 +360,7 @@ func openSSHByHand(rk *rsa.PrivateKey, ek *ecdsa.PrivateKey, edKey ed25519.Priva
 func TestDifferential(t *testing.T) {
 	s := corpus(t)
 	accepted := 0
-	check := func(t *testing.T, kind string, in []byte, ref, got func([]byte) outcome) {
+	compare := func(t *testing.T, kind string, in []byte, ref, got func([]byte) outcome) {
 		t.Helper()
 		want, have := ref(in), got(in)
 		if !want.equal(have) {
@@ -371,13 +371,13 @@ func TestDifferential(t *testing.T) {
 		}
 	}
 	for _, b := range s.private {
-		check(t, "private", b, refPrivate, newPrivate)
+		compare(t, "private", b, refPrivate, newPrivate)
 	}
 	for _, b := range s.public {
-		check(t, "public", b, refPublic, newPublic)
+		compare(t, "public", b, refPublic, newPublic)
 	}
 	for _, b := range s.authorized {
-		check(t, "authorized", b, refAuthorized, newAuthorized)
+		compare(t, "authorized", b, refAuthorized, newAuthorized)
 	}
 	// Most samples are valid; a corpus x/crypto/ssh mostly rejects would prove little.
 	if total := len(s.private) + len(s.public) + len(s.authorized); accepted < total/2 {

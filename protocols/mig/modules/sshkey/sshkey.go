@@ -6,7 +6,8 @@
 // key header line (the regex here also knows the OpenSSH, EC, Ed25519 and ECDSA formats MIG's
 // RSA/DSA-only regex missed), plus files named authorized_keys or authorized_keys2. An encrypted
 // private key in OpenSSH format carries its public key in clear: we report its fingerprints
-// (MIG left them empty).
+// (MIG left them empty). Keys are parsed by keyparse, which gives the fingerprints
+// golang.org/x/crypto/ssh gave without linking it into the agent.
 package sshkey
 
 import (
@@ -15,15 +16,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
 	"sort"
 
-	"golang.org/x/crypto/ssh"
-
 	"github.com/omniagent/omniagent/protocols/mig/modules"
 	"github.com/omniagent/omniagent/protocols/mig/modules/file"
+	"github.com/omniagent/omniagent/protocols/mig/modules/sshkey/keyparse"
 )
 
 // Key types of KeyInfo.Type.
@@ -151,28 +152,56 @@ func candidates(ctx context.Context, paths []string, depth int) ([]string, []str
 	return out, res.Errors, nil
 }
 
-// inspect parses one candidate as a private key, else as a public key or authorized_keys file.
+// maxKeyFile bounds what one candidate may make us read: the file search already skips files of
+// 1 MiB and more, this holds if a file grows in between.
+const maxKeyFile = 1 << 20
+
+// inspect reads one candidate and parses it.
 func inspect(path string) ([]KeyInfo, string) {
-	buf, err := os.ReadFile(path)
+	buf, err := readBounded(path, maxKeyFile)
 	if err != nil {
 		return nil, fmt.Sprintf("%v", err)
 	}
+	return inspectData(path, buf)
+}
+
+// readBounded reads a whole file, refusing one larger than limit bytes.
+func readBounded(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	buf, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		// Already an *fs.PathError naming the file, worded as os.ReadFile's was.
+		return nil, err
+	}
+	if int64(len(buf)) > limit {
+		return nil, fmt.Errorf("%s: larger than %d bytes, not parsed as a key file", path, limit)
+	}
+	return buf, nil
+}
+
+// inspectData parses a candidate's content as a private key, else as a public key or
+// authorized_keys file.
+func inspectData(path string, buf []byte) ([]KeyInfo, string) {
 	base := filepath.Base(path)
 	if base != "authorized_keys" && base != "authorized_keys2" {
-		signer, err := ssh.ParsePrivateKey(buf)
+		pub, err := keyparse.PrivateKey(buf)
 		if err == nil {
-			return []KeyInfo{info(path, signer.PublicKey(), TypePrivate)}, ""
+			return []KeyInfo{info(path, pub, TypePrivate)}, ""
 		}
-		var missing *ssh.PassphraseMissingError
-		if errors.As(err, &missing) {
+		var enc *keyparse.EncryptedError
+		if errors.As(err, &enc) {
 			ki := KeyInfo{Path: path, Encrypted: true, Type: TypePrivate}
-			if missing.PublicKey != nil {
-				ki.FingerprintMD5 = ssh.FingerprintLegacyMD5(missing.PublicKey)
-				ki.FingerprintSHA256 = ssh.FingerprintSHA256(missing.PublicKey)
+			if enc.Public != nil {
+				ki.FingerprintMD5 = keyparse.FingerprintMD5(enc.Public)
+				ki.FingerprintSHA256 = keyparse.FingerprintSHA256(enc.Public)
 			}
 			return []KeyInfo{ki}, ""
 		}
-		if pub, _, _, _, err := ssh.ParseAuthorizedKey(buf); err == nil {
+		if pub, err := keyparse.AuthorizedKey(buf); err == nil {
 			return []KeyInfo{info(path, pub, TypePublic)}, ""
 		}
 		return nil, ""
@@ -186,7 +215,7 @@ func inspect(path string) ([]KeyInfo, string) {
 		if len(line) == 0 || line[0] == '#' {
 			continue
 		}
-		pub, _, _, _, err := ssh.ParseAuthorizedKey(line)
+		pub, err := keyparse.AuthorizedKey(line)
 		if err != nil {
 			bad = true
 			continue
@@ -199,6 +228,7 @@ func inspect(path string) ([]KeyInfo, string) {
 	return out, ""
 }
 
-func info(path string, pub ssh.PublicKey, typ string) KeyInfo {
-	return KeyInfo{FingerprintMD5: ssh.FingerprintLegacyMD5(pub), FingerprintSHA256: ssh.FingerprintSHA256(pub), Path: path, Type: typ}
+// info describes a key from its public wire blob.
+func info(path string, pub []byte, typ string) KeyInfo {
+	return KeyInfo{FingerprintMD5: keyparse.FingerprintMD5(pub), FingerprintSHA256: keyparse.FingerprintSHA256(pub), Path: path, Type: typ}
 }

@@ -132,8 +132,20 @@ func TestExecGrandchildHoldingPipeDoesNotHang(t *testing.T) {
 func TestExecCancel(t *testing.T) {
 	r := execRunner(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(300*time.Millisecond, cancel)
-	res, err := r.Exec(ctx, Command{Line: "echo before; sleep 60"})
+	defer cancel()
+	// Cancel once the shell has written its line: a fixed delay failed on a loaded machine,
+	// where the shell had not run yet when the cancel came.
+	started := filepath.Join(t.TempDir(), "started")
+	go func() {
+		for ctx.Err() == nil {
+			if _, err := os.Stat(started); err == nil {
+				cancel()
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}()
+	res, err := r.Exec(ctx, Command{Line: "echo before; : > '" + started + "'; sleep 60"})
 	if err != nil {
 		t.Fatal(err)
 	}

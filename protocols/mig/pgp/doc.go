@@ -1,0 +1,32 @@
+// Package pgp verifies OpenPGP v4 detached signatures against armored public keys
+// (RFC 4880, RFC 9580), implementing only what MIG's action signatures need: no encryption,
+// no signing, no secret keys, no v5/v6 keys or signatures.
+//
+// Supported public-key algorithms for signing: RSA (1, 3), DSA (17), ECDSA (19) on NIST P-256,
+// P-384 and P-521, EdDSA-legacy (22) on Ed25519, and Ed25519 (27). Subkeys of any other
+// algorithm (ECDH, ElGamal, Ed448, brainpool curves...) are kept opaque: their binding
+// signatures are still checked (the primary key made them), but they are never used.
+//
+// The accept/reject rules follow ProtonMail go-crypto v1.4.1 (openpgp.ReadArmoredKeyRing and
+// openpgp.CheckDetachedSignature), which the agent used before; the differential tests hold
+// the two side by side. Deliberate differences, all of them refusals where go-crypto would
+// accept (errors carrying the unexported errStricter marker), because this code decides
+// whether a remote action runs and refusing is the safe side when unsure:
+//
+//   - The armor CRC24 is checked when present; private key blocks and more than one armor
+//     block or primary key per input are refused.
+//   - Packets must be framed exactly: no partial or indeterminate lengths, no bytes left over
+//     inside a key or signature packet, nothing but signature packets in a signature.
+//   - The two-byte hash prefix of every v4 signature is checked (go-crypto checks it only for
+//     v5+ signatures).
+//   - SHA-1 (and MD5, RIPEMD-160) message signatures are refused, as go-crypto's own default
+//     RejectMessageHashAlgorithms does in its v2 API; SHA-1 stays accepted in key
+//     self-signatures, as there.
+//   - Primary keys of unsupported algorithms or curves, RSA or DSA moduli over 8192 bits, and
+//     v6 key or signature packets are refused.
+//   - A subkey we cannot use never signs: a signature by it is "unknown issuer".
+//
+// One difference goes the other way, on purpose (the agent must load investigators' usual
+// gpg keys): a v4 subkey whose algorithm or curve go-crypto cannot parse would make
+// go-crypto refuse the whole key; here it is kept opaque and unused.
+package pgp

@@ -1,0 +1,151 @@
+package pgp
+
+import (
+	"bytes"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ProtonMail/go-crypto/openpgp"
+	"github.com/ProtonMail/go-crypto/openpgp/armor"
+	"github.com/ProtonMail/go-crypto/openpgp/packet"
+)
+
+// Fixture clock of testdata/make.sh: keys made at t0, signatures at t1.
+var (
+	t0 = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	t1 = t0.Add(time.Minute)
+)
+
+func readFile(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// dearmorGC decodes armor with go-crypto, to feed both implementations the same binary.
+func dearmorGC(t testing.TB, armored []byte) []byte {
+	t.Helper()
+	blk, err := armor.Decode(bytes.NewReader(armored))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if _, err := b.ReadFrom(blk.Body); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func armorKey(t testing.TB, bin []byte) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	w, err := armor.Encode(&b, openpgp.PublicKeyType, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(bin); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+// outcome is what one implementation decided.
+type outcome struct {
+	keyErr error // reading a key failed
+	fp     string
+	err    error
+}
+
+func (o outcome) ok() bool { return o.keyErr == nil && o.err == nil }
+
+func (o outcome) String() string {
+	switch {
+	case o.keyErr != nil:
+		return "key refused: " + o.keyErr.Error()
+	case o.err != nil:
+		return "signature refused: " + o.err.Error()
+	}
+	return "accepted, signer " + o.fp
+}
+
+// ours verifies with this package; keys are binary transferable public keys.
+func ours(keys [][]byte, msg, sig []byte, at time.Time) outcome {
+	var ring []*Key
+	for _, b := range keys {
+		k, err := ReadKey(b)
+		if err != nil {
+			return outcome{keyErr: err}
+		}
+		ring = append(ring, k)
+	}
+	k, err := VerifyDetached(ring, msg, sig, at)
+	if err != nil {
+		return outcome{err: err}
+	}
+	return outcome{fp: k.Fingerprint()}
+}
+
+// reference verifies with go-crypto v1.4.1, as the agent did before this package. A panic
+// in go-crypto counts as a refusal.
+func reference(keys [][]byte, msg, sig []byte, at time.Time) (o outcome) {
+	defer func() {
+		if r := recover(); r != nil {
+			o = outcome{err: fmt.Errorf("go-crypto panic: %v", r)}
+		}
+	}()
+	var ring openpgp.EntityList
+	for _, b := range keys {
+		el, err := openpgp.ReadKeyRing(bytes.NewReader(b))
+		if err != nil {
+			return outcome{keyErr: err}
+		}
+		if len(el) != 1 {
+			return outcome{keyErr: fmt.Errorf("%d keys", len(el))}
+		}
+		ring = append(ring, el...)
+	}
+	cfg := &packet.Config{Time: func() time.Time { return at }}
+	e, err := openpgp.CheckDetachedSignature(ring, bytes.NewReader(msg), bytes.NewReader(sig), cfg)
+	if err != nil {
+		return outcome{err: err}
+	}
+	return outcome{fp: strings.ToUpper(hex.EncodeToString(e.PrimaryKey.Fingerprint))}
+}
+
+// compare runs both and fails the test unless they agree. The one allowed disagreement: we
+// refuse, go-crypto accepts, and our error carries errStricter (a documented refusal).
+// It reports whether that allowance was used.
+func compare(t testing.TB, name string, keys [][]byte, msg, sig []byte, at time.Time) (stricter bool) {
+	t.Helper()
+	got, want := ours(keys, msg, sig, at), reference(keys, msg, sig, at)
+	switch {
+	case got.ok() && want.ok():
+		if got.fp != want.fp {
+			t.Errorf("%s: signer %s, go-crypto says %s", name, got.fp, want.fp)
+		}
+	case got.ok() && !want.ok():
+		t.Errorf("%s: we accept (%v), go-crypto refuses: %v", name, got, want)
+	case !got.ok() && want.ok():
+		err := got.keyErr
+		if err == nil {
+			err = got.err
+		}
+		if !errors.Is(err, errStricter) {
+			t.Errorf("%s: we refuse (%v), go-crypto accepts (%v)", name, got, want)
+		}
+		return true
+	}
+	return false
+}

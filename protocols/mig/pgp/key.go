@@ -91,15 +91,57 @@ func parsePubKey(body []byte) (*pubKey, error) {
 		k.verify = verifyEd25519(ed25519.PublicKey(pt))
 	default:
 		k.why = "public key algorithm " + algoName(algo)
-		return k, nil
+		if !skipMaterial(algo, r) {
+			return k, nil // unknown format: hashed as it is
+		}
 	}
 	if err != nil {
 		return nil, err
 	}
-	if k.verify != nil && len(r.b) != 0 {
+	if r.err != nil {
+		return nil, fmt.Errorf("openpgp: %s key: %w", algoName(algo), r.err)
+	}
+	// go-crypto reads the fields and leaves the rest, misreading the packets that follow;
+	// fingerprints and self-signatures would then cover different bytes. Refuse.
+	if len(r.b) != 0 {
 		return nil, stricterf("%d bytes after the %s key material", len(r.b), algoName(algo))
 	}
 	return k, nil
+}
+
+// skipMaterial reads the key material of algorithms we never verify with, so a key packet
+// longer than its fields is caught; false when the format is unknown to us.
+func skipMaterial(algo byte, r *reader) bool {
+	switch algo {
+	case algoRSAEncrypt:
+		r.mpi()
+		r.mpi()
+	case algoElGamal:
+		r.mpi()
+		r.mpi()
+		r.mpi()
+	case algoECDH:
+		if l := r.byte(); l == 0 || l == 0xff {
+			return false
+		} else {
+			r.bytes(int(l))
+		}
+		r.mpi()
+		if l := r.byte(); l == 0 || l == 0xff {
+			return false
+		} else {
+			r.bytes(int(l))
+		}
+	case 25: // X25519
+		r.bytes(32)
+	case 26: // X448
+		r.bytes(56)
+	case algoEd448:
+		r.bytes(57)
+	default:
+		return false
+	}
+	return true
 }
 
 func algoName(a byte) string {
@@ -196,6 +238,7 @@ func (k *pubKey) parseECDSA(r *reader) error {
 		c = elliptic.P521()
 	default:
 		k.why = "ECDSA curve with OID " + hex.EncodeToString([]byte(oid)) + " (only NIST P-256, P-384, P-521)"
+		r.mpi()
 		return nil
 	}
 	pt := r.mpi()
@@ -219,6 +262,7 @@ func (k *pubKey) parseEdDSA(r *reader) error {
 	}
 	if oid != oidEd25519 {
 		k.why = "EdDSA curve with OID " + hex.EncodeToString([]byte(oid)) + " (only Ed25519)"
+		r.mpi()
 		return nil
 	}
 	pt := r.mpi()

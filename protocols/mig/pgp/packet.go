@@ -103,7 +103,9 @@ func nextPacket(b []byte) (rawPacket, []byte, error) {
 		}
 	}
 	if n < 0 || n > len(rest) {
-		return rawPacket{}, nil, fmt.Errorf("openpgp: packet of type %d: body of %d bytes truncated: %w", tag, n, errTruncated)
+		// go-crypto reads only what a packet's fields need, so it would not notice a length
+		// pointing past the end when the fields fit.
+		return rawPacket{}, nil, stricterf("packet of type %d: body of %d bytes truncated (%d left)", tag, n, len(rest))
 	}
 	return rawPacket{tag: tag, body: rest[:n]}, rest[n:], nil
 }

@@ -149,3 +149,10 @@ func compare(t testing.TB, name string, keys [][]byte, msg, sig []byte, at time.
 	}
 	return ""
 }
+
+func armorEncode(w *bytes.Buffer, typ string) (interface {
+	Write([]byte) (int, error)
+	Close() error
+}, error) {
+	return armor.Encode(w, typ, nil)
+}

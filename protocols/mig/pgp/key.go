@@ -388,11 +388,22 @@ func visiblePackets(raw []byte) ([]packetItem, error) {
 			it.sig = s
 		case tagUserID:
 			it.uid = p.body
-		case tagUserAttribute, 1, 3, 4, 8, 9, 11, 18, 19, 20, 21:
-			// Known to go-crypto and ignored by its entity reader. 10 (marker) and 12
-			// (trust) are dropped below with the non-critical unknown types.
-		case tagMarker, tagTrust:
+		case tagUserAttribute:
+			// Photo IDs: ignored, as go-crypto's entity reader does, once well framed.
+			if !wellFramedAttribute(p.body) {
+				return nil, stricterf("malformed user attribute packet")
+			}
+		case tagMarker:
+			if string(p.body) != "PGP" {
+				return nil, stricterf("malformed marker packet")
+			}
 			continue
+		case tagTrust:
+			continue
+		case 1, 3, 4, 8, 9, 11, 18, 19, 20, 21:
+			// Message packets: go-crypto parses and ignores some of them; a key has no use
+			// for any, so refuse rather than mirror each parser.
+			return nil, stricterf("packet of type %d in a public key", p.tag)
 		default:
 			if p.tag < 40 {
 				return nil, fmt.Errorf("openpgp: unknown critical packet type: %d", p.tag)
@@ -402,6 +413,33 @@ func visiblePackets(raw []byte) ([]packetItem, error) {
 		items = append(items, it)
 	}
 	return items, nil
+}
+
+// wellFramedAttribute checks a user attribute's subpacket framing (RFC 9580 §5.12); go-crypto
+// refuses the key when it is broken.
+func wellFramedAttribute(b []byte) bool {
+	for len(b) > 0 {
+		var n int
+		switch c := b[0]; {
+		case c < 192:
+			n, b = int(c), b[1:]
+		case c < 255:
+			if len(b) < 2 {
+				return false
+			}
+			n, b = (int(c)-192)<<8+int(b[1])+192, b[2:]
+		default:
+			if len(b) < 5 {
+				return false
+			}
+			n, b = int(uint32(b[1])<<24|uint32(b[2])<<16|uint32(b[3])<<8|uint32(b[4])), b[5:]
+		}
+		if n <= 0 || n > len(b) {
+			return false
+		}
+		b = b[n:]
+	}
+	return true
 }
 
 // readEntity mirrors go-crypto's ReadEntity for one v4 key.
@@ -538,6 +576,9 @@ func (k *Key) readSubkey(key *pubKey, items []packetItem, i int) (*subkey, int, 
 			// A signing subkey must sign back (0x19), or anyone could claim our subkey.
 			if s.embedded == nil {
 				return nil, 0, errors.New(structural + "signing subkey is missing cross-signature")
+			}
+			if !canSign(key.algo) {
+				return nil, 0, fmt.Errorf(structural+"signing flag on a %s subkey", algoName(key.algo))
 			}
 			if !usable {
 				// We cannot check the back-signature: go-crypto may accept this key, we just

@@ -305,10 +305,10 @@ func (s *Signature) subpacket(t byte, critical bool, d []byte, hashed bool) erro
 		v := d[0] > 0
 		s.isPrimaryID = &v
 	case spKeyFlags:
+		// go-crypto only ever sets flags, so repeated subpackets add up.
 		s.flagsValid = true
-		s.flags = 0
 		if len(d) > 0 {
-			s.flags = d[0]
+			s.flags |= d[0]
 		}
 	case spRevReason:
 		if len(d) == 0 {

@@ -220,11 +220,13 @@ func VerifyDetached(keys []*Key, message, sig []byte, at time.Time) (*Key, error
 			return nil, err
 		}
 		rest = r
-		if p.tag == tagMarker || p.tag == tagTrust || p.tag >= 40 {
+		if p.tag == tagTrust || p.tag >= 40 || p.tag == tagMarker && string(p.body) == "PGP" {
 			continue // dropped by go-crypto's packet reader
 		}
 		if p.tag != tagSignature {
-			return nil, structuralf("non signature packet found (type %d)", p.tag)
+			// go-crypto silently drops some of these (those its parser does not support):
+			// a detached signature has no business holding them, so refuse.
+			return nil, fmt.Errorf(structural+"non signature packet found (type %d): %w", p.tag, errStricter)
 		}
 		s, err := parseSignature(p.body)
 		if errors.Is(err, errSkip) {

@@ -19,12 +19,14 @@
 //     inside a key or signature packet, nothing but signature packets in a signature.
 //   - The two-byte hash prefix of every v4 signature is checked (go-crypto checks it only for
 //     v5+ signatures).
-//   - SHA-1 (and MD5, RIPEMD-160) message signatures are refused, as go-crypto's own default
-//     RejectMessageHashAlgorithms does in its v2 API; SHA-1 stays accepted in key
-//     self-signatures, as there.
 //   - Primary keys of unsupported algorithms or curves, RSA or DSA moduli over 8192 bits, and
 //     v6 key or signature packets are refused.
 //   - A subkey we cannot use never signs: a signature by it is "unknown issuer".
+//
+// Hashes are go-crypto v1's: SHA-1, SHA-2 and SHA3-256/512; signature packets using MD5 or
+// RIPEMD-160 are skipped as go-crypto skips them (so such a signature is "unknown issuer").
+// SHA-1 message signatures still verify, as before and as MIG requires
+// (shared/protocols/mig.md §4.3), although go-crypto's v2 API would refuse them by default.
 //
 // One difference goes the other way, on purpose (the agent must load investigators' usual
 // gpg keys): a v4 subkey whose algorithm or curve go-crypto cannot parse would make

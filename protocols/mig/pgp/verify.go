@@ -250,12 +250,9 @@ func VerifyDetached(keys []*Key, message, sig []byte, at time.Time) (*Key, error
 }
 
 func verifyWith(cands []candidate, message []byte, s *Signature, at time.Time) (*Key, error) {
-	switch s.hash {
-	case crypto.SHA1:
-		// Collisions in SHA-1 are practical: a signed action must use a stronger hash (go-crypto's
-		// default RejectMessageHashAlgorithms, v2 API).
-		return nil, stricterf("SHA-1 message signature")
-	}
+	// SHA-1 message signatures are accepted, as go-crypto's CheckDetachedSignature (v1 API)
+	// and MIG do (shared/protocols/mig.md §4.3: "RSA-1024/SHA-1 still verify"); its v2 API
+	// refuses them by default. MD5 and RIPEMD-160 never get here (parseSignature skips them).
 	if s.sigType != sigBinary && s.sigType != sigText {
 		return nil, fmt.Errorf(unsupported+"unsupported signature type: %d", s.sigType)
 	}

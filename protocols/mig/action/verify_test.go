@@ -425,3 +425,33 @@ func TestVerifyExpiredOrRevokedKey(t *testing.T) {
 		})
 	}
 }
+
+// An investigator whose clock runs ahead signs "in the future": verification judges the key
+// at the signature's time instead of refusing it as not yet valid (see checkSignature). The
+// agent's clock here is vFrom, weeks before the test keys were even made.
+func TestVerifySignatureFromInvestigatorClockAhead(t *testing.T) {
+	k := getKeys(t)
+	now := time.Now()
+	for _, ahead := range []time.Duration{0, 10 * time.Minute, 2 * time.Hour} {
+		a := baseAction(t)
+		a.Operations = a.Operations[1:]
+		str, err := SignedString(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf strings.Builder
+		cfg := &packet.Config{Time: func() time.Time { return now.Add(ahead) }}
+		if err := openpgp.ArmoredDetachSign(&buf, k.alice, strings.NewReader(string(str)), cfg); err != nil {
+			t.Fatal(err)
+		}
+		line, err := OneLine(buf.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.PGPSignatures = []string{line}
+		v := &Verifier{Keyring: k.keyring(t), ACL: testACL(k), Now: func() time.Time { return vFrom }}
+		if err := v.Verify(a); err != nil {
+			t.Errorf("clock %v ahead: %v", ahead, err)
+		}
+	}
+}

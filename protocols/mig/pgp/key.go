@@ -1,6 +1,7 @@
 package pgp
 
 import (
+	"bytes"
 	"crypto/dsa"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -121,15 +122,16 @@ func skipMaterial(algo byte, r *reader) bool {
 		r.mpi()
 		r.mpi()
 	case algoECDH:
-		if l := r.byte(); l == 0 || l == 0xff {
-			return false
-		} else {
-			r.bytes(int(l))
-		}
-		r.mpi()
-		if l := r.byte(); l == 0 || l == 0xff {
-			return false
-		} else {
+		// Curve OID, point, KDF parameters; reserved lengths 0 and 0xff: format unknown.
+		for _, field := range []string{"oid", "point", "kdf"} {
+			if field == "point" {
+				r.mpi()
+				continue
+			}
+			l := r.byte()
+			if l == 0 || l == 0xff {
+				return false
+			}
 			r.bytes(int(l))
 		}
 	case 25: // X25519
@@ -245,12 +247,12 @@ func (k *pubKey) parseECDSA(r *reader) error {
 	if r.err != nil {
 		return fmt.Errorf("openpgp: ECDSA key: %w", r.err)
 	}
-	// elliptic.Unmarshal checks the point is on the curve, as go-crypto does.
-	x, y := elliptic.Unmarshal(c, pt) //nolint:staticcheck // big.Int verify path, as go-crypto
-	if x == nil {
-		return errors.New("openpgp: ECDSA key: point not on curve " + c.Params().Name)
+	// The point must be uncompressed and on the curve, as go-crypto's elliptic.Unmarshal wants.
+	pub, err := ecdsa.ParseUncompressedPublicKey(c, pt)
+	if err != nil {
+		return fmt.Errorf("openpgp: ECDSA key on %s: %w", c.Params().Name, err)
 	}
-	k.verify = verifyECDSA(&ecdsa.PublicKey{Curve: c, X: x, Y: y})
+	k.verify = verifyECDSA(pub)
 	return nil
 }
 
@@ -349,7 +351,11 @@ func ReadArmoredKey(b []byte) (*Key, error) {
 
 // ReadKey reads one binary (transferable) public key; see ReadArmoredKey.
 func ReadKey(raw []byte) (*Key, error) {
-	items, err := visiblePackets(raw)
+	if len(raw) > maxKeyFile {
+		return nil, stricterf("key of %d bytes (max %d)", len(raw), maxKeyFile)
+	}
+	// The key keeps slices of its packets: own them, whatever the caller does with raw.
+	items, err := visiblePackets(bytes.Clone(raw))
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package pgp
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/dsa"
 	"crypto/ecdsa"
@@ -148,7 +149,7 @@ func verifyEd25519(pub ed25519.PublicKey) func([]byte, *Signature) error {
 // ParseSignature parses the first packet of a detached signature, which must be a v4
 // signature we can read. Its CreationTime is what callers need before verifying.
 func ParseSignature(raw []byte) (*Signature, error) {
-	p, _, err := nextPacket(raw)
+	p, _, err := nextPacket(bytes.Clone(raw))
 	if err != nil {
 		return nil, fmt.Errorf("read signature packet: %w", err)
 	}

@@ -186,3 +186,41 @@ func TestCanonicalText(t *testing.T) {
 		}
 	}
 }
+
+// craftSig builds a v4 Ed25519 signature body with the given hashed subpackets (the
+// signature value is zero: only parsing is under test).
+func craftSig(sigType byte, hashed ...[]byte) []byte {
+	area := []byte{5, spCreationTime, 0x65, 0x92, 0x00, 0xbc} // t1
+	for _, sp := range hashed {
+		area = append(append(area, byte(len(sp))), sp...)
+	}
+	b := []byte{4, sigType, algoEd25519, 8, byte(len(area) >> 8), byte(len(area))}
+	b = append(b, area...)
+	b = append(b, 0, 0, 0xab, 0xcd)
+	return append(b, make([]byte, 64)...)
+}
+
+func TestEmbeddedSignatureNesting(t *testing.T) {
+	inner := craftSig(sigPrimaryBinding)
+	one := craftSig(sigSubkeyBinding, append([]byte{spEmbeddedSig}, inner...))
+	s, err := parseSignature(one)
+	if err != nil || s.embedded == nil || s.embedded.sigType != sigPrimaryBinding || !s.CreationTime.Equal(t1) {
+		t.Fatalf("one level: %+v, %v", s, err)
+	}
+	middle := craftSig(sigPrimaryBinding, append([]byte{spEmbeddedSig}, inner...))
+	two := craftSig(sigSubkeyBinding, append([]byte{spEmbeddedSig}, middle...))
+	if _, err := parseSignature(two); !errors.Is(err, errStricter) {
+		t.Fatalf("two levels: err = %v, want a refusal", err)
+	}
+	wrongType := craftSig(sigSubkeyBinding, append([]byte{spEmbeddedSig}, craftSig(sigBinary)...))
+	if _, err := parseSignature(wrongType); err == nil || !strings.Contains(err.Error(), "cross-signature has unexpected type") {
+		t.Fatalf("embedded binary signature: err = %v", err)
+	}
+	critical := craftSig(sigBinary, []byte{0x80 | 99, 1})
+	if _, err := parseSignature(critical); !errors.Is(err, errSkip) {
+		t.Fatalf("unknown critical subpacket: err = %v, want the packet skipped", err)
+	}
+	if _, err := parseSignature(craftSig(sigBinary, []byte{99, 1})); err != nil {
+		t.Fatalf("unknown non-critical subpacket: %v", err)
+	}
+}

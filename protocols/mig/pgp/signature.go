@@ -73,6 +73,7 @@ type Signature struct {
 	revReason    *byte
 	critNotation []string // names of critical notations in the hashed area
 	embedded     *Signature
+	isEmbedded   bool // this is itself an embedded signature
 
 	// Signature material: RSA has s only, DSA/ECDSA/EdDSA r and s, Ed25519 raw holds 64 bytes.
 	mpiR, mpiS []byte
@@ -105,6 +106,11 @@ func supportedHash(id byte) (crypto.Hash, bool) {
 // would drop the packet; other errors refuse the input. The order of checks follows
 // go-crypto's packet.Signature.parse, because it decides which of the two applies.
 func parseSignature(body []byte) (*Signature, error) {
+	return parseSignatureAt(body, false)
+}
+
+// parseSignatureAt parses a signature, embedded in another one when embedded is set.
+func parseSignatureAt(body []byte, embedded bool) (*Signature, error) {
 	r := &reader{b: body}
 	ver := r.byte()
 	if r.err != nil {
@@ -117,7 +123,7 @@ func parseSignature(body []byte) (*Signature, error) {
 	default:
 		return nil, skipf("signature packet version %d", ver)
 	}
-	s := &Signature{}
+	s := &Signature{isEmbedded: embedded}
 	hdr := r.bytes(5)
 	if r.err != nil {
 		return nil, fmt.Errorf("openpgp: signature: %w", r.err)
@@ -320,7 +326,11 @@ func (s *Signature) subpacket(t byte, critical bool, d []byte, hashed bool) erro
 		if s.embedded != nil {
 			return errors.New(structural + "cannot have multiple embedded signatures")
 		}
-		e, err := parseSignature(d)
+		if s.isEmbedded {
+			// A back-signature never embeds another; nesting would only cost memory.
+			return stricterf("embedded signature inside an embedded signature")
+		}
+		e, err := parseSignatureAt(d, true)
 		if err != nil {
 			return err
 		}

@@ -19,10 +19,14 @@ type scenario struct {
 	// prepare runs after generation, before signing; edit after signing.
 	prepare func(t *testing.T, e *openpgp.Entity)
 	sigCfg  packet.Config
-	edit    func(t *testing.T, e *openpgp.Entity)
-	at      time.Time
-	wantKey string // substring of the key error, when reading the key must fail
-	want    error  // nil: accepted
+	// sign replaces DetachSign (made at t1) when set.
+	sign func(t *testing.T, e *openpgp.Entity, msg []byte) []byte
+	edit func(t *testing.T, e *openpgp.Entity)
+	// stricter: go-crypto accepts, we refuse on purpose.
+	stricter bool
+	at       time.Time
+	wantKey  string // substring of the key error, when reading the key must fail
+	want     error  // nil: accepted
 }
 
 func cfgAt(when time.Time) *packet.Config {
@@ -72,6 +76,12 @@ func TestRules(t *testing.T) {
 					t.Fatal(err)
 				}
 			}, want: ErrKeyRevoked},
+		{name: "SHA-224", sigCfg: packet.Config{DefaultHash: crypto.SHA224}},
+		{name: "SHA3-256", sigCfg: packet.Config{DefaultHash: crypto.SHA3_256}},
+		{name: "issuer fingerprint only", sign: manualSign(t1, false, crypto.SHA256)},
+		{name: "issuer key ID and fingerprint", sign: manualSign(t1, true, crypto.SHA256)},
+		{name: "signature older than its key", sign: manualSign(t0.Add(-time.Hour), true, crypto.SHA256),
+			want: ErrBadSignature, stricter: true},
 		{name: "primary without the sign flag cannot sign", edit: func(t *testing.T, e *openpgp.Entity) {
 			for _, id := range e.Identities {
 				id.SelfSignature.FlagSign = false
@@ -98,7 +108,9 @@ func TestRules(t *testing.T) {
 			sc := tt.sigCfg
 			sc.Time = func() time.Time { return t1 }
 			var sig, key bytes.Buffer
-			if err := openpgp.DetachSign(&sig, e, bytes.NewReader(msg), &sc); err != nil {
+			if tt.sign != nil {
+				sig.Write(tt.sign(t, e, msg))
+			} else if err := openpgp.DetachSign(&sig, e, bytes.NewReader(msg), &sc); err != nil {
 				t.Fatal(err)
 			}
 			if tt.prepare != nil && len(e.Subkeys) > 1 {
@@ -132,8 +144,9 @@ func TestRules(t *testing.T) {
 			case o.fp != strings.ToUpper(fpHex(e)):
 				t.Fatalf("signer %s, want %s", o.fp, fpHex(e))
 			}
-			if why := compare(t, tt.name, [][]byte{key.Bytes()}, msg, sig.Bytes(), at); why != "" && tt.wantKey == "" {
-				t.Errorf("refused only by our stricter rules: %s", why)
+			why := compare(t, tt.name, [][]byte{key.Bytes()}, msg, sig.Bytes(), at)
+			if (why != "") != tt.stricter && tt.wantKey == "" {
+				t.Errorf("refused only by our stricter rules: %q, want %v", why, tt.stricter)
 			}
 		})
 	}
@@ -158,5 +171,31 @@ func addSigningSubkey(lifetime uint32) func(t *testing.T, e *openpgp.Entity) {
 		if err := e.AddSigningSubkey(c); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// manualSign signs msg with e's primary key at when, with or without the Issuer Key ID
+// subpacket (the Issuer Fingerprint one is always there).
+func manualSign(when time.Time, keyID bool, h crypto.Hash) func(t *testing.T, e *openpgp.Entity, msg []byte) []byte {
+	return func(t *testing.T, e *openpgp.Entity, msg []byte) []byte {
+		sig := &packet.Signature{Version: 4, SigType: packet.SigTypeBinary, PubKeyAlgo: e.PrimaryKey.PubKeyAlgo,
+			Hash: h, CreationTime: when}
+		if keyID {
+			id := e.PrimaryKey.KeyId
+			sig.IssuerKeyId = &id
+		}
+		w, err := sig.PrepareSign(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Write(msg)
+		if err := sig.Sign(w, e.PrivateKey, &packet.Config{Time: func() time.Time { return when }}); err != nil {
+			t.Fatal(err)
+		}
+		var b bytes.Buffer
+		if err := sig.Serialize(&b); err != nil {
+			t.Fatal(err)
+		}
+		return b.Bytes()
 	}
 }

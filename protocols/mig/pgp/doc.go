@@ -7,6 +7,14 @@
 // algorithm (ECDH, ElGamal, Ed448, brainpool curves...) are kept opaque: their binding
 // signatures are still checked (the primary key made them), but they are never used.
 //
+// API: ReadArmoredKey (or ReadKey for binary) reads one investigator key and checks its
+// self-signatures; Key.Fingerprint is what MIG's ACL lists. ParseSignature exposes a
+// signature's CreationTime; VerifyDetached(keys, message, sig, at) returns the key that made
+// sig, judging expiry and revocation at time at. Errors: ErrUnknownIssuer when no key of the
+// keyring may have made it, ErrBadSignature, ErrKeyExpired, ErrKeyRevoked,
+// ErrSignatureExpired, and descriptive errors for malformed input, all with go-crypto's
+// "openpgp: " texts, which MIG's agent logs.
+//
 // The accept/reject rules follow ProtonMail go-crypto v1.4.1 (openpgp.ReadArmoredKeyRing and
 // openpgp.CheckDetachedSignature), which the agent used before; the differential tests hold
 // the two side by side. Deliberate differences, all of them refusals where go-crypto would
@@ -20,7 +28,10 @@
 //   - The two-byte hash prefix of every v4 signature is checked (go-crypto checks it only for
 //     v5+ signatures).
 //   - Primary keys of unsupported algorithms or curves, RSA or DSA moduli over 8192 bits, and
-//     v6 key or signature packets are refused.
+//     v6 key or signature packets are refused; so are secret key packets, message packets,
+//     malformed marker or user attribute packets in a key, and an embedded signature inside
+//     an embedded signature.
+//   - A signature made before its key was created is refused.
 //   - A subkey we cannot use never signs: a signature by it is "unknown issuer".
 //
 // Hashes are go-crypto v1's: SHA-1, SHA-2 and SHA3-256/512; signature packets using MD5 or
@@ -28,7 +39,10 @@
 // SHA-1 message signatures still verify, as before and as MIG requires
 // (shared/protocols/mig.md §4.3), although go-crypto's v2 API would refuse them by default.
 //
-// One difference goes the other way, on purpose (the agent must load investigators' usual
-// gpg keys): a v4 subkey whose algorithm or curve go-crypto cannot parse would make
-// go-crypto refuse the whole key; here it is kept opaque and unused.
+// Two differences go the other way, on purpose. A v4 subkey whose algorithm or curve
+// go-crypto cannot parse would make go-crypto refuse the whole key; here it is kept opaque
+// and unused (the agent must load investigators' usual gpg keys). And when several keys of
+// the keyring share the signature's 64-bit key ID, each is tried with the right digest
+// (go-crypto reuses a finished hash after the first, so only the first can verify); they
+// are all trusted keys, and the one that verified is the one returned.
 package pgp

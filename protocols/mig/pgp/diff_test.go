@@ -15,10 +15,11 @@ import (
 
 // signed is one key (binary) with a detached signature over msg.
 type signed struct {
-	name string
-	key  []byte
-	msg  []byte
-	sig  []byte
+	name    string
+	key     []byte
+	msg     []byte
+	sig     []byte
+	revoked bool // the key is revoked: the valid input is refused
 }
 
 var (
@@ -90,8 +91,9 @@ func fixtures(t testing.TB) []signed {
 	t.Helper()
 	msg := readFile(t, "message.txt")
 	var out []signed
-	for _, n := range []string{"rsa", "ed25519", "p256", "p384", "dsa", "subkey", "expired"} {
-		out = append(out, signed{name: "gpg " + n, key: dearmorGC(t, readFile(t, n+".asc")), msg: msg, sig: readFile(t, n+".sig")})
+	for _, n := range []string{"rsa", "ed25519", "p256", "p384", "dsa", "subkey", "expired", "revoked", "uids"} {
+		out = append(out, signed{name: "gpg " + n, key: dearmorGC(t, readFile(t, n+".asc")), msg: msg, sig: readFile(t, n+".sig"),
+			revoked: n == "revoked"})
 	}
 	return out
 }
@@ -121,8 +123,8 @@ func TestDifferentialMutations(t *testing.T) {
 			if compare(t, "valid", [][]byte{s.key}, s.msg, s.sig, at) != "" {
 				t.Fatal("valid input refused by the stricter rules")
 			}
-			if o := ours([][]byte{s.key}, s.msg, s.sig, at); !o.ok() {
-				t.Fatalf("valid input refused: %v", o)
+			if o := ours([][]byte{s.key}, s.msg, s.sig, at); o.ok() == s.revoked {
+				t.Fatalf("valid input: %v (revoked key: %v)", o, s.revoked)
 			}
 			cases, stricter := 0, map[string]int{}
 			check := func(what string, keys [][]byte, sig []byte) {

@@ -10,7 +10,7 @@ import (
 
 // Keys and signatures made by the real gpg (testdata/make.sh).
 func TestGPGFixtures(t *testing.T) {
-	names := []string{"rsa", "ed25519", "p256", "p384", "dsa", "subkey", "expired", "revoked", "other"}
+	names := []string{"rsa", "ed25519", "p256", "p384", "dsa", "subkey", "expired", "revoked", "other", "uids"}
 	keys := map[string]*Key{}
 	bins := map[string][]byte{}
 	for _, n := range names {
@@ -32,7 +32,7 @@ func TestGPGFixtures(t *testing.T) {
 		t.Errorf("subkey: %d usable subkeys, want 1", got)
 	}
 	msg := readFile(t, "message.txt")
-	ring := []string{"rsa", "ed25519", "p256", "p384", "dsa", "subkey", "expired", "revoked"}
+	ring := []string{"rsa", "ed25519", "p256", "p384", "dsa", "subkey", "expired", "revoked", "uids"}
 	at := t1.Add(time.Minute)
 	tests := []struct {
 		name   string
@@ -62,6 +62,7 @@ func TestGPGFixtures(t *testing.T) {
 		{name: "binary, line ends changed", sig: "ed25519.sig", msg: bytes.ReplaceAll(msg, []byte("\r\n"), []byte("\n")), want: ErrBadSignature},
 		{name: "binary, message changed", sig: "rsa.sig", msg: append(append([]byte{}, msg...), ' '), want: ErrBadSignature},
 		{name: "key not in the ring", sig: "other.sig", want: ErrUnknownIssuer},
+		{name: "two user IDs, first revoked, third-party certified", sig: "uids.sig", signer: "uids"},
 	}
 	var ringKeys []*Key
 	var ringBins [][]byte

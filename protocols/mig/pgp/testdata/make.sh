@@ -30,8 +30,14 @@ g --faked-system-time "$T0" --quick-add-key "$(cat subkey.fpr)" ed25519 sign nev
 gen expired 'Expired Tester <exp@example.net>' ed25519 sign 1d
 gen revoked 'Revoked Tester <rev@example.net>' ed25519 sign never
 gen other 'Other Tester <other@example.net>' ed25519 sign never
+# Several user IDs: a second one marked primary, the first revoked, a third-party certification.
+gen uids 'Uids First <uids1@example.net>' ed25519 sign never
+g --faked-system-time "$T0" --quick-add-uid "$(cat uids.fpr)" 'Uids Second <uids2@example.net>'
+g --faked-system-time "$T0" --quick-set-primary-uid "$(cat uids.fpr)" 'Uids Second <uids2@example.net>'
+g --faked-system-time "$T0" --quick-revoke-uid "$(cat uids.fpr)" 'Uids First <uids1@example.net>'
+g --faked-system-time "$T0" --local-user "$(cat other.fpr)" --quick-sign-key "$(cat uids.fpr)"
 
-for k in rsa ed25519 p256 p384 dsa subkey expired revoked other; do
+for k in rsa ed25519 p256 p384 dsa subkey expired revoked other uids; do
 	sign "$k" "$(cat $k.fpr)" "$k.sig"
 done
 sign ed25519 "$(cat ed25519.fpr)" sigexpired.sig --default-sig-expire 1d
@@ -42,6 +48,6 @@ sign ed25519 "$(cat ed25519.fpr)" text.sig --textmode
 sed 's/^:-----BEGIN/-----BEGIN/' "$H/openpgp-revocs.d/$(cat revoked.fpr).rev" > "$H/rev.asc"
 g --faked-system-time 20240102T000000 --import "$H/rev.asc"
 
-for k in rsa ed25519 p256 p384 dsa subkey expired revoked other; do
+for k in rsa ed25519 p256 p384 dsa subkey expired revoked other uids; do
 	export_key "$k" "$(cat $k.fpr)"
 done

@@ -34,3 +34,23 @@ func FuzzReadArmoredKey(f *testing.F) {
 		}
 	})
 }
+
+// FuzzVerifySignature keeps a keyring of valid keys and fuzzes the signature only, so the
+// fuzzer spends its time in the verification path.
+func FuzzVerifySignature(f *testing.F) {
+	msg := readFile(f, "message.txt")
+	var ring [][]byte
+	for _, s := range fixtures(f) {
+		ring = append(ring, s.key)
+		f.Add(s.sig)
+	}
+	for _, n := range []string{"sigexpired", "sha1", "text", "other"} {
+		f.Add(readFile(f, n+".sig"))
+	}
+	f.Fuzz(func(t *testing.T, sig []byte) {
+		if len(sig) > 1<<16 {
+			return
+		}
+		compare(t, "fuzz", ring, msg, sig, t1.Add(time.Minute))
+	})
+}

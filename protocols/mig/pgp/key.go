@@ -489,6 +489,11 @@ func readEntity(items []packetItem) (*Key, error) {
 				}
 				attached = true
 			}
+			if attached && id.selfSig == nil {
+				// go-crypto keeps such an identity and then may dereference its missing
+				// self-signature; a user ID revoked but never certified is not worth mirroring.
+				return nil, stricterf("user ID %.40q revoked but never certified", id.id)
+			}
 			if attached {
 				// go-crypto keys identities by name: a repeated user ID replaces the earlier.
 				ids = replaceIdentity(ids, id)
@@ -552,15 +557,13 @@ func preferIdentity(cur, cand *identity) bool {
 	if len(cur.revs) != len(cand.revs) {
 		return len(cur.revs) > len(cand.revs)
 	}
-	if cur.selfSig == nil {
-		return true
-	}
+	// Every identity kept by readEntity has a self-signature.
 	curP := cur.selfSig.isPrimaryID != nil && *cur.selfSig.isPrimaryID
-	candP := cand.selfSig != nil && cand.selfSig.isPrimaryID != nil && *cand.selfSig.isPrimaryID
+	candP := cand.selfSig.isPrimaryID != nil && *cand.selfSig.isPrimaryID
 	if curP != candP {
 		return candP
 	}
-	return cand.selfSig != nil && cand.selfSig.CreationTime.After(cur.selfSig.CreationTime)
+	return cand.selfSig.CreationTime.After(cur.selfSig.CreationTime)
 }
 
 // readSubkey mirrors go-crypto's addSubkey: every following signature must be a binding or

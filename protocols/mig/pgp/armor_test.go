@@ -224,3 +224,26 @@ func TestEmbeddedSignatureNesting(t *testing.T) {
 		t.Fatalf("unknown non-critical subpacket: %v", err)
 	}
 }
+
+// A wrong hash prefix is a bad signature (MIG's texts) and one of our deliberate refusals.
+func TestHashTagMismatch(t *testing.T) {
+	sig := readFile(t, "rsa.sig")
+	p, _, err := nextPacket(sig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hdr := len(sig) - len(p.body)
+	hashed := int(p.body[4])<<8 | int(p.body[5])
+	unhashed := int(p.body[6+hashed])<<8 | int(p.body[7+hashed])
+	bad := bytes.Clone(sig)
+	bad[hdr+8+hashed+unhashed] ^= 0xff
+	k, err := ReadArmoredKey(readFile(t, "rsa.asc"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = VerifyDetached([]*Key{k}, readFile(t, "message.txt"), bad, t1.Add(time.Minute))
+	if !errors.Is(err, ErrBadSignature) || !errors.Is(err, errStricter) ||
+		err.Error() != "openpgp: invalid signature: hash tag doesn't match" {
+		t.Fatalf("err = %v", err)
+	}
+}

@@ -37,13 +37,22 @@ func structuralf(format string, a ...any) error {
 
 // stricterf builds a refusal go-crypto would not have made.
 func stricterf(format string, a ...any) error {
-	return fmt.Errorf("%w", &stricterError{msg: fmt.Sprintf(unsupported+format, a...)})
+	return &stricterError{msg: fmt.Sprintf(unsupported+format, a...)}
 }
 
-type stricterError struct{ msg string }
+// stricterAs is such a refusal of kind sentinel (errors.Is matches both).
+func stricterAs(sentinel error, detail string) error {
+	return &stricterError{msg: sentinel.Error() + ": " + detail, kind: sentinel}
+}
+
+type stricterError struct {
+	msg  string
+	kind error // nil, or the sentinel this refusal also is
+}
 
 func (e *stricterError) Error() string        { return e.msg }
 func (e *stricterError) Is(target error) bool { return target == errStricter }
+func (e *stricterError) Unwrap() error        { return e.kind }
 
 // rawPacket is one framed packet; body aliases the input.
 type rawPacket struct {

@@ -85,7 +85,7 @@ func (k *pubKey) verifyHashed(s *Signature, h hash.Hash) error {
 	// RFC 9580 §5.2.3: the two left octets of the hash. go-crypto skips this check for v4; a
 	// mismatch means a corrupt or forged packet either way.
 	if digest[0] != s.hashTag[0] || digest[1] != s.hashTag[1] {
-		return fmt.Errorf("%w: %w", ErrBadSignature, stricterf("hash tag doesn't match"))
+		return stricterAs(ErrBadSignature, "hash tag doesn't match")
 	}
 	return k.verify(digest, s)
 }
@@ -308,7 +308,7 @@ func checkDetails(c candidate, s *Signature, now time.Time) error {
 		}
 	}
 	if s.CreationTime.Unix() < c.pub().created.Unix() {
-		return fmt.Errorf("%w: %w", ErrBadSignature, stricterf("signature older than its key"))
+		return stricterAs(ErrBadSignature, "signature made before its key")
 	}
 	return nil
 }

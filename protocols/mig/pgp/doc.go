@@ -34,6 +34,11 @@
 //   - A signature made before its key was created is refused.
 //   - A subkey we cannot use never signs: a signature by it is "unknown issuer".
 //
+// Like go-crypto, a signature packet it cannot read (version other than 4 or 6, unknown
+// algorithm or hash, unknown critical subpacket in the hashed area, non-exportable) is
+// ignored: in a key it certifies nothing, and a detached signature made only of such
+// packets is "unknown issuer", so the action is refused.
+//
 // Hashes are go-crypto v1's: SHA-1, SHA-2 and SHA3-256/512; signature packets using MD5 or
 // RIPEMD-160 are skipped as go-crypto skips them (so such a signature is "unknown issuer").
 // SHA-1 message signatures still verify, as before and as MIG requires

@@ -455,7 +455,7 @@ func readEntity(items []packetItem) (*Key, error) {
 	}
 	k := &Key{primary: items[0].key}
 	if !canSign(k.primary.algo) {
-		return nil, errors.New(structural + "primary key cannot be used for signatures")
+		return nil, structuralf("primary key cannot be used for signatures (%s)", algoName(k.primary.algo))
 	}
 	if k.primary.verify == nil {
 		return nil, stricterf("primary key: %s", k.primary.why)

@@ -191,3 +191,35 @@ func TestLoadKeyringDir(t *testing.T) {
 		t.Fatal("a file as keyring dir accepted")
 	}
 }
+
+// Investigators' usual gpg keys load: EdDSA with a cv25519 encryption subkey, several user
+// IDs, ECDSA, a signing subkey (fixtures of package pgp).
+func TestLoadKeyringDirGPGKeys(t *testing.T) {
+	dir := t.TempDir()
+	names := []string{"ed25519", "p256", "subkey", "uids"}
+	for _, n := range names {
+		b, err := os.ReadFile(filepath.Join("..", "pgp", "testdata", n+".asc"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, n+".asc"), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ring, err := LoadKeyringDir(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ring) != len(names) {
+		t.Fatalf("loaded %d keys, want %d", len(ring), len(names))
+	}
+	for i, n := range names {
+		want, err := os.ReadFile(filepath.Join("..", "pgp", "testdata", n+".fpr"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := Fingerprint(ring[i]); got != strings.TrimSpace(string(want)) {
+			t.Errorf("%s: fingerprint %s, want %s", n, got, want)
+		}
+	}
+}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
+	pgperrors "github.com/ProtonMail/go-crypto/openpgp/errors"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 )
 
@@ -134,6 +135,13 @@ func compare(t testing.TB, name string, keys [][]byte, msg, sig []byte, at time.
 	case got.ok() && want.ok():
 		if got.fp != want.fp {
 			t.Errorf("%s: signer %s, go-crypto says %s", name, got.fp, want.fp)
+		}
+	case !got.ok() && !want.ok() && got.keyErr == nil && want.keyErr == nil:
+		// Both refuse the signature: "unknown signer" and "bad signature" read differently in
+		// MIG's logs, so the kinds must agree too, unless ours is a deliberate refusal.
+		gu, wu := errors.Is(got.err, ErrUnknownIssuer), errors.Is(want.err, pgperrors.ErrUnknownIssuer)
+		if gu != wu && !errors.Is(got.err, errStricter) {
+			t.Errorf("%s: we refuse with %v, go-crypto with %v", name, got.err, want.err)
 		}
 	case got.ok() && !want.ok():
 		t.Errorf("%s: we accept (%v), go-crypto refuses: %v", name, got, want)

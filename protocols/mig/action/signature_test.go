@@ -196,7 +196,7 @@ func TestLoadKeyringDir(t *testing.T) {
 // IDs, ECDSA, a signing subkey (fixtures of package pgp).
 func TestLoadKeyringDirGPGKeys(t *testing.T) {
 	dir := t.TempDir()
-	names := []string{"ed25519", "p256", "subkey", "uids"}
+	names := []string{"brainpool", "ed25519", "p256", "subkey", "uids"}
 	for _, n := range names {
 		b, err := os.ReadFile(filepath.Join("..", "pgp", "testdata", n+".asc"))
 		if err != nil {

@@ -91,7 +91,7 @@ func fixtures(t testing.TB) []signed {
 	t.Helper()
 	msg := readFile(t, "message.txt")
 	var out []signed
-	for _, n := range []string{"rsa", "ed25519", "p256", "p384", "dsa", "subkey", "expired", "revoked", "uids"} {
+	for _, n := range []string{"rsa", "ed25519", "p256", "p384", "dsa", "subkey", "expired", "revoked", "uids", "brainpool"} {
 		out = append(out, signed{name: "gpg " + n, key: dearmorGC(t, readFile(t, n+".asc")), msg: msg, sig: readFile(t, n+".sig"),
 			revoked: n == "revoked"})
 	}

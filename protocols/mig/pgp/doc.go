@@ -45,8 +45,10 @@
 // (shared/protocols/mig.md §4.3), although go-crypto's v2 API would refuse them by default.
 //
 // Two differences go the other way, on purpose. A v4 subkey whose algorithm or curve
-// go-crypto cannot parse would make go-crypto refuse the whole key; here it is kept opaque
-// and unused (the agent must load investigators' usual gpg keys). And when several keys of
+// go-crypto cannot parse, or a signing subkey of an algorithm only go-crypto verifies
+// (brainpool, Ed448) with a bad back-signature, would make go-crypto refuse the whole key;
+// here such a subkey is kept opaque and unused and the rest of the key loads (the agent must
+// load investigators' gpg keys whatever subkeys they carry). And when several keys of
 // the keyring share the signature's 64-bit key ID, each is tried with the right digest
 // (go-crypto reuses a finished hash after the first, so only the first can verify); they
 // are all trusted keys, and the one that verified is the one returned.

@@ -304,6 +304,13 @@ type Key struct {
 	primaryIDRevs []*Signature
 	revocations   []*Signature
 	subkeys       []*subkey
+	// unusable lists signing subkeys we cannot verify with, to say so when one signed.
+	unusable []unusableSigner
+}
+
+type unusableSigner struct {
+	keyID uint64
+	why   string
 }
 
 type subkey struct {
@@ -571,7 +578,7 @@ func preferIdentity(cur, cand *identity) bool {
 func (k *Key) readSubkey(key *pubKey, items []packetItem, i int) (*subkey, int, error) {
 	sk := &subkey{key: key}
 	usable := key.verify != nil && canSign(key.algo)
-	seen := false
+	seen, claimsSign := false, false
 	for ; i < len(items) && items[i].tag == tagSignature; i++ {
 		s := items[i].sig
 		seen = true
@@ -592,6 +599,7 @@ func (k *Key) readSubkey(key *pubKey, items []packetItem, i int) (*subkey, int, 
 			if !usable {
 				// We cannot check the back-signature: go-crypto may accept this key, we just
 				// never use the subkey.
+				claimsSign = true
 				continue
 			}
 			if err := key.verifyHashed(s.embedded, k.primary.keyHash(key, s.embedded)); err != nil {
@@ -607,6 +615,9 @@ func (k *Key) readSubkey(key *pubKey, items []packetItem, i int) (*subkey, int, 
 	if !usable && seen {
 		// Checked as far as we can, never used. Its only signatures may have been signing
 		// bindings whose back-signature we cannot check.
+		if claimsSign {
+			k.unusable = append(k.unusable, unusableSigner{keyID: key.keyID, why: key.why})
+		}
 		return nil, i, nil
 	}
 	if sk.binding == nil {

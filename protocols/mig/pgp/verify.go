@@ -206,14 +206,35 @@ func candidates(keys []*Key, id uint64) []candidate {
 	return out
 }
 
+// unusableSubkey says which key's signing subkey id is when this package cannot verify with
+// it (go-crypto could): still "unknown issuer", with the reason.
+func unusableSubkey(keys []*Key, id uint64) error {
+	for _, k := range keys {
+		if k == nil {
+			continue
+		}
+		for _, u := range k.unusable {
+			if u.keyID == id {
+				return stricterAs(ErrUnknownIssuer, fmt.Sprintf("made by signing subkey %016X of %s, whose %s this agent cannot verify",
+					id, k.Fingerprint(), u.why))
+			}
+		}
+	}
+	return nil
+}
+
 // VerifyDetached checks a binary detached signature (one or more packets) over message
 // against keys, judging expiry and revocation at time at, and returns the key that made it.
 // It follows go-crypto's CheckDetachedSignature: signature packets are tried in order until
 // one names a signing key of keys; none: ErrUnknownIssuer.
 func VerifyDetached(keys []*Key, message, sig []byte, at time.Time) (*Key, error) {
 	rest := sig
+	var unusable error // a signing subkey we cannot verify with made a signature
 	for {
 		if len(rest) == 0 {
+			if unusable != nil {
+				return nil, unusable
+			}
 			return nil, ErrUnknownIssuer
 		}
 		p, r, err := nextPacket(rest)
@@ -241,6 +262,9 @@ func VerifyDetached(keys []*Key, message, sig []byte, at time.Time) (*Key, error
 		}
 		cands := candidates(keys, s.issuerKeyID)
 		if len(cands) == 0 {
+			if unusable == nil {
+				unusable = unusableSubkey(keys, s.issuerKeyID)
+			}
 			continue
 		}
 		if len(rest) != 0 {

@@ -30,6 +30,12 @@ g --faked-system-time "$T0" --quick-add-key "$(cat subkey.fpr)" ed25519 sign nev
 gen expired 'Expired Tester <exp@example.net>' ed25519 sign 1d
 gen revoked 'Revoked Tester <rev@example.net>' ed25519 sign never
 gen other 'Other Tester <other@example.net>' ed25519 sign never
+# Subkeys we cannot use: ECDSA and ECDH on brainpoolP256r1 (go-crypto can).
+gen brainpool 'Brainpool Tester <bp@example.net>' ed25519 sign never
+g --faked-system-time "$T0" --quick-add-key "$(cat brainpool.fpr)" brainpoolP256r1/ecdsa sign never
+g --faked-system-time "$T0" --quick-add-key "$(cat brainpool.fpr)" brainpoolP256r1 encr never
+g --with-colons --list-keys "$(cat brainpool.fpr)" | awk -F: '/^sub/ {s=$12} /^fpr/ && s ~ /s/ {print $10; exit}' > brainpool-sub.fpr
+
 # Several user IDs: a second one marked primary, the first revoked, a third-party certification.
 gen uids 'Uids First <uids1@example.net>' ed25519 sign never
 g --faked-system-time "$T0" --quick-add-uid "$(cat uids.fpr)" 'Uids Second <uids2@example.net>'
@@ -43,11 +49,13 @@ done
 sign ed25519 "$(cat ed25519.fpr)" sigexpired.sig --default-sig-expire 1d
 sign rsa "$(cat rsa.fpr)" sha1.sig --digest-algo SHA1
 sign ed25519 "$(cat ed25519.fpr)" text.sig --textmode
+sign brainpool "$(cat brainpool.fpr)!" brainpool.sig
+sign brainpool "$(cat brainpool-sub.fpr)!" brainpool-sub.sig
 
 # Revoke after signing: gpg leaves a revocation certificate in openpgp-revocs.d.
 sed 's/^:-----BEGIN/-----BEGIN/' "$H/openpgp-revocs.d/$(cat revoked.fpr).rev" > "$H/rev.asc"
 g --faked-system-time 20240102T000000 --import "$H/rev.asc"
 
-for k in rsa ed25519 p256 p384 dsa subkey expired revoked other uids; do
+for k in rsa ed25519 p256 p384 dsa subkey expired revoked other uids brainpool; do
 	export_key "$k" "$(cat $k.fpr)"
 done

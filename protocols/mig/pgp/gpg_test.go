@@ -38,10 +38,10 @@ func TestGPGFixtures(t *testing.T) {
 	ring := []string{"rsa", "ed25519", "p256", "p384", "dsa", "subkey", "expired", "revoked", "uids", "brainpool"}
 	at := t1.Add(time.Minute)
 	tests := []struct {
-		name   string
-		sig    string
-		msg    []byte
-		at     time.Time
+		name     string
+		sig      string
+		msg      []byte
+		at       time.Time
 		signer   string // key name when accepted
 		want     error  // else
 		stricter bool   // go-crypto accepts: one of our deliberate refusals

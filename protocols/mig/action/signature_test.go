@@ -192,8 +192,8 @@ func TestLoadKeyringDir(t *testing.T) {
 	}
 }
 
-// Investigators' usual gpg keys load: EdDSA with a cv25519 encryption subkey, several user
-// IDs, ECDSA, a signing subkey (fixtures of package pgp).
+// Investigators' usual gpg keys load: EdDSA with a cv25519 encryption subkey, brainpool
+// subkeys, several user IDs, ECDSA, a signing subkey (fixtures of package pgp).
 func TestLoadKeyringDirGPGKeys(t *testing.T) {
 	dir := t.TempDir()
 	names := []string{"brainpool", "ed25519", "p256", "subkey", "uids"}

@@ -239,7 +239,7 @@ func (k *pubKey) parseECDSA(r *reader) error {
 	case oidP521:
 		c = elliptic.P521()
 	default:
-		k.why = "ECDSA curve with OID " + hex.EncodeToString([]byte(oid)) + " (only NIST P-256, P-384, P-521)"
+		k.why = "ECDSA curve " + curveName(oid) + " (only NIST P-256, P-384, P-521)"
 		r.mpi()
 		return nil
 	}
@@ -263,7 +263,7 @@ func (k *pubKey) parseEdDSA(r *reader) error {
 		return nil
 	}
 	if oid != oidEd25519 {
-		k.why = "EdDSA curve with OID " + hex.EncodeToString([]byte(oid)) + " (only Ed25519)"
+		k.why = "EdDSA curve " + curveName(oid) + " (only Ed25519)"
 		r.mpi()
 		return nil
 	}
@@ -283,6 +283,23 @@ func (k *pubKey) parseEdDSA(r *reader) error {
 	}
 	k.verify = verifyEd25519(ed25519.PublicKey(pt[1:]))
 	return nil
+}
+
+// curveName names the curves go-crypto knows and we do not verify with, else gives the OID.
+func curveName(oid string) string {
+	switch oid {
+	case "\x2b\x24\x03\x03\x02\x08\x01\x01\x07":
+		return "brainpoolP256r1"
+	case "\x2b\x24\x03\x03\x02\x08\x01\x01\x0b":
+		return "brainpoolP384r1"
+	case "\x2b\x24\x03\x03\x02\x08\x01\x01\x0d":
+		return "brainpoolP512r1"
+	case "\x2b\x81\x04\x00\x0a":
+		return "secp256k1"
+	case "\x2b\x65\x71":
+		return "Ed448"
+	}
+	return "with OID " + hex.EncodeToString([]byte(oid))
 }
 
 func bitLen(b []byte) int {

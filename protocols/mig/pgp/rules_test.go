@@ -42,7 +42,7 @@ func TestRules(t *testing.T) {
 		{name: "valid ECDSA P-521", cfg: packet.Config{Algorithm: packet.PubKeyAlgoECDSA, Curve: packet.CurveNistP521}},
 		{name: "SHA-512 message signature", sigCfg: packet.Config{DefaultHash: crypto.SHA512}},
 		{name: "brainpool primary refused, naming the curve", cfg: packet.Config{Algorithm: packet.PubKeyAlgoECDSA, Curve: packet.CurveBrainpoolP256},
-			wantKey: "ECDSA curve with OID 2b2403030208010107"},
+			wantKey: "ECDSA curve brainpoolP256r1"},
 		{name: "critical notation refused",
 			sigCfg: packet.Config{SignatureNotations: []*packet.Notation{{Name: "x@example.net", Value: []byte("1"), IsCritical: true}}},
 			want:   ErrBadSignature},

@@ -215,7 +215,7 @@ func unusableSubkey(keys []*Key, id uint64) error {
 		}
 		for _, u := range k.unusable {
 			if u.keyID == id {
-				return stricterAs(ErrUnknownIssuer, fmt.Sprintf("made by signing subkey %016X of %s, whose %s this agent cannot verify",
+				return stricterAs(ErrUnknownIssuer, fmt.Sprintf("made by signing subkey %016X of key %s, which this agent cannot verify with: %s",
 					id, k.Fingerprint(), u.why))
 			}
 		}

@@ -29,8 +29,9 @@
 //     v5+ signatures).
 //   - Primary keys of unsupported algorithms or curves, RSA or DSA moduli over 8192 bits, and
 //     v6 key or signature packets are refused; so are secret key packets, message packets,
-//     malformed marker or user attribute packets in a key, and an embedded signature inside
-//     an embedded signature.
+//     malformed marker or user attribute packets in a key, a user ID revoked but never
+//     certified, key files over 1 MiB, and an embedded signature inside an embedded
+//     signature.
 //   - A signature made before its key was created is refused.
 //   - A subkey we cannot use never signs: a signature by it is "unknown issuer".
 //

@@ -13,12 +13,12 @@
 //   - StatusSuccess, StatusFailed, StatusTimeout: the command statuses the agent sets.
 //   - SignedString(a): the exact bytes investigators sign (§4.2), quirks included (the
 //     "%!s(int64=…)" artefact, generic re-encoding of parameters, \u0008/\u000c).
-//   - Sign(a, entity): a signature exactly as MIG's client makes it (detached v4, binary,
-//     SHA-256, armored then reduced to one line with its CRC-24, §4.3). ParseSignature decodes
-//     that form, checking the CRC; OneLine reduces any armored signature; Fingerprint gives an
-//     entity's primary-key fingerprint as ACLs list it.
+//   - ParseSignature(s) decodes MIG's one-line signature form (detached v4 signature,
+//     armored then reduced to one line with its CRC-24, §4.3), checking the CRC; OneLine
+//     reduces any armored signature; Fingerprint gives a key's primary-key fingerprint as ACLs
+//     list it. Signing lives in migfake (migfake.Sign): the agent links no signing code.
 //   - ParseKeyring(armored...) and LoadKeyringDir(dir, logger): the investigators' public keys,
-//     one per file (§4.4).
+//     one per file (§4.4), read and verified by package pgp.
 //   - ParseACL(json), LoadACLFile(path, logger), DenyAllACL(): the weighted per-module ACL with
 //     its "default" entry (§4.5).
 //   - Verifier{Keyring, ACL, OnlyVerifyPubKey, Now}.Verify(a): fields and syntax version,

@@ -88,7 +88,7 @@ func newEngineFixture(t *testing.T) *engineFixture {
 	clock := func() time.Time { return f.now }
 	f.eng = &Engine{
 		Verifier: &Verifier{Keyring: k.keyring(t), Now: clock, ACL: ACL{"default": {MinimumWeight: 1,
-			Investigators: map[string]ACLInvestigator{"alice": {Fingerprint: Fingerprint(k.alice), Weight: 1}}}}},
+			Investigators: map[string]ACLInvestigator{"alice": {Fingerprint: fpOf(k.alice), Weight: 1}}}}},
 		Modules:  reg,
 		Now:      clock,
 		QueueLoc: "linux.NEW",

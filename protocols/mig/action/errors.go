@@ -38,7 +38,7 @@ func (e *Error) Error() string { return e.Msg }
 // Is matches the Kind sentinel.
 func (e *Error) Is(target error) bool { return target == e.Kind }
 
-// Unwrap gives the underlying cause (e.g. go-crypto's error).
+// Unwrap gives the underlying cause (e.g. package pgp's error).
 func (e *Error) Unwrap() error { return e.Err }
 
 func reject(kind error, msg string, cause error) *Error {

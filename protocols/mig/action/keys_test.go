@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -12,6 +16,8 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
+
+	"github.com/omniagent/omniagent/protocols/mig/pgp"
 )
 
 // testKeys are RSA-2048 investigators generated once per test binary (generation is slow).
@@ -73,7 +79,7 @@ func getKeys(t testing.TB) *testKeys {
 }
 
 // keyring parses the public halves, as the agent would from its keyring directory.
-func (k *testKeys) keyring(t testing.TB) openpgp.EntityList {
+func (k *testKeys) keyring(t testing.TB) []*pgp.Key {
 	t.Helper()
 	el, err := ParseKeyring(k.aliceArmored, k.bobArmored)
 	if err != nil {
@@ -86,7 +92,7 @@ func (k *testKeys) keyring(t testing.TB) openpgp.EntityList {
 func signWith(t testing.TB, a *Action, signers ...*openpgp.Entity) {
 	t.Helper()
 	for _, s := range signers {
-		sig, err := Sign(a, s)
+		sig, err := testSign(a, s)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -114,4 +120,43 @@ func compressParams(t testing.TB, v any) string {
 		t.Fatal(err)
 	}
 	return b.String()
+}
+
+// fpOf is the upper-case hex fingerprint of a go-crypto entity, as the ACL lists it.
+func fpOf(e *openpgp.Entity) string {
+	return strings.ToUpper(hex.EncodeToString(e.PrimaryKey.Fingerprint))
+}
+
+// testSign signs a's signed string as MIG's client does (see migfake.Sign, which the agent's
+// package cannot import here without a cycle).
+func testSign(a *Action, e *openpgp.Entity) (string, error) {
+	if e == nil || e.PrivateKey == nil {
+		return "", errors.New("sign action: entity has no private key")
+	}
+	str, err := SignedString(a)
+	if err != nil {
+		return "", err
+	}
+	return testSignBytes(str, e)
+}
+
+func testSignBytes(str []byte, e *openpgp.Entity) (string, error) {
+	var buf bytes.Buffer
+	if err := openpgp.ArmoredDetachSign(&buf, e, bytes.NewReader(str), nil); err != nil {
+		return "", err
+	}
+	return OneLine(buf.String())
+}
+
+// sigPacket reads the first packet with go-crypto, to inspect what a test signed.
+func sigPacket(raw []byte) (*packet.Signature, error) {
+	p, err := packet.Read(bytes.NewReader(raw))
+	if err != nil {
+		return nil, err
+	}
+	sig, ok := p.(*packet.Signature)
+	if !ok {
+		return nil, fmt.Errorf("first packet is %T, not a signature", p)
+	}
+	return sig, nil
 }

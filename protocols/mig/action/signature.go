@@ -1,9 +1,7 @@
 package action
 
 import (
-	"bytes"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -13,29 +11,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/ProtonMail/go-crypto/openpgp"
-	"github.com/ProtonMail/go-crypto/openpgp/packet"
+	"github.com/omniagent/omniagent/protocols/mig/pgp"
 )
-
-// crc24 is the OpenPGP armor checksum (RFC 4880 §6.1). go-crypto no longer checks it on
-// decode, but MIG's verifier did, so a wrong or missing CRC must be refused by us.
-func crc24(b []byte) uint32 {
-	const (
-		init24 = 0xb704ce
-		poly24 = 0x1864cfb
-	)
-	crc := uint32(init24)
-	for _, c := range b {
-		crc ^= uint32(c) << 16
-		for range 8 {
-			crc <<= 1
-			if crc&0x1000000 != 0 {
-				crc ^= poly24
-			}
-		}
-	}
-	return crc & 0xffffff
-}
 
 // ParseSignature decodes MIG's one-line signature: the armor's base64 body lines concatenated,
 // directly followed by the armor checksum "=XXXX". As MIG does, it splits at the last "=".
@@ -60,7 +37,7 @@ func ParseSignature(s string) ([]byte, error) {
 	if err != nil || len(want) != 3 {
 		return nil, fmt.Errorf("signature armor checksum %q is not base64", sum)
 	}
-	got := crc24(raw)
+	got := pgp.CRC24(raw)
 	if uint32(want[0])<<16|uint32(want[1])<<8|uint32(want[2]) != got {
 		return nil, errors.New("signature armor checksum mismatch")
 	}
@@ -80,42 +57,16 @@ func OneLine(armored string) (string, error) {
 	return strings.ReplaceAll(armored[i+2:j], "\n", ""), nil
 }
 
-// Sign signs the action's signed string with e (private key decrypted) the way MIG's client
-// does: detached v4 binary signature, SHA-256, armored then reduced to one line. The
-// signature is not appended to a.PGPSignatures.
-func Sign(a *Action, e *openpgp.Entity) (string, error) {
-	if e == nil || e.PrivateKey == nil {
-		return "", errors.New("sign action: entity has no private key")
-	}
-	str, err := SignedString(a)
-	if err != nil {
-		return "", fmt.Errorf("sign action: %w", err)
-	}
-	return signBytes(str, e)
-}
-
-func signBytes(str []byte, e *openpgp.Entity) (string, error) {
-	var buf bytes.Buffer
-	if err := openpgp.ArmoredDetachSign(&buf, e, bytes.NewReader(str), nil); err != nil {
-		return "", fmt.Errorf("sign action: %w", err)
-	}
-	line, err := OneLine(buf.String())
-	if err != nil {
-		return "", fmt.Errorf("sign action: %w", err)
-	}
-	return line, nil
-}
-
-// Fingerprint is the upper-case hex fingerprint of e's primary key, as MIG's ACL lists it.
-func Fingerprint(e *openpgp.Entity) string {
-	return strings.ToUpper(hex.EncodeToString(e.PrimaryKey.Fingerprint))
+// Fingerprint is the upper-case hex fingerprint of k's primary key, as MIG's ACL lists it.
+func Fingerprint(k *pgp.Key) string {
+	return k.Fingerprint()
 }
 
 // ParseKeyring reads armored public keys, each argument holding exactly one key (one file of
 // MIG's keyring directory). Any invalid block fails the whole call; see LoadKeyringDir for the
 // tolerant, directory-based loading.
-func ParseKeyring(armored ...[]byte) (openpgp.EntityList, error) {
-	var out openpgp.EntityList
+func ParseKeyring(armored ...[]byte) ([]*pgp.Key, error) {
+	var out []*pgp.Key
 	for i, b := range armored {
 		e, err := parseOneKey(b)
 		if err != nil {
@@ -126,26 +77,19 @@ func ParseKeyring(armored ...[]byte) (openpgp.EntityList, error) {
 	return out, nil
 }
 
-func parseOneKey(b []byte) (*openpgp.Entity, error) {
-	// ReadArmoredKeyRing reads only the first armor block; a second one would be silently
-	// ignored, so count them.
-	if n := bytes.Count(b, []byte("-----BEGIN PGP")); n > 1 {
-		return nil, fmt.Errorf("holds %d armor blocks, want exactly 1", n)
-	}
-	el, err := openpgp.ReadArmoredKeyRing(bytes.NewReader(b))
+// parseOneKey reads one armored public key; pgp refuses a second armor block or primary key.
+func parseOneKey(b []byte) (*pgp.Key, error) {
+	k, err := pgp.ReadArmoredKey(b)
 	if err != nil {
 		return nil, fmt.Errorf("read armored key: %w", err)
 	}
-	if len(el) != 1 {
-		return nil, fmt.Errorf("holds %d keys, want exactly 1", len(el))
-	}
-	return el[0], nil
+	return k, nil
 }
 
 // LoadKeyringDir loads MIG's keyring directory: every regular file must hold exactly one
 // armored public key; invalid files are skipped with a warning (as MIG does). A missing
 // directory is an empty keyring (omniagent has no built-in keys), so every action is refused.
-func LoadKeyringDir(dir string, logger *slog.Logger) (openpgp.EntityList, error) {
+func LoadKeyringDir(dir string, logger *slog.Logger) ([]*pgp.Key, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
@@ -158,7 +102,7 @@ func LoadKeyringDir(dir string, logger *slog.Logger) (openpgp.EntityList, error)
 		return nil, fmt.Errorf("read keyring directory %s: %w", dir, err)
 	}
 	sort.Slice(ents, func(i, j int) bool { return ents[i].Name() < ents[j].Name() })
-	var out openpgp.EntityList
+	var out []*pgp.Key
 	for _, de := range ents {
 		if !de.Type().IsRegular() {
 			continue
@@ -196,21 +140,4 @@ func readSmall(path string, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("larger than %d bytes", limit)
 	}
 	return b, nil
-}
-
-// sigPacket reads the first signature packet. Verification uses its creation time as the
-// clock when it is later than now: go-crypto treats a signature made "in the future" as
-// expired, and an investigator's clock slightly ahead of the agent's must not fail the action
-// (MIG's verifier did not check this). Key expiry and revocation are monotonic, so judging
-// them at the later time is never more lenient.
-func sigPacket(raw []byte) (*packet.Signature, error) {
-	p, err := packet.Read(bytes.NewReader(raw))
-	if err != nil {
-		return nil, fmt.Errorf("read signature packet: %w", err)
-	}
-	sig, ok := p.(*packet.Signature)
-	if !ok {
-		return nil, fmt.Errorf("first packet is %T, not a signature", p)
-	}
-	return sig, nil
 }

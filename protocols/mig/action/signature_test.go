@@ -10,6 +10,8 @@ import (
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
+
+	"github.com/omniagent/omniagent/protocols/mig/pgp"
 )
 
 // armorOneLine armors raw with go-crypto (which writes the CRC) and reduces it to MIG's form.
@@ -89,7 +91,7 @@ func TestCRC24MatchesArmor(t *testing.T) {
 	for n := range 50 {
 		raw := bytes.Repeat([]byte{byte(n * 7)}, n+1)
 		_, line := armorOneLine(t, raw, nil)
-		sum := crc24(raw)
+		sum := pgp.CRC24(raw)
 		want := base64.StdEncoding.EncodeToString([]byte{byte(sum >> 16), byte(sum >> 8), byte(sum)})
 		if !strings.HasSuffix(line, "="+want) {
 			t.Fatalf("len %d: line %q does not end with =%s", n+1, line, want)
@@ -108,7 +110,7 @@ func TestOneLineRejectsGarbage(t *testing.T) {
 func TestSignRoundTrip(t *testing.T) {
 	k := getKeys(t)
 	a := decodeAction(t, noteExample)
-	sig, err := Sign(a, k.alice)
+	sig, err := testSign(a, k.alice)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,12 +125,12 @@ func TestSignRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	signer, err := openpgp.CheckDetachedSignature(k.keyring(t), bytes.NewReader(str), bytes.NewReader(raw), nil)
+	signer, err := openpgp.CheckDetachedSignature(openpgp.EntityList{k.alice, k.bob}, bytes.NewReader(str), bytes.NewReader(raw), nil)
 	if err != nil {
 		t.Fatalf("go-crypto rejects our signature: %v", err)
 	}
-	if Fingerprint(signer) != Fingerprint(k.alice) || len(Fingerprint(signer)) != 40 {
-		t.Fatalf("signer %s, want alice %s", Fingerprint(signer), Fingerprint(k.alice))
+	if fpOf(signer) != fpOf(k.alice) || len(fpOf(signer)) != 40 {
+		t.Fatalf("signer %s, want alice %s", fpOf(signer), fpOf(k.alice))
 	}
 	p, err := sigPacket(raw)
 	if err != nil {
@@ -138,7 +140,7 @@ func TestSignRoundTrip(t *testing.T) {
 		t.Fatalf("signature hash %v type %v version %d, want SHA-256 binary v4", p.Hash, p.SigType, p.Version)
 	}
 	pub := &openpgp.Entity{PrimaryKey: k.alice.PrimaryKey}
-	if _, err := Sign(a, pub); err == nil {
+	if _, err := testSign(a, pub); err == nil {
 		t.Fatal("signing with a public-only entity succeeded")
 	}
 }
@@ -178,7 +180,7 @@ func TestLoadKeyringDir(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(el) != 2 || Fingerprint(el[0]) != Fingerprint(k.alice) || Fingerprint(el[1]) != Fingerprint(k.bob) {
+	if len(el) != 2 || Fingerprint(el[0]) != fpOf(k.alice) || Fingerprint(el[1]) != fpOf(k.bob) {
 		t.Fatalf("loaded %d keys, want alice and bob only", len(el))
 	}
 	el, err = LoadKeyringDir(filepath.Join(dir, "missing"), nil)
@@ -187,5 +189,37 @@ func TestLoadKeyringDir(t *testing.T) {
 	}
 	if _, err := LoadKeyringDir(filepath.Join(dir, "alice.asc"), nil); err == nil {
 		t.Fatal("a file as keyring dir accepted")
+	}
+}
+
+// Investigators' usual gpg keys load: EdDSA with a cv25519 encryption subkey, brainpool
+// subkeys, several user IDs, ECDSA, a signing subkey (fixtures of package pgp).
+func TestLoadKeyringDirGPGKeys(t *testing.T) {
+	dir := t.TempDir()
+	names := []string{"brainpool", "ed25519", "p256", "subkey", "uids"}
+	for _, n := range names {
+		b, err := os.ReadFile(filepath.Join("..", "pgp", "testdata", n+".asc"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, n+".asc"), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ring, err := LoadKeyringDir(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ring) != len(names) {
+		t.Fatalf("loaded %d keys, want %d", len(ring), len(names))
+	}
+	for i, n := range names {
+		want, err := os.ReadFile(filepath.Join("..", "pgp", "testdata", n+".fpr"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := Fingerprint(ring[i]); got != strings.TrimSpace(string(want)) {
+			t.Errorf("%s: fingerprint %s, want %s", n, got, want)
+		}
 	}
 }

@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/ProtonMail/go-crypto/openpgp"
-	pgperrors "github.com/ProtonMail/go-crypto/openpgp/errors"
-	"github.com/ProtonMail/go-crypto/openpgp/packet"
+	"github.com/omniagent/omniagent/protocols/mig/pgp"
 )
 
 // Message prefixes MIG's agent puts in front of its verification errors.
@@ -21,7 +19,7 @@ const (
 // Verifier checks actions before anything runs (shared/protocols/mig.md §4). It is safe for
 // concurrent use once configured.
 type Verifier struct {
-	Keyring openpgp.EntityList
+	Keyring []*pgp.Key
 	ACL     ACL
 	// OnlyVerifyPubKey skips the ACL (MIG's only_verify_pubkey): any valid signature by a
 	// keyring key authorises every module.
@@ -100,8 +98,8 @@ func (v *Verifier) Verify(a *Action) error {
 // signer's primary key fingerprint. When the legacy form fails and the operations hold
 // U+0008/U+000C (short differs), the \b/\f form is tried once: same data, no extra authority.
 func (v *Verifier) checkSignature(s string, legacy, short []byte, now time.Time) (fp string, rej *Error) {
-	// The signature bytes are attacker-controlled and reach go-crypto's packet parser: a bug
-	// there must refuse the action, not crash the agent.
+	// The signature bytes are attacker-controlled and reach the packet parser: a bug there
+	// must refuse the action, not crash the agent.
 	defer func() {
 		if r := recover(); r != nil {
 			fp, rej = "", reject(ErrSignatureEncoding, fmt.Sprintf("%sunparsable signature: %v", fingerprintPfx, r), nil)
@@ -111,22 +109,26 @@ func (v *Verifier) checkSignature(s string, legacy, short []byte, now time.Time)
 	if err != nil {
 		return "", reject(ErrSignatureEncoding, fingerprintPfx+err.Error(), err)
 	}
-	sig, err := sigPacket(raw)
+	sig, err := pgp.ParseSignature(raw)
 	if err != nil {
 		return "", reject(ErrSignatureEncoding, fingerprintPfx+err.Error(), err)
 	}
+	// Verification uses the signature's creation time as the clock when it is later than now:
+	// go-crypto, whose rules pgp keeps, treats a signature made "in the future" as expired,
+	// and an investigator's clock slightly ahead of the agent's must not fail the action (MIG's
+	// verifier did not check this). Key expiry and revocation are monotonic, so judging them
+	// at the later time is never more lenient.
 	at := now
 	if sig.CreationTime.After(at) {
 		at = sig.CreationTime
 	}
-	cfg := &packet.Config{Time: func() time.Time { return at }}
-	signer, err := openpgp.CheckDetachedSignature(v.Keyring, bytes.NewReader(legacy), bytes.NewReader(raw), cfg)
-	if err != nil && !errors.Is(err, pgperrors.ErrUnknownIssuer) && !bytes.Equal(legacy, short) {
-		signer, err = openpgp.CheckDetachedSignature(v.Keyring, bytes.NewReader(short), bytes.NewReader(raw), cfg)
+	signer, err := pgp.VerifyDetached(v.Keyring, legacy, raw, at)
+	if err != nil && !errors.Is(err, pgp.ErrUnknownIssuer) && !bytes.Equal(legacy, short) {
+		signer, err = pgp.VerifyDetached(v.Keyring, short, raw, at)
 	}
 	if err != nil {
 		kind := ErrBadSignature
-		if errors.Is(err, pgperrors.ErrUnknownIssuer) {
+		if errors.Is(err, pgp.ErrUnknownIssuer) {
 			kind = ErrUnknownSigner
 		}
 		return "", reject(kind, fingerprintPfx+err.Error(), err)

@@ -30,11 +30,11 @@ func baseAction(t testing.TB) *Action {
 func testACL(k *testKeys) ACL {
 	return ACL{
 		"default": {MinimumWeight: 1, Investigators: map[string]ACLInvestigator{
-			"alice": {Fingerprint: Fingerprint(k.alice), Weight: 1},
+			"alice": {Fingerprint: fpOf(k.alice), Weight: 1},
 		}},
 		"file": {MinimumWeight: 2, Investigators: map[string]ACLInvestigator{
-			"alice": {Fingerprint: Fingerprint(k.alice), Weight: 1},
-			"bob":   {Fingerprint: Fingerprint(k.bob), Weight: 1},
+			"alice": {Fingerprint: fpOf(k.alice), Weight: 1},
+			"bob":   {Fingerprint: fpOf(k.bob), Weight: 1},
 		}},
 	}
 }
@@ -52,7 +52,7 @@ func onlyModule(m string) func(*Action) {
 
 func TestVerify(t *testing.T) {
 	k := getKeys(t)
-	fpA := Fingerprint(k.alice)
+	fpA := fpOf(k.alice)
 	mid := vFrom.Add(5 * time.Minute)
 	tests := []struct {
 		name    string
@@ -84,7 +84,7 @@ func TestVerify(t *testing.T) {
 				e := acl["file"]
 				e.Investigators = map[string]ACLInvestigator{
 					"a": {Fingerprint: strings.ToLower(fpA), Weight: 1},
-					"b": {Fingerprint: strings.ToLower(Fingerprint(k.bob)), Weight: 1},
+					"b": {Fingerprint: strings.ToLower(fpOf(k.bob)), Weight: 1},
 				}
 				acl["file"] = e
 				return acl
@@ -132,7 +132,7 @@ func TestVerify(t *testing.T) {
 			post: func(a *Action) {
 				other := baseAction(t)
 				other.Name = "other"
-				sig, err := Sign(other, k.bob)
+				sig, err := testSign(other, k.bob)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -239,7 +239,7 @@ func TestVerifyShortEscapeRetry(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sig, err := signBytes(str, k.alice)
+		sig, err := testSignBytes(str, k.alice)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -283,7 +283,7 @@ func TestVerifySubkeySignature(t *testing.T) {
 	if *p.IssuerKeyId == e.PrimaryKey.KeyId {
 		t.Fatal("test setup: signature made by the primary key, not the subkey")
 	}
-	acl := ACL{"default": {MinimumWeight: 1, Investigators: map[string]ACLInvestigator{"dave": {Fingerprint: Fingerprint(e), Weight: 1}}}}
+	acl := ACL{"default": {MinimumWeight: 1, Investigators: map[string]ACLInvestigator{"dave": {Fingerprint: fpOf(e), Weight: 1}}}}
 	v := &Verifier{Keyring: ring, ACL: acl, Now: func() time.Time { return vFrom }}
 	if err := v.Verify(a); err != nil {
 		t.Fatal(err)
@@ -416,12 +416,42 @@ func TestVerifyExpiredOrRevokedKey(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			acl := ACL{"default": {MinimumWeight: 1, Investigators: map[string]ACLInvestigator{"erin": {Fingerprint: Fingerprint(e), Weight: 1}}}}
+			acl := ACL{"default": {MinimumWeight: 1, Investigators: map[string]ACLInvestigator{"erin": {Fingerprint: fpOf(e), Weight: 1}}}}
 			v := &Verifier{Keyring: ring, ACL: acl, Now: func() time.Time { return now }}
 			err = v.Verify(a)
 			if !errors.Is(err, ErrBadSignature) || !strings.HasSuffix(err.Error(), tt.want) {
 				t.Fatalf("err = %v, want bad signature ending %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// An investigator whose clock runs ahead signs "in the future": verification judges the key
+// at the signature's time instead of refusing it as not yet valid (see checkSignature). The
+// agent's clock here is vFrom, weeks before the test keys were even made.
+func TestVerifySignatureFromInvestigatorClockAhead(t *testing.T) {
+	k := getKeys(t)
+	now := time.Now()
+	for _, ahead := range []time.Duration{0, 10 * time.Minute, 2 * time.Hour} {
+		a := baseAction(t)
+		a.Operations = a.Operations[1:]
+		str, err := SignedString(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf strings.Builder
+		cfg := &packet.Config{Time: func() time.Time { return now.Add(ahead) }}
+		if err := openpgp.ArmoredDetachSign(&buf, k.alice, strings.NewReader(string(str)), cfg); err != nil {
+			t.Fatal(err)
+		}
+		line, err := OneLine(buf.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.PGPSignatures = []string{line}
+		v := &Verifier{Keyring: k.keyring(t), ACL: testACL(k), Now: func() time.Time { return vFrom }}
+		if err := v.Verify(a); err != nil {
+			t.Errorf("clock %v ahead: %v", ahead, err)
+		}
 	}
 }

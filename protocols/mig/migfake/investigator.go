@@ -42,7 +42,7 @@ func NewInvestigator(name string, bits int) (*Investigator, error) {
 	if err := w.Close(); err != nil {
 		return nil, fmt.Errorf("migfake: armor key: %w", err)
 	}
-	return &Investigator{Name: name, Entity: e, PublicKey: buf.Bytes(), Fingerprint: action.Fingerprint(e)}, nil
+	return &Investigator{Name: name, Entity: e, PublicKey: buf.Bytes(), Fingerprint: Fingerprint(e)}, nil
 }
 
 // ACL returns an acl.cfg granting these investigators weight 1 each on the default entry with
@@ -75,7 +75,7 @@ func NewAction(name string, validity time.Duration, ops ...action.Operation) act
 // SignAction appends one signature per investigator, in order.
 func SignAction(a *action.Action, inv ...*Investigator) error {
 	for _, x := range inv {
-		sig, err := action.Sign(a, x.Entity)
+		sig, err := Sign(a, x.Entity)
 		if err != nil {
 			return fmt.Errorf("migfake: sign as %s: %w", x.Name, err)
 		}

@@ -52,6 +52,7 @@ func commands() []command {
 }
 
 func main() {
+	growMainStack(len(os.Args))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := dispatch(ctx, &env{stdout: os.Stdout, stderr: os.Stderr, stdin: os.Stdin, reg: all.Registry()}, os.Args[1:])
 	stop()

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/omniagent/omniagent/lazyre"
 	"github.com/omniagent/omniagent/version"
 )
 
@@ -35,7 +34,27 @@ type Options struct {
 	MachineUID string
 }
 
-var uuidRe = &lazyre.Regexp{Expr: `^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$`}
+// isUUID reports whether s is 32 hex digits in groups of 8-4-4-4-12, each dash optional: the
+// forms firmware and OS tools print. A regexp did this, compiled at every start.
+func isUUID(s string) bool {
+	i := 0
+	for g, n := range [...]int{8, 4, 4, 4, 12} {
+		if g > 0 && i < len(s) && s[i] == '-' {
+			i++
+		}
+		for range n {
+			if i >= len(s) || !isHex(s[i]) {
+				return false
+			}
+			i++
+		}
+	}
+	return i == len(s)
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
 
 // Resolve computes the identity. With a store, the first UID found is kept for ever after, so a
 // later unreadable DMI (a non-root run) does not change who we are.
@@ -104,7 +123,7 @@ func fqdn(ctx context.Context, host string) string {
 // NormalizeUUID lower-cases a UUID and refuses the placeholder values firmware ships with.
 func NormalizeUUID(s string) string {
 	s = strings.ToLower(strings.TrimSpace(s))
-	if !uuidRe.Get().MatchString(s) {
+	if !isUUID(s) {
 		return ""
 	}
 	switch strings.ReplaceAll(s, "-", "") {

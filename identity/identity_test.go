@@ -2,6 +2,8 @@ package identity
 
 import (
 	"context"
+	"math/rand/v2"
+	"regexp"
 	"testing"
 )
 
@@ -73,5 +75,43 @@ func TestResolvePersistsUID(t *testing.T) {
 	}
 	if id.MachineUID != "" && (fresh.saved == nil || fresh.saved.MachineUID != id.MachineUID) {
 		t.Fatalf("first UID not persisted: %+v / %+v", id, fresh.saved)
+	}
+}
+
+// TestIsUUIDMatchesTheRegexp: the hand-written check accepts exactly what the regexp it
+// replaced accepted, on edge cases and on random strings over the characters that matter.
+func TestIsUUIDMatchesTheRegexp(t *testing.T) {
+	re := regexp.MustCompile(`^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$`)
+	cases := []string{
+		"", "-", "4c4c4544-0042-3510-8052-b2c04f395a31", "4C4C45440042-3510-8052B2C04F395A31",
+		"4c4c4544-0042-3510-8052-b2c04f395a3", "4c4c4544-0042-3510-8052-b2c04f395a311",
+		"4c4c4544--0042-3510-8052-b2c04f395a31", "-4c4c4544-0042-3510-8052-b2c04f395a31",
+		"4c4c4544-0042-3510-8052-b2c04f395a31-", "4c4c4544-0042-3510-8052-b2c04f395a3g",
+		"4c4c4544-0042-3510-8052-b2c04f395a31\n", "4c4c4544-00423-510-8052-b2c04f395a31",
+	}
+	rng := rand.New(rand.NewPCG(7, 11))
+	const alphabet = "0123456789abcdefABCDEF-g \n"
+	for range 20000 {
+		b := make([]byte, 28+rng.IntN(12))
+		for i := range b {
+			b[i] = alphabet[rng.IntN(len(alphabet))]
+			if rng.IntN(4) > 0 { // mostly hex, so that many strings get far
+				b[i] = alphabet[rng.IntN(22)]
+			}
+		}
+		cases = append(cases, string(b))
+	}
+	matched := 0
+	for _, s := range cases {
+		want := re.MatchString(s)
+		if got := isUUID(s); got != want {
+			t.Fatalf("isUUID(%q) = %v, the regexp says %v", s, got, want)
+		}
+		if want {
+			matched++
+		}
+	}
+	if matched < 100 {
+		t.Fatalf("only %d random strings were UUIDs: the comparison says little", matched)
 	}
 }

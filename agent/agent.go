@@ -24,6 +24,7 @@ import (
 	"github.com/omniagent/omniagent/scheduler"
 	"github.com/omniagent/omniagent/shutdown"
 	"github.com/omniagent/omniagent/state"
+	"github.com/omniagent/omniagent/version"
 )
 
 // Agent is a configured, ready-to-run agent.
@@ -115,9 +116,15 @@ func Build(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options)
 		a.Store = st
 		idStore = st.Agent()
 	}
-	id, err := identity.Resolve(ctx, identity.Options{Hostname: cfg.Agent.Hostname, MachineUID: cfg.Agent.MachineUID}, idStore)
-	if err != nil {
-		return nil, err
+	// With no server nothing reports who this machine is: resolving it would cost a DNS query
+	// (the FQDN) and the resolver's code at every start of an unconfigured daemon.
+	id := identity.Identity{AgentVersion: version.Version}
+	if len(servers) > 0 {
+		var err error
+		id, err = identity.Resolve(ctx, identity.Options{Hostname: cfg.Agent.Hostname, MachineUID: cfg.Agent.MachineUID}, idStore)
+		if err != nil {
+			return nil, err
+		}
 	}
 	a.Identity = id
 	a.Inventory = collectors.New(collectors.Options{

@@ -96,3 +96,44 @@ func TestHeartbeatProtocolSchedule(t *testing.T) {
 			srv.Interval, srv.NoSplay, srv.MaxBackoff, protocols.HeartbeatBackoffIntervals*20*time.Second)
 	}
 }
+
+// TestBuildWithoutServersResolvesNothing: a daemon with no server opens no state and leaves the
+// identity unresolved (no machine UID, no DNS query for the FQDN); with a server it resolves it.
+func TestBuildWithoutServersResolvesNothing(t *testing.T) {
+	reg := protocols.NewRegistry()
+	reg.Register(protocols.Protocol{
+		Name:            "idle",
+		DefaultInterval: time.Hour,
+		New:             func(d protocols.Deps) (protocols.Adapter, error) { return exitAdapter{d.Jobs}, nil },
+	})
+	for _, tc := range []struct {
+		name     string
+		server   string
+		resolved bool
+	}{
+		{"no server", "", false},
+		{"one server", "[[server]]\nname = \"x\"\nprotocol = \"idle\"\nurl = \"https://x.invalid\"\n", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := fmt.Sprintf("[agent]\nstate_dir = %q\nmachine_uid = \"4c4c4544-0042-3510-8052-b2c04f395a31\"\nhostname = \"pc1.example.org\"\n%s", t.TempDir(), tc.server)
+			cfg, err := config.Parse([]byte(src), "test.toml", reg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, err := Build(t.Context(), cfg, slog.New(slog.DiscardHandler), Options{Registry: reg})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer a.Close()
+			if got := a.Identity.MachineUID != ""; got != tc.resolved {
+				t.Errorf("identity %+v: resolved = %v, want %v", a.Identity, got, tc.resolved)
+			}
+			if got := a.Store != nil; got != tc.resolved {
+				t.Errorf("state opened = %v, want %v", got, tc.resolved)
+			}
+			if a.Identity.AgentVersion == "" {
+				t.Error("the agent version is missing from the identity")
+			}
+		})
+	}
+}

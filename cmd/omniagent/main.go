@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"github.com/omniagent/omniagent/config"
+	_ "github.com/omniagent/omniagent/mainstack" // grows the main stack before the initialisers
 	"github.com/omniagent/omniagent/protocols"
 	"github.com/omniagent/omniagent/protocols/all"
 )
@@ -52,7 +53,6 @@ func commands() []command {
 }
 
 func main() {
-	growMainStack(len(os.Args))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := dispatch(ctx, &env{stdout: os.Stdout, stderr: os.Stderr, stdin: os.Stdin, reg: all.Registry()}, os.Args[1:])
 	stop()

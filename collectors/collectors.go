@@ -49,9 +49,10 @@ type Cached struct {
 	at   time.Time
 }
 
-// New returns a provider with this OS's categories.
+// New returns a provider with this OS's categories. They are listed on the first
+// collection: a daemon with no server never touches the collectors' code.
 func New(o Options) *Cached {
-	return &Cached{o: o.withDefaults(), cats: categories()}
+	return &Cached{o: o.withDefaults()}
 }
 
 func (o Options) withDefaults() Options {
@@ -73,6 +74,9 @@ func (c *Cached) Inventory(ctx context.Context) (*inventory.Inventory, error) {
 	defer c.mu.Unlock()
 	if c.last != nil && c.o.TTL > 0 && c.o.Now().Sub(c.at) < c.o.TTL {
 		return c.last, nil
+	}
+	if c.cats == nil {
+		c.cats = categories()
 	}
 	inv, err := Collect(ctx, c.o, c.cats)
 	if err != nil {

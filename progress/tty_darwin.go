@@ -8,6 +8,11 @@ import (
 
 // IsTerminal reports whether f is a terminal, and its width in columns.
 func IsTerminal(f *os.File) (bool, int) {
+	// A terminal is a character device: a file, pipe or socket (the journal's) is told apart
+	// by a stat, without the ioctl code.
+	if fi, err := f.Stat(); err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+		return false, 0
+	}
 	fd := int(f.Fd())
 	if _, err := unix.IoctlGetTermios(fd, unix.TIOCGETA); err != nil {
 		return false, 0

@@ -130,12 +130,67 @@ func reference(keys [][]byte, msg, sig []byte, at time.Time) (o outcome) {
 	return outcome{fp: strings.ToUpper(hex.EncodeToString(e.PrimaryKey.Fingerprint))}
 }
 
+// loadedRings holds one keyring read by both implementations, for fuzzing signatures only.
+type loadedRings struct {
+	ours      []*Key
+	ref       openpgp.EntityList
+	unchecked bool
+}
+
+func loadRings(t testing.TB, keys [][]byte) loadedRings {
+	t.Helper()
+	var l loadedRings
+	for _, b := range keys {
+		k, err := ReadKey(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		el, err := openpgp.ReadKeyRing(bytes.NewReader(b))
+		if err != nil || len(el) != 1 {
+			t.Fatalf("go-crypto: %d keys, %v", len(el), err)
+		}
+		l.ours, l.ref = append(l.ours, k), append(l.ref, el[0])
+		l.unchecked = l.unchecked || len(k.unusable) > 0
+	}
+	return l
+}
+
+// compareSig is compare over keyrings already loaded.
+func compareSig(t testing.TB, name string, l loadedRings, msg, sig []byte, at time.Time) string {
+	t.Helper()
+	got := outcome{unchecked: l.unchecked}
+	if k, err := VerifyDetached(l.ours, msg, sig, at); err != nil {
+		got.err = err
+	} else {
+		got.fp = k.Fingerprint()
+	}
+	want := func() (o outcome) {
+		defer func() {
+			if r := recover(); r != nil {
+				o = outcome{err: fmt.Errorf("go-crypto panic: %v", r)}
+			}
+		}()
+		cfg := &packet.Config{Time: func() time.Time { return at }}
+		e, err := openpgp.CheckDetachedSignature(l.ref, bytes.NewReader(msg), bytes.NewReader(sig), cfg)
+		if err != nil {
+			return outcome{err: err}
+		}
+		return outcome{fp: strings.ToUpper(hex.EncodeToString(e.PrimaryKey.Fingerprint))}
+	}()
+	return judge(t, name, got, want)
+}
+
 // compare runs both and fails the test unless they agree. The one allowed disagreement: we
 // refuse, go-crypto accepts, and our error carries errStricter (a documented refusal).
 // It returns our error when that allowance was used, else "".
 func compare(t testing.TB, name string, keys [][]byte, msg, sig []byte, at time.Time) (stricter string) {
 	t.Helper()
-	got, want := ours(keys, msg, sig, at), reference(keys, msg, sig, at)
+	return judge(t, name, ours(keys, msg, sig, at), reference(keys, msg, sig, at))
+}
+
+// judge applies compare's rules to two outcomes.
+func judge(t testing.TB, name string, got, want outcome) (stricter string) {
+	t.Helper()
 	switch {
 	case got.ok() && want.ok():
 		if got.fp != want.fp {
@@ -145,7 +200,10 @@ func compare(t testing.TB, name string, keys [][]byte, msg, sig []byte, at time.
 		// Both refuse the signature: "unknown signer" and "bad signature" read differently in
 		// MIG's logs, so the kinds must agree too, unless ours is a deliberate refusal.
 		gu, wu := errors.Is(got.err, ErrUnknownIssuer), errors.Is(want.err, pgperrors.ErrUnknownIssuer)
-		if gu != wu && !errors.Is(got.err, errStricter) {
+		// go-crypto reads a packet truncated right where an Ed25519 signature value should
+		// start as the end of its input ("unknown entity"); we say truncated.
+		quirk := wu && errors.Is(got.err, errTruncated)
+		if gu != wu && !errors.Is(got.err, errStricter) && !quirk {
 			t.Errorf("%s: we refuse with %v, go-crypto with %v", name, got.err, want.err)
 		}
 	case got.ok() && !want.ok():

@@ -289,7 +289,10 @@ func verifyWith(cands []candidate, message []byte, s *Signature, at time.Time) (
 		h := newHash(s.hash)
 		h.Write(message)
 		if err = c.pub().verifyHashed(s, h); err == nil {
-			return c.key, checkDetails(c, s, at)
+			if err := checkDetails(c, s, at); err != nil {
+				return nil, err // no signer with an error: a caller cannot mistake it for one
+			}
+			return c.key, nil
 		}
 	}
 	return nil, err

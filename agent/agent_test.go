@@ -24,6 +24,17 @@ func (a exitAdapter) Cycle(ctx context.Context) (protocols.Result, error) {
 	return protocols.Result{Summary: "exit requested"}, nil
 }
 
+// exiterRegistry registers exitAdapter under name, with an hourly default interval.
+func exiterRegistry(name string) *protocols.Registry {
+	reg := protocols.NewRegistry()
+	reg.Register(protocols.Protocol{
+		Name:            name,
+		DefaultInterval: time.Hour,
+		New:             func(d protocols.Deps) (protocols.Adapter, error) { return exitAdapter{d.Jobs}, nil },
+	})
+	return reg
+}
+
 func TestServerRequestedExitStopsRun(t *testing.T) {
 	tests := []struct {
 		name       string
@@ -35,12 +46,7 @@ func TestServerRequestedExitStopsRun(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			reg := protocols.NewRegistry()
-			reg.Register(protocols.Protocol{
-				Name:            "exiter",
-				DefaultInterval: time.Hour,
-				New:             func(d protocols.Deps) (protocols.Adapter, error) { return exitAdapter{d.Jobs}, nil },
-			})
+			reg := exiterRegistry("exiter")
 			src := fmt.Sprintf("[agent]\nstate_dir = %q\nmemory_limit = \"0\"\nsplay = \"0s\"\n[[server]]\nname = \"x\"\nprotocol = \"exiter\"\nurl = \"https://x.invalid\"\nallow_power = %v\n", t.TempDir(), tt.allowPower)
 			cfg, err := config.Parse([]byte(src), "test.toml", reg)
 			if err != nil {
@@ -100,12 +106,7 @@ func TestHeartbeatProtocolSchedule(t *testing.T) {
 // TestBuildWithoutServersResolvesNothing: a daemon with no server opens no state and leaves the
 // identity unresolved (no machine UID, no DNS query for the FQDN); with a server it resolves it.
 func TestBuildWithoutServersResolvesNothing(t *testing.T) {
-	reg := protocols.NewRegistry()
-	reg.Register(protocols.Protocol{
-		Name:            "idle",
-		DefaultInterval: time.Hour,
-		New:             func(d protocols.Deps) (protocols.Adapter, error) { return exitAdapter{d.Jobs}, nil },
-	})
+	reg := exiterRegistry("idle")
 	for _, tc := range []struct {
 		name     string
 		server   string

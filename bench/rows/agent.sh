@@ -19,7 +19,9 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
-mb() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+# mib KB: MiB, one decimal (what these rows printed as "MB" before 2026-12-03); mb KB: 10^6 bytes.
+mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+mb() { awk -v k="$1" 'BEGIN { printf "%.2f", k * 1024 / 1e6 }'; }
 build=(go build -trimpath -ldflags '-s -w -buildid=')
 cmd="CGO_ENABLED=0 go build -trimpath -ldflags='-s -w -buildid=' ./cmd/omniagent"
 # OMNIAGENT_BENCH_BIN (and OMNIAGENT_BENCH_EXE) measure other builds (before/after).
@@ -70,7 +72,7 @@ for p in "$five" "$none"; do
 	anon=$(awk '/^RssAnon/ {print $2}' /proc/"$p"/status)
 	file=$(awk '/^RssFile/ {print $2}' /proc/"$p"/status)
 	if [ "$p" = "$five" ]; then what="$servers servers configured (bench/idle-config.sh)"; target="target RSS ≤ 12 MB, anonymous ≤ 4 MB"; else what="no server configured"; target="target RSS ≤ 8 MB"; fi
-	echo "| agent | idle RSS, $what | $(mb "${rss20[$p]}") MB after 20 s, $(mb "$rss") MB after $((20 + window)) s (anonymous $(mb "$anon") MB, pages of the binary $(mb "$file") MB) | $target; omniagent run, VmRSS/RssAnon/RssFile of /proc/PID/status |"
+	echo "| agent | idle RSS, $what | $(mib "${rss20[$p]}") MiB after 20 s, $(mib "$rss") MiB = $(mb "$rss") MB after $((20 + window)) s (anonymous $(mib "$anon") MiB = $(mb "$anon") MB, pages of the binary $(mib "$file") MiB) | $target; omniagent run, VmRSS/RssAnon/RssFile of /proc/PID/status |"
 	ms=$(( (t1 - t0[$p]) * 1000 / hz ))
 	echo "| agent | idle CPU, $what | $ms ms over $window s = $(awk -v ms="$ms" -v w="$window" 'BEGIN { printf "%.3f", ms / (w * 10) }') %$([ "$window" -lt 600 ] && echo ", extrapolated to 10 min: $(awk -v ms="$ms" -v w="$window" 'BEGIN { printf "%.0f", ms * 600 / w }') ms") | target < 0.1 % over 10 min; utime+stime of /proc/PID/stat (tick = $((1000 / hz)) ms) |"
 done

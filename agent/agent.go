@@ -116,10 +116,11 @@ func Build(ctx context.Context, cfg *config.Config, log *slog.Logger, o Options)
 		a.Store = st
 		idStore = st.Agent()
 	}
-	// With no server nothing reports who this machine is: resolving it would cost a DNS query
-	// (the FQDN) and the resolver's code at every start of an unconfigured daemon.
+	// A daemon with no server reports nothing about this machine: resolving who it is would
+	// cost a DNS query (the FQDN) and the resolver's code at every start. A oneshot run with
+	// no server prints the inventory, which names the machine.
 	id := identity.Identity{AgentVersion: version.Version}
-	if len(servers) > 0 {
+	if len(servers) > 0 || o.Run.Oneshot {
 		var err error
 		id, err = identity.Resolve(ctx, identity.Options{Hostname: cfg.Agent.Hostname, MachineUID: cfg.Agent.MachineUID}, idStore)
 		if err != nil {

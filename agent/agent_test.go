@@ -104,16 +104,21 @@ func TestHeartbeatProtocolSchedule(t *testing.T) {
 }
 
 // TestBuildWithoutServersResolvesNothing: a daemon with no server opens no state and leaves the
-// identity unresolved (no machine UID, no DNS query for the FQDN); with a server it resolves it.
+// identity unresolved (no machine UID, no DNS query for the FQDN); a oneshot run, which prints
+// the inventory, and a daemon with a server resolve it.
 func TestBuildWithoutServersResolvesNothing(t *testing.T) {
 	reg := exiterRegistry("idle")
+	server := "[[server]]\nname = \"x\"\nprotocol = \"idle\"\nurl = \"https://x.invalid\"\n"
 	for _, tc := range []struct {
 		name     string
 		server   string
+		oneshot  bool
 		resolved bool
+		state    bool
 	}{
-		{"no server", "", false},
-		{"one server", "[[server]]\nname = \"x\"\nprotocol = \"idle\"\nurl = \"https://x.invalid\"\n", true},
+		{"no server", "", false, false, false},
+		{"no server, oneshot (prints the inventory)", "", true, true, false},
+		{"one server", server, false, true, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			src := fmt.Sprintf("[agent]\nstate_dir = %q\nmachine_uid = \"4c4c4544-0042-3510-8052-b2c04f395a31\"\nhostname = \"pc1.example.org\"\n%s", t.TempDir(), tc.server)
@@ -121,7 +126,7 @@ func TestBuildWithoutServersResolvesNothing(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			a, err := Build(t.Context(), cfg, slog.New(slog.DiscardHandler), Options{Registry: reg})
+			a, err := Build(t.Context(), cfg, slog.New(slog.DiscardHandler), Options{Registry: reg, Run: protocols.Options{Oneshot: tc.oneshot}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -129,8 +134,8 @@ func TestBuildWithoutServersResolvesNothing(t *testing.T) {
 			if got := a.Identity.MachineUID != ""; got != tc.resolved {
 				t.Errorf("identity %+v: resolved = %v, want %v", a.Identity, got, tc.resolved)
 			}
-			if got := a.Store != nil; got != tc.resolved {
-				t.Errorf("state opened = %v, want %v", got, tc.resolved)
+			if got := a.Store != nil; got != tc.state {
+				t.Errorf("state opened = %v, want %v", got, tc.state)
 			}
 			if a.Identity.AgentVersion == "" {
 				t.Error("the agent version is missing from the identity")

@@ -109,9 +109,11 @@ func TestRelayThroughSquid(t *testing.T) {
 	e := newEnv(t, broker)
 	e.opts.RelayProxy = sq.URL(proxytest.User, proxytest.Password)
 	ctx := ctxT(t, 60*time.Second)
-	if _, err := e.adapter(true).Cycle(ctx); err != nil {
+	a := e.adapter(true)
+	if _, err := a.Cycle(ctx); err != nil {
 		t.Fatal(err)
 	}
+	e.fake.Forget(a.QueueLoc()) // the durable queue is the fake's to delete at the end
 	u, _ := url.Parse(broker)
 	sq.WaitLog(t, "CONNECT "+u.Host)
 

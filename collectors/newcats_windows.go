@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/windows/svc/mgr"
 
 	"github.com/omniagent/omniagent/inventory"
+	"github.com/omniagent/omniagent/limitread"
 )
 
 // Windows collectors for the issue-15 sections: registry first, WMI only for hotfixes and
@@ -166,13 +167,13 @@ func winCollectVirtualMachines(ctx context.Context, inv *inventory.Inventory) er
 	drive := os.Getenv("SystemDrive")
 	regs, _ := filepath.Glob(filepath.Join(drive+`\`, "Users", "*", ".VirtualBox", "VirtualBox.xml"))
 	for _, reg := range regs {
-		b, err := readSmall(reg, 4<<20)
+		b, err := limitread.File(reg, 4<<20)
 		if err != nil {
 			continue
 		}
 		owner := filepath.Base(filepath.Dir(filepath.Dir(reg)))
 		for _, f := range ParseVirtualBoxRegistry(b, filepath.Dir(reg)) {
-			if mb, err := readSmall(f, 4<<20); err == nil {
+			if mb, err := limitread.File(f, 4<<20); err == nil {
 				if vm, err := ParseVirtualBoxMachine(mb); err == nil && vm.Name != "" {
 					vm.Owner = owner
 					inv.VirtualMachines = append(inv.VirtualMachines, vm)

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/omniagent/omniagent/inventory"
+	"github.com/omniagent/omniagent/limitread"
 )
 
 // macOS sources for the issue-15 sections, OS-neutral so the fixture tests run everywhere.
@@ -91,7 +92,7 @@ func homebrewDatabases(prefixes []string, alive func(pid int) bool) []inventory.
 				for _, g := range f.e.pidGlobs {
 					pids, _ := filepath.Glob(filepath.Join(prefix, g))
 					for _, p := range pids {
-						b, err := readSmall(p, 4096)
+						b, err := limitread.File(p, 4096)
 						if err != nil {
 							continue
 						}
@@ -139,13 +140,13 @@ func macVirtualMachines(root string) []inventory.VirtualMachine {
 	regs, _ := filepath.Glob(filepath.Join(root, "Users", "*", "Library", "VirtualBox", "VirtualBox.xml"))
 	sort.Strings(regs)
 	for _, reg := range regs {
-		b, err := readSmall(reg, 4<<20)
+		b, err := limitread.File(reg, 4<<20)
 		if err != nil {
 			continue
 		}
 		owner := filepath.Base(filepath.Dir(filepath.Dir(filepath.Dir(reg))))
 		for _, f := range ParseVirtualBoxRegistry(b, filepath.Dir(reg)) {
-			if mb, err := readSmall(filepath.Join(root, f), 4<<20); err == nil {
+			if mb, err := limitread.File(filepath.Join(root, f), 4<<20); err == nil {
 				if vm, err := ParseVirtualBoxMachine(mb); err == nil && vm.Name != "" {
 					vm.Owner = owner
 					out = append(out, vm)
@@ -156,7 +157,7 @@ func macVirtualMachines(root string) []inventory.VirtualMachine {
 	utms, _ := filepath.Glob(filepath.Join(root, "Users", "*", "Library", "Containers", "com.utmapp.UTM", "Data", "Documents", "*.utm", "config.plist"))
 	sort.Strings(utms)
 	for _, c := range utms {
-		b, err := readSmall(c, 4<<20)
+		b, err := limitread.File(c, 4<<20)
 		if err != nil {
 			continue
 		}

@@ -1,14 +1,12 @@
 package collectors
 
 import (
-	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/omniagent/omniagent/inventory"
 	"github.com/omniagent/omniagent/lazyre"
+	"github.com/omniagent/omniagent/limitread"
 )
 
 // Remote-management tools keep the id a technician dials in small config files; reading them
@@ -28,7 +26,7 @@ func readRemoteMgmt(root string, configs []remoteConfig) []inventory.RemoteMgmt 
 	for _, c := range configs {
 		matches, _ := filepath.Glob(filepath.Join(root, c.Glob))
 		for _, m := range matches {
-			b, err := readSmall(m, 1<<20)
+			b, err := limitread.File(m, 1<<20)
 			if err != nil {
 				continue
 			}
@@ -41,20 +39,6 @@ func readRemoteMgmt(root string, configs []remoteConfig) []inventory.RemoteMgmt 
 		}
 	}
 	return out
-}
-
-// readSmall reads a file refusing more than limit bytes (a config file, not a log).
-func readSmall(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err == nil && int64(len(b)) > limit {
-		err = fmt.Errorf("%s: larger than %d bytes", path, limit)
-	}
-	return b, err
 }
 
 var (

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/omniagent/omniagent/inventory"
+	"github.com/omniagent/omniagent/limitread"
 )
 
 // vmRoots are the state folders read for hosted machines; a test points them at a fake tree.
@@ -44,7 +45,7 @@ func (r vmRoots) libvirt() []inventory.VirtualMachine {
 		files, _ := filepath.Glob(r.p(filepath.Join(dir, "*.xml")))
 		sort.Strings(files)
 		for _, f := range files {
-			b, err := readSmall(f, 4<<20)
+			b, err := limitread.File(f, 4<<20)
 			if err != nil {
 				continue
 			}
@@ -67,11 +68,11 @@ func (r vmRoots) docker() []inventory.VirtualMachine {
 	sort.Strings(dirs)
 	var out []inventory.VirtualMachine
 	for _, d := range dirs {
-		cfg, err := readSmall(filepath.Join(d, "config.v2.json"), 8<<20)
+		cfg, err := limitread.File(filepath.Join(d, "config.v2.json"), 8<<20)
 		if err != nil {
 			continue
 		}
-		host, _ := readSmall(filepath.Join(d, "hostconfig.json"), 1<<20)
+		host, _ := limitread.File(filepath.Join(d, "hostconfig.json"), 1<<20)
 		if vm, err := ParseDockerContainer(cfg, host); err == nil && vm.Name != "" {
 			out = append(out, vm)
 		}
@@ -82,7 +83,7 @@ func (r vmRoots) docker() []inventory.VirtualMachine {
 // podman (rootful): containers/storage's list; running when the container's pidfile in the
 // run folder names a live process.
 func (r vmRoots) podman() []inventory.VirtualMachine {
-	b, err := readSmall(r.p("/var/lib/containers/storage/overlay-containers/containers.json"), 16<<20)
+	b, err := limitread.File(r.p("/var/lib/containers/storage/overlay-containers/containers.json"), 16<<20)
 	if err != nil {
 		return nil
 	}
@@ -103,7 +104,7 @@ func (r vmRoots) lxc() []inventory.VirtualMachine {
 	sort.Strings(cfgs)
 	var out []inventory.VirtualMachine
 	for _, c := range cfgs {
-		b, err := readSmall(c, 1<<20)
+		b, err := limitread.File(c, 1<<20)
 		if err != nil {
 			continue
 		}
@@ -165,7 +166,7 @@ func (r vmRoots) virtualbox() []inventory.VirtualMachine {
 	}
 	var out []inventory.VirtualMachine
 	for _, reg := range regs {
-		b, err := readSmall(reg, 4<<20)
+		b, err := limitread.File(reg, 4<<20)
 		if err != nil {
 			continue
 		}
@@ -179,7 +180,7 @@ func (r vmRoots) virtualbox() []inventory.VirtualMachine {
 			if r.Root != "" && !strings.HasPrefix(f, r.Root) {
 				f = r.p(f)
 			}
-			mb, err := readSmall(f, 4<<20)
+			mb, err := limitread.File(f, 4<<20)
 			if err != nil {
 				continue
 			}

@@ -7,11 +7,11 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/omniagent/omniagent/limitread"
 )
 
 // Paths are where the JumpCloud agent keeps its files on one OS.
@@ -97,19 +97,12 @@ func loadKey(path, logPath string) (*rsa.PrivateKey, error) {
 const maxFileSize = 1 << 20
 
 func readSmallFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
+	raw, err := limitread.File(path, maxFileSize)
+	var tl *limitread.TooLargeError
+	if errors.As(err, &tl) {
+		return nil, fmt.Errorf("the file is larger than %d bytes", maxFileSize) // callers name it
 	}
-	defer f.Close()
-	raw, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
-	if err != nil {
-		return nil, err
-	}
-	if len(raw) > maxFileSize {
-		return nil, fmt.Errorf("the file is larger than %d bytes", maxFileSize)
-	}
-	return raw, nil
+	return raw, err
 }
 
 // ParseKey decodes a PEM RSA private key; name is for messages.

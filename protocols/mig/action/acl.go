@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+
+	"github.com/omniagent/omniagent/limitread"
 )
 
 // ACL is MIG's weighted access control list: module name (case-sensitive) or "default" →
@@ -49,7 +51,7 @@ func LoadACLFile(path string, logger *slog.Logger) ACL {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	b, err := readSmall(path, 4<<20)
+	b, err := limitread.File(path, 4<<20)
 	if err != nil {
 		logger.Warn("mig ACL file unreadable: every action will be denied", "file", path, "err", err)
 		return DenyAllACL()

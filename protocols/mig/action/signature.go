@@ -4,13 +4,13 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
+	"github.com/omniagent/omniagent/limitread"
 	"github.com/omniagent/omniagent/protocols/mig/pgp"
 )
 
@@ -108,7 +108,7 @@ func LoadKeyringDir(dir string, logger *slog.Logger) ([]*pgp.Key, error) {
 			continue
 		}
 		p := filepath.Join(dir, de.Name())
-		b, err := readSmall(p, 1<<20)
+		b, err := limitread.File(p, 1<<20)
 		if err != nil {
 			logger.Warn("mig keyring: skipping unreadable file", "file", p, "err", err)
 			continue
@@ -124,20 +124,4 @@ func LoadKeyringDir(dir string, logger *slog.Logger) ([]*pgp.Key, error) {
 		logger.Warn("mig keyring is empty: every action will be refused", "dir", dir)
 	}
 	return out, nil
-}
-
-func readSmall(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("larger than %d bytes", limit)
-	}
-	return b, nil
 }

@@ -16,12 +16,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"path/filepath"
 	"runtime"
 	"sort"
 
+	"github.com/omniagent/omniagent/limitread"
 	"github.com/omniagent/omniagent/protocols/mig/modules"
 	"github.com/omniagent/omniagent/protocols/mig/modules/file"
 	"github.com/omniagent/omniagent/protocols/mig/modules/sshkey/keyparse"
@@ -165,22 +164,14 @@ func inspect(path string) ([]KeyInfo, string) {
 	return inspectData(path, buf)
 }
 
-// readBounded reads a whole file, refusing one larger than limit bytes.
+// readBounded reads a candidate whole; one larger than limit is refused and left unparsed.
 func readBounded(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
+	b, err := limitread.File(path, limit)
+	var tl *limitread.TooLargeError
+	if errors.As(err, &tl) {
+		return nil, fmt.Errorf("%w, not parsed as a key file", err)
 	}
-	defer f.Close()
-	buf, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		// Already an *fs.PathError naming the file, worded as os.ReadFile's was.
-		return nil, err
-	}
-	if int64(len(buf)) > limit {
-		return nil, fmt.Errorf("%s: larger than %d bytes, not parsed as a key file", path, limit)
-	}
-	return buf, nil
+	return b, err
 }
 
 // inspectData parses a candidate's content as a private key, else as a public key or

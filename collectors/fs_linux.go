@@ -38,7 +38,7 @@ func readStr(path string) string {
 // the kernel is known to generate it whole on the first read (wholeOnFirstRead), which saves
 // the read that would return 0.
 func readProcFile(path string, buf []byte) ([]byte, error) {
-	fd, err := openRead(path)
+	fd, err := openRead(path, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -49,7 +49,7 @@ func readProcFile(path string, buf []byte) ([]byte, error) {
 // readFile is os.ReadFile without the netpoller registration attempt (two fcntl and an
 // epoll_ctl a file, undone for regular files): open, fstat, reads, close.
 func readFile(path string) ([]byte, error) {
-	fd, err := openRead(path)
+	fd, err := openRead(path, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -62,10 +62,11 @@ func readFile(path string) ([]byte, error) {
 	return readAllFD(fd, path, make([]byte, 0, size), 0)
 }
 
-func openRead(path string) (int, error) {
-	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+// openRead opens path read-only (plus flags, O_DIRECTORY for readDir), retrying on EINTR.
+func openRead(path string, flags int) (int, error) {
+	fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC|flags, 0)
 	for err == syscall.EINTR {
-		fd, err = syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+		fd, err = syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC|flags, 0)
 	}
 	if err != nil {
 		return -1, &os.PathError{Op: "open", Path: path, Err: err}
@@ -99,12 +100,9 @@ func readAllFD(fd int, path string, buf []byte, whole int) ([]byte, error) {
 }
 
 func readDir(dir string) ([]fs.DirEntry, error) {
-	fd, err := syscall.Open(dir, syscall.O_RDONLY|syscall.O_CLOEXEC|syscall.O_DIRECTORY, 0)
-	for err == syscall.EINTR {
-		fd, err = syscall.Open(dir, syscall.O_RDONLY|syscall.O_CLOEXEC|syscall.O_DIRECTORY, 0)
-	}
+	fd, err := openRead(dir, syscall.O_DIRECTORY)
 	if err != nil {
-		return nil, &os.PathError{Op: "open", Path: dir, Err: err}
+		return nil, err
 	}
 	defer syscall.Close(fd)
 	var out []fs.DirEntry

@@ -82,24 +82,10 @@ func (r *runner) setRunning(on bool, now time.Time) {
 	r.mu.Unlock()
 }
 
-// sleep waits d, ctx's end or a run-now request; it reports false when ctx ended.
+// sleep waits d, ctx's end or a run-now request; it reports false when ctx ended. The wake
+// token it may consume is only a hint: take() reads the pending list.
 func (s *Scheduler) sleep(ctx context.Context, r *runner, d time.Duration) bool {
-	wctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go func() {
-		select {
-		case <-r.wake:
-			// Put the token back for take(), which drains it with the pending list.
-			select {
-			case r.wake <- struct{}{}:
-			default:
-			}
-			cancel()
-		case <-wctx.Done():
-		}
-	}()
-	s.o.Clock.Sleep(wctx, d)
-	return ctx.Err() == nil
+	return s.o.Clock.Sleep(ctx, d, r.wake)
 }
 
 // RunNow asks the running scheduler for a cycle of the named server now. The channel receives

@@ -3,6 +3,7 @@ package scheduler
 import (
 	"context"
 	"errors"
+	"runtime"
 	"slices"
 	"sync"
 	"testing"
@@ -176,6 +177,31 @@ func TestRunNowErrors(t *testing.T) {
 		}
 		if _, err := s.RunNow("a", protocols.Request{}); !errors.Is(err, ErrNotRunning) {
 			t.Fatalf("after Run: %v", err)
+		}
+	})
+}
+
+// TestSleepingServersHoldOneGoroutineEach: a server waiting for its next cycle is one parked
+// goroutine, not a loop plus a watcher for run-now requests (a daemon idles most of its life).
+func TestSleepingServersHoldOneGoroutineEach(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		before := runtime.NumGoroutine()
+		s := New(Options{Splay: time.Hour, Rand: half})
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error)
+		var servers []Server
+		for _, n := range []string{"a", "b", "c", "d", "e"} {
+			servers = append(servers, Server{Name: n, Interval: time.Hour, Adapter: &gateAdapter{release: make(chan struct{}, 1)}})
+		}
+		go func() { done <- s.Run(ctx, servers) }()
+		synctest.Wait()
+		// The goroutine calling Run, and one loop per server.
+		if got, want := runtime.NumGoroutine()-before, 1+len(servers); got != want {
+			t.Fatalf("goroutines while every server sleeps = %d, want %d", got, want)
+		}
+		cancel()
+		if err := <-done; err != nil {
+			t.Fatal(err)
 		}
 	})
 }

@@ -21,14 +21,15 @@ import (
 // Clock is the time source; tests inject a fake.
 type Clock interface {
 	Now() time.Time
-	// After waits d or until ctx ends; it reports false when ctx ended first.
-	Sleep(ctx context.Context, d time.Duration) bool
+	// Sleep waits d, until ctx ends or until wake receives (a nil wake never does); it reports
+	// false when ctx ended first. One select instead of a watcher goroutine per sleeping server.
+	Sleep(ctx context.Context, d time.Duration, wake <-chan struct{}) bool
 }
 
 type realClock struct{}
 
 func (realClock) Now() time.Time { return time.Now() }
-func (realClock) Sleep(ctx context.Context, d time.Duration) bool {
+func (realClock) Sleep(ctx context.Context, d time.Duration, wake <-chan struct{}) bool {
 	if d <= 0 {
 		return ctx.Err() == nil
 	}
@@ -39,6 +40,8 @@ func (realClock) Sleep(ctx context.Context, d time.Duration) bool {
 		return false
 	case <-t.C:
 		return true
+	case <-wake:
+		return ctx.Err() == nil
 	}
 }
 
@@ -490,7 +493,7 @@ func (s *Scheduler) serve(ctx context.Context, r *runner, sess protocols.Session
 		r.mu.Unlock()
 		d := Jittered(Backoff(failures, time.Second, s.o.MaxBackoff), s.o.Jitter, s.o.Rand())
 		log.Warn("session ended; reconnecting", "err", err, "in", d.Round(time.Millisecond))
-		if !s.o.Clock.Sleep(ctx, d) {
+		if !s.o.Clock.Sleep(ctx, d, nil) {
 			return
 		}
 	}

@@ -360,7 +360,7 @@ func (c *stepClock) Now() time.Time {
 	return c.now
 }
 
-func (c *stepClock) Sleep(ctx context.Context, d time.Duration) bool {
+func (c *stepClock) Sleep(ctx context.Context, d time.Duration, _ <-chan struct{}) bool {
 	if ctx.Err() != nil {
 		return false
 	}

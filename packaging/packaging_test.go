@@ -130,7 +130,7 @@ func TestDeb(t *testing.T) {
 	}
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "omniagent")
-	run(t, root, nil, "go", "build", "-trimpath", "-o", bin, "./cmd/omniagent")
+	run(t, root, nil, "go", "build", "-trimpath", "-tags", "nethttpomithttp2", "-o", bin, "./cmd/omniagent") // as release.sh
 	example := filepath.Join(root, "agent.toml.example")
 	if _, err := os.Stat(example); err != nil {
 		t.Logf("no %s yet: packaging config.Default() output instead", example)

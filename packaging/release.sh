@@ -3,7 +3,7 @@
 #   binaries for linux/windows/darwin × amd64/arm64 (-trimpath, empty build id, version stamp),
 #   .deb and .rpm for linux, a zip (binary + install scripts + example) for Windows, an MSI when
 #   wixl is installed, a tarball (binary + plist + install scripts) for macOS, and SHA256SUMS.
-# Env: VERSION COMMIT DATE (stamps), SOURCE_DATE_EPOCH (file times; default: last commit), GO,
+# Env: VERSION COMMIT DATE (stamps), TAGS (build tags, default nethttpomithttp2: no HTTP/2), SOURCE_DATE_EPOCH (file times; default: last commit), GO,
 #   MINISIGN_KEY: a minisign secret key file; when set, every binary is also published bare and
 #   signed (<binary>.minisig, with the Debian `minisign` tool), for `omniagent self-update`.
 set -eu
@@ -13,6 +13,8 @@ if [ -n "${MINISIGN_KEY:-}" ] && ! command -v minisign >/dev/null 2>&1; then
 	exit 1
 fi
 GO=${GO:-go}
+# Build tags of every shipped binary (the Makefile passes its own TAGS, the same by default).
+TAGS=${TAGS-nethttpomithttp2}
 DIST=${DIST:-dist}
 VERSION=${VERSION:-$(git describe --tags --always --dirty 2>/dev/null || echo 0.0.0-dev)}
 COMMIT=${COMMIT:-$(git rev-parse --short HEAD 2>/dev/null || echo unknown)}
@@ -41,7 +43,7 @@ for target in $TARGETS; do
 	stage="$work/omniagent-$VERSION-$os-$arch"
 	mkdir -p "$stage"
 	echo "build $os/$arch"
-	CGO_ENABLED=0 GOOS=$os GOARCH=$arch "$GO" build -trimpath -buildvcs=false -ldflags "$LDFLAGS" -o "$stage/omniagent$ext" ./cmd/omniagent
+	CGO_ENABLED=0 GOOS=$os GOARCH=$arch "$GO" build -trimpath -buildvcs=false -tags "$TAGS" -ldflags "$LDFLAGS" -o "$stage/omniagent$ext" ./cmd/omniagent
 	cp "$EXAMPLE" "$stage/agent.toml.example"
 	if [ -n "${MINISIGN_KEY:-}" ]; then
 		bare="$DIST/omniagent-$VERSION-$os-$arch$ext"

@@ -39,7 +39,7 @@ func TestSelfUpdate(t *testing.T) {
 	next := filepath.Join(dir, "omniagent-9.9.9.exe")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	build := exec.CommandContext(ctx, "go", "build", "-o", next, "-ldflags", "-X github.com/omniagent/omniagent/version.Version=9.9.9", "./cmd/omniagent")
+	build := exec.CommandContext(ctx, "go", "build", "-o", next, "-tags", "nethttpomithttp2", "-ldflags", "-X github.com/omniagent/omniagent/version.Version=9.9.9", "./cmd/omniagent")
 	build.Dir = root
 	build.Env = append(os.Environ(), "GOOS=windows", "GOARCH=amd64", "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {

@@ -122,7 +122,8 @@ func setup(ctx context.Context, dir string) (*wine, error) {
 	}
 	// Build the agent while Wine boots the prefix: both take tens of seconds.
 	w.exe = filepath.Join(dir, "stage", "omniagent.exe")
-	build := exec.CommandContext(ctx, "go", "build", "-o", w.exe,
+	// The release build's tags (packaging/release.sh), so the suite runs what ships.
+	build := exec.CommandContext(ctx, "go", "build", "-o", w.exe, "-tags", "nethttpomithttp2",
 		"-ldflags", "-X github.com/omniagent/omniagent/version.Version=0.0.0-wine", "./cmd/omniagent")
 	build.Dir = root
 	build.Env = append(os.Environ(), "GOOS=windows", "GOARCH=amd64", "CGO_ENABLED=0")

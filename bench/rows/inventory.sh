@@ -12,7 +12,7 @@ trap 'rm -rf "$tmp"' EXIT
 if [ -n "${OMNIAGENT_BENCH_BIN:-}" ]; then
 	cp "$OMNIAGENT_BENCH_BIN" "$tmp/omniagent"
 else
-	CGO_ENABLED=0 go build -trimpath -ldflags '-s -w -buildid=' -o "$tmp/omniagent" ./cmd/omniagent
+	CGO_ENABLED=0 go build -trimpath -tags nethttpomithttp2 -ldflags '-s -w -buildid=' -o "$tmp/omniagent" ./cmd/omniagent
 fi
 cpus=$(nproc)
 go build -o "$tmp/runstat" ./bench/runstat

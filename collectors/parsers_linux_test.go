@@ -498,6 +498,9 @@ func TestDpkgPackagesStreamed(t *testing.T) {
 			if len(got) != tt.want || fmt.Sprint(got) != fmt.Sprint(want) {
 				t.Errorf("%d packages, want %d:\n got %+v\nwant %+v", len(got), tt.want, got, want)
 			}
+			if cap(got) != len(got) {
+				t.Errorf("capacity %d for %d packages: the cached inventory keeps the spare room", cap(got), len(got))
+			}
 		})
 	}
 	if _, err := dpkgPackages(filepath.Join(t.TempDir(), "missing")); !errors.Is(err, fs.ErrNotExist) {

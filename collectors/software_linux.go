@@ -80,13 +80,17 @@ func dpkgPackages(path string) ([]inventory.Software, error) {
 	p := newDpkgParser()
 	if fi, err := f.Stat(); err == nil {
 		// A status paragraph is rarely under 512 bytes: one allocation instead of the append
-		// growth steps. Pages of the unused tail are never touched.
+		// growth steps. The estimate is about twice the package count.
 		p.out = make([]inventory.Software, 0, fi.Size()/512+16)
 	}
 	if err := dpkgParagraphs(f, p.paragraph); err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
-	return p.out, nil
+	// The slice lives in the cached inventory until the next collection: keep only its length
+	// (a thousand packages: 250 KiB kept instead of 470 KiB, the rest given back at the next GC).
+	out := make([]inventory.Software, len(p.out))
+	copy(out, p.out)
+	return out, nil
 }
 
 // ParseDpkgStatus lists the installed packages of /var/lib/dpkg/status content.

@@ -280,10 +280,13 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	defer func() { <-ctrlDone }()
 	wdErr := make(chan error, 1)
-	if limit := a.Config.Agent.MemoryLimit; limit > 0 {
+	// The watchdog guards the servers' cycles (inventories, downloads, sessions). With no
+	// server nothing runs that could grow, and its goroutine would only cost memory.
+	if limit := a.Config.Agent.MemoryLimit; limit > 0 && len(a.Servers) > 0 {
 		wd := newWatchdog(uint64(limit), a.Logger)
+		t := wd.arm()
 		go func() {
-			err := wd.run(ctx)
+			err := wd.run(ctx, t)
 			wdErr <- err
 			if err != nil {
 				cancel()

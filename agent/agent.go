@@ -296,15 +296,19 @@ func (a *Agent) Run(ctx context.Context) error {
 		wdErr <- nil
 	}
 	var exitRequested atomic.Bool
-	go func() {
-		select {
-		case <-a.exitReq:
-			a.Logger.Warn("a server asked the agent to exit: stopping")
-			exitRequested.Store(true)
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
+	// Only a server asks to exit: its jobs, or the self-update check at the scheduler's idle
+	// point, which follows cycles. With no server there is nobody to wait for.
+	if len(a.Servers) > 0 {
+		go func() {
+			select {
+			case <-a.exitReq:
+				a.Logger.Warn("a server asked the agent to exit: stopping")
+				exitRequested.Store(true)
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+	}
 	err = a.Sched.Run(ctx, a.Servers)
 	cancel()
 	if exitRequested.Load() {

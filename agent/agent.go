@@ -280,10 +280,13 @@ func (a *Agent) Run(ctx context.Context) error {
 	}
 	defer func() { <-ctrlDone }()
 	wdErr := make(chan error, 1)
-	if limit := a.Config.Agent.MemoryLimit; limit > 0 {
+	// The watchdog guards the servers' cycles (inventories, downloads, sessions). With no
+	// server nothing runs that could grow, and its goroutine would only cost memory.
+	if limit := a.Config.Agent.MemoryLimit; limit > 0 && len(a.Servers) > 0 {
 		wd := newWatchdog(uint64(limit), a.Logger)
+		t := wd.arm()
 		go func() {
-			err := wd.run(ctx)
+			err := wd.run(ctx, t)
 			wdErr <- err
 			if err != nil {
 				cancel()
@@ -293,15 +296,19 @@ func (a *Agent) Run(ctx context.Context) error {
 		wdErr <- nil
 	}
 	var exitRequested atomic.Bool
-	go func() {
-		select {
-		case <-a.exitReq:
-			a.Logger.Warn("a server asked the agent to exit: stopping")
-			exitRequested.Store(true)
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
+	// Only a server asks to exit: its jobs, or the self-update check at the scheduler's idle
+	// point, which follows cycles. With no server there is nobody to wait for.
+	if len(a.Servers) > 0 {
+		go func() {
+			select {
+			case <-a.exitReq:
+				a.Logger.Warn("a server asked the agent to exit: stopping")
+				exitRequested.Store(true)
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+	}
 	err = a.Sched.Run(ctx, a.Servers)
 	cancel()
 	if exitRequested.Load() {

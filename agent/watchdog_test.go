@@ -36,7 +36,7 @@ func TestWatchdog(t *testing.T) {
 				ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
 				defer cancel()
 				start := time.Now()
-				err := w.run(ctx)
+				err := w.run(ctx, w.arm())
 				if (err != nil) != tc.wantErr {
 					t.Fatalf("err = %v", err)
 				}
@@ -49,9 +49,10 @@ func TestWatchdog(t *testing.T) {
 }
 
 func TestHeapBytesSeesAnAllocation(t *testing.T) {
-	before := heapBytes()
+	read := newWatchdog(1, slog.New(slog.DiscardHandler)).read
+	before := read()
 	keep := make([]byte, 8<<20)
-	after := heapBytes()
+	after := read()
 	if after < before+8<<20-(1<<20) {
 		t.Fatalf("heap %d bytes before and %d after an 8 MiB allocation", before, after)
 	}

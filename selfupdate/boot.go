@@ -15,11 +15,15 @@ const (
 	Continue BootAction = iota
 	// RestartPrevious: the previous binary was restored; restart into it now.
 	RestartPrevious
+	// Prove: this binary is a pending update; start normally and Confirm it once healthy.
+	// Only after Prove can Confirm succeed for this process (Boot is what counts its start).
+	Prove
 )
 
 // Boot runs first at every daemon start. A pending update counts this start; past
 // MaxAttempts starts without proving healthy, the previous binary is restored, the failure
-// recorded for `status`, and the caller must restart into it.
+// recorded for `status`, and the caller must restart into it. Prove tells the caller this
+// binary is the pending update, the only case where a later Confirm can succeed.
 func Boot(o Options) (BootAction, error) {
 	if err := o.fill(); err != nil {
 		return Continue, err
@@ -42,15 +46,15 @@ func Boot(o Options) (BootAction, error) {
 	m.Attempts++
 	if m.Attempts <= MaxAttempts {
 		o.Logger.Info("new agent binary starting; it must prove healthy", "version", m.To, "start", m.Attempts, "of", MaxAttempts)
-		return Continue, writeMarker(o.StateDir, m)
+		return Prove, writeMarker(o.StateDir, m)
 	}
 	if _, err := os.Stat(m.Previous); err != nil {
 		m.Error = fmt.Sprintf("the new binary failed %d starts, and the previous binary %s is gone: %v", MaxAttempts, m.Previous, err)
 		_ = writeMarker(o.StateDir, m)
-		return Continue, fmt.Errorf("selfupdate: %s", m.Error)
+		return Prove, fmt.Errorf("selfupdate: %s", m.Error)
 	}
 	if err := restore(o.Exe, m.Previous); err != nil {
-		return Continue, fmt.Errorf("selfupdate: restoring %s failed: %w", filepath.Base(m.Previous), err)
+		return Prove, fmt.Errorf("selfupdate: restoring %s failed: %w", filepath.Base(m.Previous), err)
 	}
 	m.State, m.Finished = StateRolledBack, time.Now().UTC()
 	m.Error = fmt.Sprintf("%s did not stay up through %d starts; %s restored", m.To, MaxAttempts, m.From)

@@ -211,8 +211,8 @@ func TestBootRollbackAndConfirm(t *testing.T) {
 	bo.Running = "1.1.0" // what the restarted process runs
 	for i := 1; i <= MaxAttempts; i++ {
 		act, err := Boot(bo)
-		if err != nil || act != Continue {
-			t.Fatalf("start %d: %v %v", i, act, err)
+		if err != nil || act != Prove {
+			t.Fatalf("start %d: %v %v, want Prove", i, act, err)
 		}
 	}
 	act, err := Boot(bo)
@@ -236,7 +236,7 @@ func TestBootRollbackAndConfirm(t *testing.T) {
 		t.Fatal(err)
 	}
 	bo.Running = "1.2.0"
-	if act, err := Boot(bo); err != nil || act != Continue {
+	if act, err := Boot(bo); err != nil || act != Prove {
 		t.Fatal(act, err)
 	}
 	if ok, err := Confirm(e.state, "1.2.0", "test"); err != nil || !ok {

@@ -106,7 +106,7 @@ func cmdRun(ctx context.Context, e *env, args []string) int {
 		log.Info("omniagent started", "config", cfg.Source, "servers", len(a.Servers), "machine_uid", a.Identity.MachineUID)
 		upd.store, upd.exit = func() *state.Store { return a.Store }, a.RequestExit
 		run := func(ctx context.Context) error {
-			go upd.watch(ctx)
+			upd.startWatch(ctx)
 			return upd.finish(a.Run(ctx))
 		}
 		if serviceMode { // started by systemd/launchd/the SCM: report status to it

@@ -111,6 +111,9 @@ type daemonUpdate struct {
 	exit    func()
 	restart atomic.Bool
 	once    sync.Once
+	// prove: this binary is a pending update (Boot said so); only then can a confirmation
+	// succeed, so only then does the daemon run the uptime watch.
+	prove bool
 }
 
 func newDaemonUpdate(cfg *config.Config, log *slog.Logger) (*daemonUpdate, error) {
@@ -128,6 +131,7 @@ func (d *daemonUpdate) boot() bool {
 	if err != nil {
 		d.log.Error("self-update check at start failed", "err", err)
 	}
+	d.prove = act == selfupdate.Prove
 	return act == selfupdate.RestartPrevious
 }
 
@@ -172,14 +176,22 @@ func (d *daemonUpdate) confirm(why string) {
 	})
 }
 
-// watch confirms after healthyAfter of uptime, whatever the servers do.
-func (d *daemonUpdate) watch(ctx context.Context) {
-	t := time.NewTimer(healthyAfter)
+// startWatch starts watch when this binary must prove healthy. Otherwise there is nothing
+// to confirm, and a daemon that is not an update in trial runs no goroutine or timer for it.
+func (d *daemonUpdate) startWatch(ctx context.Context) {
+	if d.prove {
+		go d.watch(ctx, healthyAfter)
+	}
+}
+
+// watch confirms after `after` of uptime, whatever the servers do.
+func (d *daemonUpdate) watch(ctx context.Context, after time.Duration) {
+	t := time.NewTimer(after)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
 	case <-t.C:
-		d.confirm(fmt.Sprintf("up %s without a crash", healthyAfter))
+		d.confirm(fmt.Sprintf("up %s without a crash", after))
 	}
 }
 

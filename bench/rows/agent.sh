@@ -30,6 +30,7 @@ build=(go build -trimpath -tags nethttpomithttp2 -ldflags '-s -w -buildid=')
 cmd="CGO_ENABLED=0 go build -trimpath -tags nethttpomithttp2 -ldflags='-s -w -buildid=' ./cmd/omniagent (as release.sh)"
 # OMNIAGENT_BENCH_BIN (and OMNIAGENT_BENCH_EXE) measure other builds (before/after).
 if [ -n "${OMNIAGENT_BENCH_BIN:-}" ]; then
+	cmd="OMNIAGENT_BENCH_BIN=$OMNIAGENT_BENCH_BIN"
 	cp "$OMNIAGENT_BENCH_BIN" "$tmp/omniagent"
 else
 	CGO_ENABLED=0 GOOS=linux GOARCH=amd64 "${build[@]}" -o "$tmp/omniagent" ./cmd/omniagent

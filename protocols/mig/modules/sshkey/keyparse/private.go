@@ -176,6 +176,16 @@ func checkPadding(pad []byte) error {
 	return nil
 }
 
+// checkCommentAndPadding checks what follows a private key's fields: its comment, then the
+// padding.
+func checkCommentAndPadding(in []byte) error {
+	_, pad, ok := parseString(in)
+	if !ok {
+		return errShort
+	}
+	return checkPadding(pad)
+}
+
 func openSSHRSA(in []byte) ([]byte, error) {
 	var v [6]*big.Int // n, e, d, iqmp, p, q
 	for i := range v {
@@ -184,11 +194,7 @@ func openSSHRSA(in []byte) ([]byte, error) {
 			return nil, errShort
 		}
 	}
-	_, pad, ok := parseString(in) // comment
-	if !ok {
-		return nil, errShort
-	}
-	if err := checkPadding(pad); err != nil {
+	if err := checkCommentAndPadding(in); err != nil {
 		return nil, err
 	}
 	if err := checkRSABits(v[0]); err != nil {
@@ -230,11 +236,7 @@ func openSSHECDSA(in []byte) ([]byte, error) {
 	if !ok {
 		return nil, errShort
 	}
-	_, pad, ok := parseString(in) // comment
-	if !ok {
-		return nil, errShort
-	}
-	if err := checkPadding(pad); err != nil {
+	if err := checkCommentAndPadding(in); err != nil {
 		return nil, err
 	}
 	c := curveByID(string(f[0]))

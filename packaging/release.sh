@@ -3,7 +3,8 @@
 #   binaries for linux/windows/darwin × amd64/arm64 (-trimpath, empty build id, version stamp),
 #   .deb and .rpm for linux, a zip (binary + install scripts + example) for Windows, an MSI when
 #   wixl is installed, a tarball (binary + plist + install scripts) for macOS, and SHA256SUMS.
-# Env: VERSION COMMIT DATE (stamps), TAGS (build tags, default nethttpomithttp2: no HTTP/2), SOURCE_DATE_EPOCH (file times; default: last commit), GO,
+# Env: VERSION COMMIT DATE (stamps), TAGS (build tags; default nethttpomithttp2: no HTTP/2),
+#   SOURCE_DATE_EPOCH (file times; default: last commit), GO,
 #   MINISIGN_KEY: a minisign secret key file; when set, every binary is also published bare and
 #   signed (<binary>.minisig, with the Debian `minisign` tool), for `omniagent self-update`.
 set -eu

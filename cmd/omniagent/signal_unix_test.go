@@ -19,12 +19,7 @@ func TestSIGTERMStopsDaemon(t *testing.T) {
 		t.Skip("builds the binary")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "omniagent")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildAgent(t, dir)
 	cfg := filepath.Join(dir, "agent.toml")
 	os.WriteFile(cfg, []byte("[agent]\nlog_level = \"info\"\n"), 0o600)
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {

@@ -7,7 +7,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -47,6 +49,14 @@ type Cached struct {
 	mu   sync.Mutex
 	last *inventory.Inventory
 	at   time.Time
+	// partial holds the last collection of each set of categories asked for alone (one set
+	// per caller: a hello's, a heartbeat's), under the same TTL.
+	partial map[string]partialInv
+}
+
+type partialInv struct {
+	inv *inventory.Inventory
+	at  time.Time
 }
 
 // New returns a provider with this OS's categories. They are listed on the first
@@ -83,6 +93,42 @@ func (c *Cached) Inventory(ctx context.Context) (*inventory.Inventory, error) {
 		return nil, err
 	}
 	c.last, c.at = inv, c.o.Now()
+	return inv, nil
+}
+
+// Partial returns the categories named, collected alone, or the full inventory while the
+// cached one is fresh. Unknown names are ignored; disabled categories stay skipped.
+func (c *Cached) Partial(ctx context.Context, names ...string) (*inventory.Inventory, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.o.Now()
+	if c.last != nil && c.o.TTL > 0 && now.Sub(c.at) < c.o.TTL {
+		return c.last, nil
+	}
+	names = slices.Clone(names)
+	slices.Sort(names)
+	names = slices.Compact(names)
+	key := strings.Join(names, ",")
+	if p, ok := c.partial[key]; ok && c.o.TTL > 0 && now.Sub(p.at) < c.o.TTL {
+		return p.inv, nil
+	}
+	if c.cats == nil {
+		c.cats = categories()
+	}
+	var cats []Category
+	for _, cat := range c.cats {
+		if slices.Contains(names, cat.Name) {
+			cats = append(cats, cat)
+		}
+	}
+	inv, err := Collect(ctx, c.o, cats)
+	if err != nil {
+		return nil, err
+	}
+	if c.partial == nil {
+		c.partial = map[string]partialInv{}
+	}
+	c.partial[key] = partialInv{inv, c.o.Now()}
 	return inv, nil
 }
 

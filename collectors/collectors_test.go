@@ -177,3 +177,71 @@ func TestSharedLoadsOncePerCollection(t *testing.T) {
 		t.Errorf("outside a collection got %d, want a new load", v)
 	}
 }
+
+// A hello asks for a few categories: only those run, disabled ones stay skipped, the result is
+// reused within the TTL and never served as the full inventory, and a fresh full inventory
+// answers without collecting.
+func TestCachedPartial(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	runs := map[string]int{}
+	var mu sync.Mutex
+	cat := func(name string) Category {
+		return Category{Name: name, Collect: func(_ context.Context, inv *inventory.Inventory) error {
+			mu.Lock()
+			runs[name]++
+			mu.Unlock()
+			if name == inventory.CategoryNetwork {
+				inv.Networks = append(inv.Networks, inventory.Network{Name: "eth0"})
+			}
+			return nil
+		}}
+	}
+	c := New(Options{TTL: time.Minute, Now: func() time.Time { return now }, Disable: []string{inventory.CategoryBatteries}})
+	c.cats = []Category{cat(inventory.CategorySystem), cat(inventory.CategoryNetwork), cat(inventory.CategoryBatteries), cat("software")}
+	ctx := context.Background()
+
+	inv, err := c.Partial(ctx, inventory.CategoryNetwork, inventory.CategoryBatteries, inventory.CategoryNetwork)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(inv.Networks) != 1 || runs[inventory.CategoryNetwork] != 1 || runs["software"] != 0 || runs[inventory.CategorySystem] != 0 || runs[inventory.CategoryBatteries] != 0 {
+		t.Fatalf("partial collection: runs %v, networks %v", runs, inv.Networks)
+	}
+	if !resultOf(t, inv, inventory.CategoryBatteries).Skipped || len(inv.Meta.Categories) != 2 {
+		t.Errorf("partial metadata: %+v", inv.Meta.Categories)
+	}
+	// Same set in another order: cached.
+	if _, err := c.Partial(ctx, inventory.CategoryBatteries, inventory.CategoryNetwork); err != nil || runs[inventory.CategoryNetwork] != 1 {
+		t.Errorf("partial within the TTL collected again: runs %v err %v", runs, err)
+	}
+	// The full inventory is never the partial one.
+	full, err := c.Inventory(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if runs["software"] != 1 || runs[inventory.CategorySystem] != 1 || full == inv {
+		t.Fatalf("full inventory after a partial: runs %v", runs)
+	}
+	// A fresh full inventory answers partial requests of any set.
+	if got, err := c.Partial(ctx, inventory.CategorySystem); err != nil || got != full || runs[inventory.CategorySystem] != 1 {
+		t.Errorf("partial while the full inventory is fresh: same %v, runs %v, err %v", got == full, runs, err)
+	}
+	// Both expired: a partial collects again, alone.
+	now = now.Add(2 * time.Minute)
+	if got, err := c.Partial(ctx, inventory.CategoryNetwork); err != nil || got == full || runs[inventory.CategoryNetwork] != 3 || runs["software"] != 1 {
+		t.Errorf("partial after the TTL: runs %v err %v", runs, err)
+	}
+}
+
+// Providers without Partial answer with their full inventory.
+func TestPartialFallsBackToFull(t *testing.T) {
+	want := &inventory.Inventory{}
+	got, err := inventory.Partial(context.Background(), fullOnly{want}, inventory.CategoryNetwork)
+	if err != nil || got != want {
+		t.Errorf("got %p, %v; want the full inventory %p", got, err, want)
+	}
+}
+
+type fullOnly struct{ inv *inventory.Inventory }
+
+func (f fullOnly) Inventory(context.Context) (*inventory.Inventory, error) { return f.inv, nil }

@@ -13,6 +13,32 @@ type Provider interface {
 	Inventory(ctx context.Context) (*Inventory, error)
 }
 
+// Category names a hello or heartbeat asks for alone (see Partial); the collectors use the same.
+const (
+	CategorySystem    = "system" // hostname, uptime, boot time, vendor
+	CategoryOS        = "os"
+	CategoryNetwork   = "network"
+	CategoryBatteries = "batteries"
+)
+
+// PartialProvider collects some categories alone. A hello or heartbeat that carries a few facts
+// (addresses, uptime) needs no full collection, and a server that cannot be reached then
+// never costs one.
+type PartialProvider interface {
+	// Partial returns an inventory holding at least the categories named; the others may be
+	// empty. It must never be sent as the full inventory.
+	Partial(ctx context.Context, categories ...string) (*Inventory, error)
+}
+
+// Partial asks p for the categories named: alone when p can collect them alone, else as part of
+// its full inventory.
+func Partial(ctx context.Context, p Provider, categories ...string) (*Inventory, error) {
+	if pp, ok := p.(PartialProvider); ok {
+		return pp.Partial(ctx, categories...)
+	}
+	return p.Inventory(ctx)
+}
+
 // Inventory is one collection of the machine.
 type Inventory struct {
 	Meta        Meta          `json:"meta"`

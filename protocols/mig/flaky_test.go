@@ -125,7 +125,7 @@ func TestResultSurvivesRelayRefusals(t *testing.T) {
 	}
 	a.HandleRaw(ctx, body)
 	relay.cutting.Store(true)
-	go a.Serve(ctx)
+	serve(t, ctx, a)
 	waitFor(t, "the relay to cut 8 publishes", 30*time.Second, func() bool { return relay.cuts.Load() >= 8 })
 	if a.Pending() != 1 {
 		t.Fatalf("pending = %d after %d lost publishes, want the result kept", a.Pending(), relay.cuts.Load())

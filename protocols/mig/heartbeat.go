@@ -106,7 +106,7 @@ func (a *Adapter) readMachine(ctx context.Context) (init, ident string, addrs []
 	var inv *inventory.Inventory
 	if a.d.Inventory != nil {
 		var err error
-		if inv, err = a.d.Inventory.Inventory(ctx); err != nil {
+		if inv, err = inventory.Partial(ctx, a.d.Inventory, inventory.CategoryOS, inventory.CategoryNetwork); err != nil {
 			a.log.Warn("mig: inventory unavailable for the heartbeat environment", "err", err)
 			inv = nil
 		}

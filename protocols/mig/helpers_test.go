@@ -208,3 +208,19 @@ func fileElements(t testing.TB, v migfake.Verdict, op int) []map[string]any {
 	}
 	return out
 }
+
+// serve runs a's relay session until the test ends, and waits for it to return before the
+// test's folders are removed (it may still be writing its spool).
+func serve(t testing.TB, ctx context.Context, a *mig.Adapter) {
+	t.Helper()
+	ctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		a.Serve(ctx)
+	}()
+	t.Cleanup(func() {
+		stop()
+		<-done
+	})
+}

@@ -230,7 +230,7 @@ func TestReconnectAndRedeclare(t *testing.T) {
 	}
 	ql := a.QueueLoc()
 	e.fake.Forget(ql)
-	go a.Serve(ctx)
+	serve(t, ctx, a)
 	waitFor(t, "the relay session", 10*time.Second, func() bool { return a.Sessions() >= 1 })
 	row, _ := e.fake.Agent(ql)
 	roundTrip := func(name string) {
@@ -289,7 +289,7 @@ func TestPendingResultPublishedAfterReconnect(t *testing.T) {
 	if a.Pending() != 1 {
 		t.Fatalf("pending = %d, want the result kept", a.Pending())
 	}
-	go a.Serve(ctx)
+	serve(t, ctx, a)
 	v, err := e.fake.WaitResult(ctx, id)
 	if err != nil {
 		t.Fatal(err)
@@ -388,7 +388,7 @@ func TestAMQPHeartbeat(t *testing.T) {
 	}
 
 	// With a session it goes over the session's channel; commands still flow.
-	go a.Serve(ctx)
+	serve(t, ctx, a)
 	waitFor(t, "the relay session", 10*time.Second, func() bool { return a.Sessions() >= 1 })
 	if _, err := a.Cycle(ctx); err != nil {
 		t.Fatal(err)

@@ -39,15 +39,16 @@ func (a *Adapter) Cycle(ctx context.Context) (res protocols.Result, err error) {
 	a.logMode()
 	defer func() { res.Details = a.details() }()
 
-	inv := a.refreshInventory(ctx)
-	changed := a.invChanged
-	force := a.d.Options.Effective(ctx).ForceUpdate || changed
+	// Hello carries a few facts, read alone: the full inventory is read only once the server
+	// has answered, so a server out of reach never costs a full collection.
+	facts := a.helloFacts(ctx)
+	force := a.d.Options.Effective(ctx).ForceUpdate || a.invChanged
 	var params map[string]json.RawMessage
-	params, err = a.hello(ctx, inv, force)
+	params, err = a.hello(ctx, facts, force)
 	if err != nil && a.opts.OCOProtocol == ModeAuto && !a.st.SignedSeen && a.mode() == ModeHMAC {
 		if reason := legacyReason(err); reason != "" {
 			a.setMode(ModeLegacy, reason)
-			params, err = a.hello(ctx, inv, force)
+			params, err = a.hello(ctx, facts, force)
 		}
 	}
 	if err != nil {
@@ -57,10 +58,24 @@ func (a *Adapter) Cycle(ctx context.Context) (res protocols.Result, err error) {
 	summary = append(summary, "hello ok ("+a.mode()+")")
 	var errs []error
 
+	n, _ := looseInt(params["update"])
+	if n != 1 && !force && a.inventoryDue() {
+		// The server did not ask: compare the machine with the inventory last sent, and when
+		// it changed ask for an update (the server takes one only after update: 1).
+		if a.refreshInventory(ctx, false) != nil && a.invChanged {
+			if p, err := a.hello(ctx, facts, true); err != nil {
+				errs = append(errs, fmt.Errorf("hello asking for an update after a change: %w", err))
+			} else {
+				params, force = p, true
+				n, _ = looseInt(params["update"])
+			}
+		}
+	}
+
 	interrupted := a.reportInterrupted(ctx)
 
-	if n, _ := looseInt(params["update"]); n == 1 || a.d.Options.Effective(ctx).ForceUpdate || changed {
-		if inv == nil {
+	if n == 1 || a.d.Options.Effective(ctx).ForceUpdate || force && a.invChanged {
+		if inv := a.refreshInventory(ctx, n == 1); inv == nil {
 			errs = append(errs, errors.New("inventory requested but none could be collected"))
 		} else if err := a.sendUpdate(ctx, inv, params["logins-since"]); err != nil {
 			errs = append(errs, err)
@@ -142,17 +157,35 @@ func (a *Adapter) details() map[string]string {
 	return d
 }
 
-// refreshInventory re-reads the inventory when the last one is older than inventory_check,
-// and notes (until an update goes through) when it differs from the one last sent.
-func (a *Adapter) refreshInventory(ctx context.Context) *inventory.Inventory {
+// helloFacts reads the categories hello carries (addresses, uptime, battery) alone, or takes
+// them from a fresh full inventory; the last full inventory when they cannot be read.
+func (a *Adapter) helloFacts(ctx context.Context) *inventory.Inventory {
+	inv, err := inventory.Partial(ctx, a.d.Inventory, inventory.CategorySystem, inventory.CategoryNetwork, inventory.CategoryBatteries)
+	if err != nil {
+		a.log.Warn("network facts unavailable; hello goes without them", "err", err)
+		return a.lastInv
+	}
+	return inv
+}
+
+// inventoryDue says whether the full inventory should be re-read to notice changes: never read
+// yet, or older than inventory_check (0 = only when the server asks).
+func (a *Adapter) inventoryDue() bool {
 	every := a.opts.InventoryCheck.D()
-	fresh := a.lastInv != nil && (every == 0 || a.now().Sub(a.lastInvAt) < every)
-	if fresh && !a.d.Options.Effective(ctx).ForceUpdate {
+	return a.lastInv == nil || every > 0 && a.now().Sub(a.lastInvAt) >= every
+}
+
+// refreshInventory re-reads the full inventory when it is due (always when asked and
+// inventory_check is 0, or on --force-update), and notes (until an update goes through) when
+// it differs from the one last sent. It returns the last inventory read, nil if none.
+func (a *Adapter) refreshInventory(ctx context.Context, serverAsked bool) *inventory.Inventory {
+	reread := a.inventoryDue() || a.d.Options.Effective(ctx).ForceUpdate || serverAsked && a.opts.InventoryCheck.D() == 0
+	if !reread {
 		return a.lastInv
 	}
 	inv, err := a.d.Inventory.Inventory(ctx)
 	if err != nil {
-		a.log.Warn("inventory collection failed; hello goes without network data", "err", err)
+		a.log.Warn("inventory collection failed", "err", err)
 		return a.lastInv
 	}
 	a.lastInv, a.lastInvAt = inv, a.now()
@@ -163,12 +196,17 @@ func (a *Adapter) refreshInventory(ctx context.Context) *inventory.Inventory {
 	return inv
 }
 
-func (a *Adapter) hello(ctx context.Context, inv *inventory.Inventory, force bool) (map[string]json.RawMessage, error) {
+func (a *Adapter) hello(ctx context.Context, facts *inventory.Inventory, force bool) (map[string]json.RawMessage, error) {
 	d := helloData{AgentVersion: a.opts.AgentVersion, Networks: []NetEntry{}, Services: a.services(ctx), BatteryLevel: false, BatteryStatus: false, ForceUpdate: force}
-	if inv != nil {
-		d.Networks = MapNetworks(inv.Networks)
-		d.Uptime = int64(inv.System.Uptime + a.now().Sub(a.lastInvAt).Seconds())
-		d.BatteryLevel, d.BatteryStatus = battery(inv)
+	if facts != nil {
+		d.Networks = MapNetworks(facts.Networks)
+		// The uptime as of now, not as of the collection (a cached one may be minutes old).
+		up := facts.System.Uptime
+		if t := facts.Meta.CollectedAt; !t.IsZero() && a.now().After(t) {
+			up += a.now().Sub(t).Seconds()
+		}
+		d.Uptime = int64(up)
+		d.BatteryLevel, d.BatteryStatus = battery(facts)
 	}
 	return a.call(ctx, MethodHello, d)
 }

@@ -28,6 +28,14 @@ import (
 
 const regKey = "reg-key-for-tests"
 
+// provider is the inventory the adapter gets: e.prov when a test set one, else e.inv.
+func (e *testEnv) provider() inventory.Provider {
+	if e.prov != nil {
+		return e.prov
+	}
+	return fixedInventory{e.inv}
+}
+
 // fixedInventory is an inventory.Provider returning one recorded machine.
 type fixedInventory struct{ inv *inventory.Inventory }
 
@@ -92,6 +100,7 @@ type testEnv struct {
 	caFile   string
 	power    *recPower
 	inv      *inventory.Inventory
+	prov     inventory.Provider // replaces fixedInventory{inv} when set
 	hostname string
 	now      func() time.Time
 	clock    *protocoltest.Clock      // the fake server's clock
@@ -165,7 +174,7 @@ func (e *testEnv) build(mut func(*config.Server, *oco.Options)) (*oco.Adapter, e
 		Server:    srv,
 		Logger:    log,
 		Identity:  identity.Identity{Hostname: e.hostname, MachineUID: "4c4c4544-0042-3510-8052-b4c04f4b4e31", FQDN: e.hostname + ".example.com", AgentVersion: "0.0.0-dev"},
-		Inventory: fixedInventory{e.inv},
+		Inventory: e.provider(),
 		Jobs:      runner,
 		State:     h,
 		HTTP: func(h1 bool) (*http.Client, error) {

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -503,4 +504,77 @@ func TestDebugLogHasNoSecret(t *testing.T) {
 		t.Fatalf("computer %+v", c)
 	}
 	e.logs.CheckNoSecrets(t, regKey, c.AgentKey, c.ServerKey)
+}
+
+// partialInventory is a provider that can collect categories alone, and counts both kinds.
+type partialInventory struct {
+	inv           *inventory.Inventory
+	full, partial int
+	asked         []string
+}
+
+func (p *partialInventory) Inventory(context.Context) (*inventory.Inventory, error) {
+	p.full++
+	return p.inv, nil
+}
+
+func (p *partialInventory) Partial(_ context.Context, cats ...string) (*inventory.Inventory, error) {
+	p.partial++
+	p.asked = cats
+	return &inventory.Inventory{System: p.inv.System, Networks: p.inv.Networks, Batteries: p.inv.Batteries}, nil
+}
+
+// Hello carries facts read alone; the full inventory is read only once the server answered:
+// never for a server out of reach, then again only every inventory_check, and a change found
+// then is sent in the same cycle.
+func TestHelloFactsBeforeFullInventory(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, ocofake.Options{SelfRegistration: true})
+	prov := &partialInventory{inv: e.inv}
+	e.prov = prov
+	clock := time.Now()
+	e.now = func() time.Time { return clock }
+
+	down := newEnv(t, ocofake.Options{SelfRegistration: true})
+	downProv := &partialInventory{inv: down.inv}
+	down.prov = downProv
+	down.fake.Close()
+	if _, err := down.adapter(nil).Cycle(ctx); err == nil {
+		t.Fatal("cycle against a closed server succeeded")
+	}
+	if downProv.full != 0 || downProv.partial != 1 {
+		t.Fatalf("server out of reach: %d full and %d partial collections, want 0 and 1", downProv.full, downProv.partial)
+	}
+	if want := []string{inventory.CategorySystem, inventory.CategoryNetwork, inventory.CategoryBatteries}; !slices.Equal(downProv.asked, want) {
+		t.Errorf("hello asked for %v, want %v", downProv.asked, want)
+	}
+
+	a := e.adapter(nil)
+	res, err := a.Cycle(ctx)
+	if err != nil || !strings.Contains(res.Summary, "inventory sent") {
+		t.Fatalf("first cycle: %q %v", res.Summary, err)
+	}
+	if prov.full != 1 {
+		t.Errorf("first cycle: %d full collections, want 1", prov.full)
+	}
+	if c, _ := e.fake.Computer("pc1"); len(c.Networks) == 0 {
+		t.Error("hello carried no networks")
+	}
+	// Within inventory_check, the server not asking: hello only.
+	clock = clock.Add(10 * time.Minute)
+	if res, err := a.Cycle(ctx); err != nil || strings.Contains(res.Summary, "inventory sent") || prov.full != 1 {
+		t.Fatalf("cycle within inventory_check: %q %v, %d full collections", res.Summary, err, prov.full)
+	}
+	// After inventory_check, a change is found after hello and sent in the same cycle.
+	e.inv.Software = append(e.inv.Software, inventory.Software{Name: "new-tool", Version: "1.0"})
+	clock = clock.Add(2 * time.Hour)
+	if res, err := a.Cycle(ctx); err != nil || !strings.Contains(res.Summary, "inventory sent") || prov.full != 2 {
+		t.Fatalf("cycle after a change: %q %v, %d full collections", res.Summary, err, prov.full)
+	}
+	if c, _ := e.fake.Computer("pc1"); c.Updates != 2 {
+		t.Errorf("server got %d updates, want 2", c.Updates)
+	}
+	if prov.partial != 3 {
+		t.Errorf("%d hellos read their facts alone, want 3", prov.partial)
+	}
 }

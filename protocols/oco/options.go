@@ -36,8 +36,8 @@ type Options struct {
 	SRVDomain string `toml:"srv_domain"`
 	// LiveOutput is how often running job output is reported; "0s" turns it off.
 	LiveOutput config.Duration `toml:"live_output"`
-	// InventoryCheck is how often the local inventory is re-read to notice changes (and
-	// refresh the networks sent with hello).
+	// InventoryCheck is how often the full inventory is re-read, after a hello, to notice
+	// changes (hello's own facts are read at every hello).
 	InventoryCheck config.Duration `toml:"inventory_check"`
 	// StrictServerTimestamp refuses answers whose timestamp is not newer than the last one.
 	StrictServerTimestamp bool `toml:"strict_server_timestamp"`

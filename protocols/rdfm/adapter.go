@@ -27,6 +27,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/omniagent/omniagent/inventory"
 	"github.com/omniagent/omniagent/jobs"
 	"github.com/omniagent/omniagent/lazyre"
 	"github.com/omniagent/omniagent/protocols"
@@ -323,9 +324,9 @@ func (a *Adapter) chooseMAC(ctx context.Context) (string, error) {
 	if a.d.Inventory == nil {
 		return "", fmt.Errorf("rdfm %s: no device_id configured and no inventory to pick a MAC from", a.d.Server.Name)
 	}
-	inv, err := a.d.Inventory.Inventory(ctx)
+	inv, err := inventory.Partial(ctx, a.d.Inventory, inventory.CategoryNetwork)
 	if err != nil {
-		return "", fmt.Errorf("rdfm %s: inventory for the device MAC: %w", a.d.Server.Name, err)
+		return "", fmt.Errorf("rdfm %s: network inventory for the device MAC: %w", a.d.Server.Name, err)
 	}
 	nets := append(inv.Networks[:0:0], inv.Networks...)
 	sort.Slice(nets, func(i, j int) bool { return nets[i].Name < nets[j].Name })

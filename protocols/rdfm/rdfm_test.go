@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -66,6 +67,7 @@ type env struct {
 	shell bool
 	gens  int
 	inv   *inventory.Inventory     // nil: sampleInventory()
+	prov  inventory.Provider       // nil: fixedInventory{inv}
 	url   string                   // "": the fake's URL
 	proxy string                   // "": none
 	logw  io.Writer                // nil: stderr at WARN
@@ -117,8 +119,12 @@ func (e *env) adapter(oneshot bool) *rdfm.Adapter {
 	if inv == nil {
 		inv = sampleInventory()
 	}
+	var prov inventory.Provider = fixedInventory{inv}
+	if e.prov != nil {
+		prov = e.prov
+	}
 	a, err := rdfm.New(protocols.Deps{
-		Server: srv, Logger: log, Inventory: fixedInventory{inv}, Jobs: runner, State: h,
+		Server: srv, Logger: log, Inventory: prov, Jobs: runner, State: h,
 		HTTP: func(h1 bool) (*http.Client, error) {
 			return httpclient.New(httpclient.Options{Server: srv.Name, ForceHTTP1: h1, Timeout: 10 * time.Second, Proxy: srv.Proxy, ExchangeLog: log})
 		},
@@ -407,6 +413,36 @@ func TestKeyKeptWhenNoMAC(t *testing.T) {
 	}
 	if e.gens != 1 {
 		t.Fatalf("key regenerated after restart (%d generations)", e.gens)
+	}
+}
+
+// networkOnly answers partial requests for the network category and fails the test on any
+// other collection.
+type networkOnly struct {
+	t   *testing.T
+	inv *inventory.Inventory
+}
+
+func (n networkOnly) Inventory(context.Context) (*inventory.Inventory, error) {
+	n.t.Error("full inventory collected")
+	return nil, errors.New("full inventory not expected")
+}
+
+func (n networkOnly) Partial(_ context.Context, cats ...string) (*inventory.Inventory, error) {
+	if !slices.Equal(cats, []string{inventory.CategoryNetwork}) {
+		n.t.Errorf("partial inventory of %v, want only the network", cats)
+	}
+	return &inventory.Inventory{Networks: n.inv.Networks}, nil
+}
+
+// The device MAC comes from the network category alone: registering never costs a full
+// collection.
+func TestMACFromNetworkAlone(t *testing.T) {
+	e := newEnv(t)
+	e.prov = networkOnly{t, sampleInventory()}
+	e.register() // fails the test unless the registration carried the sample's MAC
+	if _, err := e.adapter(false).Cycle(t.Context()); err != nil {
+		t.Fatalf("cycle after acceptance: %v", err)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/omniagent/omniagent/identity"
 	"github.com/omniagent/omniagent/inventory"
+	"github.com/omniagent/omniagent/mainstack"
 	"github.com/omniagent/omniagent/version"
 )
 
@@ -185,6 +186,7 @@ func Collect(ctx context.Context, o Options, cats []Category) (*inventory.Invent
 						errc <- fmt.Errorf("collector panicked: %v", p)
 					}
 				}()
+				mainstack.Grow()
 				errc <- cat.Collect(cctx, part)
 			}()
 			out := part

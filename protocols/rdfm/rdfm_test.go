@@ -15,7 +15,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -416,30 +415,11 @@ func TestKeyKeptWhenNoMAC(t *testing.T) {
 	}
 }
 
-// networkOnly answers partial requests for the network category and fails the test on any
-// other collection.
-type networkOnly struct {
-	t   *testing.T
-	inv *inventory.Inventory
-}
-
-func (n networkOnly) Inventory(context.Context) (*inventory.Inventory, error) {
-	n.t.Error("full inventory collected")
-	return nil, errors.New("full inventory not expected")
-}
-
-func (n networkOnly) Partial(_ context.Context, cats ...string) (*inventory.Inventory, error) {
-	if !slices.Equal(cats, []string{inventory.CategoryNetwork}) {
-		n.t.Errorf("partial inventory of %v, want only the network", cats)
-	}
-	return &inventory.Inventory{Networks: n.inv.Networks}, nil
-}
-
 // The device MAC comes from the network category alone: registering never costs a full
 // collection.
 func TestMACFromNetworkAlone(t *testing.T) {
 	e := newEnv(t)
-	e.prov = networkOnly{t, sampleInventory()}
+	e.prov = protocoltest.PartialInventory{T: t, Inv: &inventory.Inventory{Networks: sampleInventory().Networks}, Want: []string{inventory.CategoryNetwork}}
 	e.register() // fails the test unless the registration carried the sample's MAC
 	if _, err := e.adapter(false).Cycle(t.Context()); err != nil {
 		t.Fatalf("cycle after acceptance: %v", err)

@@ -83,13 +83,10 @@ func (o Options) withDefaults() Options {
 func (c *Cached) Inventory(ctx context.Context) (*inventory.Inventory, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.last != nil && c.o.TTL > 0 && c.o.Now().Sub(c.at) < c.o.TTL {
+	if c.last != nil && c.fresh(c.at) {
 		return c.last, nil
 	}
-	if c.cats == nil {
-		c.cats = categories()
-	}
-	inv, err := Collect(ctx, c.o, c.cats)
+	inv, err := Collect(ctx, c.o, c.list())
 	if err != nil {
 		return nil, err
 	}
@@ -102,22 +99,18 @@ func (c *Cached) Inventory(ctx context.Context) (*inventory.Inventory, error) {
 func (c *Cached) Partial(ctx context.Context, names ...string) (*inventory.Inventory, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	now := c.o.Now()
-	if c.last != nil && c.o.TTL > 0 && now.Sub(c.at) < c.o.TTL {
+	if c.last != nil && c.fresh(c.at) {
 		return c.last, nil
 	}
 	names = slices.Clone(names)
 	slices.Sort(names)
 	names = slices.Compact(names)
 	key := strings.Join(names, ",")
-	if p, ok := c.partial[key]; ok && c.o.TTL > 0 && now.Sub(p.at) < c.o.TTL {
+	if p, ok := c.partial[key]; ok && c.fresh(p.at) {
 		return p.inv, nil
 	}
-	if c.cats == nil {
-		c.cats = categories()
-	}
 	var cats []Category
-	for _, cat := range c.cats {
+	for _, cat := range c.list() {
 		if slices.Contains(names, cat.Name) {
 			cats = append(cats, cat)
 		}
@@ -131,6 +124,19 @@ func (c *Cached) Partial(ctx context.Context, names ...string) (*inventory.Inven
 	}
 	c.partial[key] = partialInv{inv, c.o.Now()}
 	return inv, nil
+}
+
+// fresh says whether a collection made at `at` may still be served (within TTL).
+func (c *Cached) fresh(at time.Time) bool {
+	return c.o.TTL > 0 && c.o.Now().Sub(at) < c.o.TTL
+}
+
+// list is this OS's categories, listed on first use.
+func (c *Cached) list() []Category {
+	if c.cats == nil {
+		c.cats = categories()
+	}
+	return c.cats
 }
 
 // Collect runs every category concurrently, each under its own deadline.

@@ -42,7 +42,8 @@ func (a *Adapter) Cycle(ctx context.Context) (res protocols.Result, err error) {
 	// Hello carries a few facts, read alone: the full inventory is read only once the server
 	// has answered, so a server out of reach never costs a full collection.
 	hd := a.helloData(ctx, a.helloFacts(ctx))
-	force := a.d.Options.Effective(ctx).ForceUpdate || a.invChanged
+	forceUpdate := a.d.Options.Effective(ctx).ForceUpdate
+	force := forceUpdate || a.invChanged
 	var params map[string]json.RawMessage
 	params, err = a.hello(ctx, hd, force)
 	if err != nil && a.opts.OCOProtocol == ModeAuto && !a.st.SignedSeen && a.mode() == ModeHMAC {
@@ -74,7 +75,7 @@ func (a *Adapter) Cycle(ctx context.Context) (res protocols.Result, err error) {
 
 	interrupted := a.reportInterrupted(ctx)
 
-	if n == 1 || a.d.Options.Effective(ctx).ForceUpdate || force && a.invChanged {
+	if n == 1 || forceUpdate || force && a.invChanged {
 		if inv := a.refreshInventory(ctx, n == 1); inv == nil {
 			errs = append(errs, errors.New("inventory requested but none could be collected"))
 		} else if err := a.sendUpdate(ctx, inv, params["logins-since"]); err != nil {

